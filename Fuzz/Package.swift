@@ -1,0 +1,27 @@
+// swift-tools-version:5.4
+// libFuzzer harnesses for the request-body parsers in HTTPCore.
+//
+// Keep tools-version 5.4: newer tools rename an executable target's entry point,
+// and the link against libFuzzer's `main` then fails.
+//
+// HTTPCore, Crypto and CCrypto are symlinks to the real ../Sources directories,
+// so the fuzzers always build the current sources without copying them (and
+// without loading the root package, whose other targets are irrelevant here).
+//
+// Build (from Fuzz/):
+//   swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+// or just ./run.sh FuzzXML 60
+import PackageDescription
+
+let package = Package(
+    name: "FetchgateFuzz",
+    targets: [
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
+        .target(name: "Crypto", dependencies: ["CCrypto"]),
+        .target(name: "HTTPCore", dependencies: ["Crypto"]),
+
+        .executableTarget(name: "FuzzXML", dependencies: ["HTTPCore"]),
+        .executableTarget(name: "FuzzForm", dependencies: ["HTTPCore"]),
+        .executableTarget(name: "FuzzMultipart", dependencies: ["HTTPCore"]),
+    ]
+)

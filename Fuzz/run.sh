@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Build one libFuzzer harness and run it for a while on a scratch copy of its corpus.
+#
+#   Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags...]
+#   e.g. Fuzz/run.sh FuzzXML 60
+#
+# TARGET is FuzzXML, FuzzForm or FuzzMultipart. The checked-in corpus under
+# Fuzz/Corpus/TARGET is copied to a temporary directory first, so new inputs the
+# fuzzer finds never change the repository. Crash/timeout reproducers are written
+# to Fuzz/.build/artifacts/TARGET/ (ignored by git). Exits non-zero if the fuzzer
+# finds a crash, leak, timeout or out-of-memory, or if the build fails.
+set -euo pipefail
+
+usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart SECONDS [libFuzzer flags...]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+target=$1
+seconds=$2
+shift 2
+case "$target" in FuzzXML|FuzzForm|FuzzMultipart) ;; *) usage ;; esac
+case "$seconds" in ''|*[!0-9]*) usage ;; esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+
+# Keep tools-version 5.4 in Package.swift and -parse-as-library here: libFuzzer
+# supplies main(), the harness only defines LLVMFuzzerTestOneInput.
+flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
+swift build "${flags[@]}" --product "$target"
+binary="$(swift build "${flags[@]}" --show-bin-path)/$target"
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$scratch/corpus"
+if [ -d "Corpus/$target" ]; then
+    cp -R "Corpus/$target/." "$scratch/corpus/"
+fi
+artifacts="$here/.build/artifacts/$target"
+mkdir -p "$artifacts"
+
+status=0
+"$binary" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+    -artifact_prefix="$artifacts/" "$@" "$scratch/corpus" || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "run.sh: $target failed (exit $status); reproducers in $artifacts" >&2
+    ls -l "$artifacts" >&2 || true
+fi
+exit "$status"

@@ -1,0 +1,70 @@
+import CCrypto
+
+/// Hashes, HMAC and randomness from OpenSSL libcrypto.
+public enum Digest {
+    public static func sha256<S: Sequence>(_ data: S) -> [UInt8] where S.Element == UInt8 {
+        evp(EVP_sha256(), Array(data))
+    }
+
+    public static func md5<S: Sequence>(_ data: S) -> [UInt8] where S.Element == UInt8 {
+        evp(EVP_md5(), Array(data))
+    }
+
+    public static func sha256Hex(_ string: String) -> String {
+        hex(sha256(Array(string.utf8)))
+    }
+
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        _ = key.withUnsafeBufferPointer { k in
+            message.withUnsafeBufferPointer { m in
+                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length)
+            }
+        }
+        return Array(out.prefix(Int(length)))
+    }
+
+    private static func evp(_ md: OpaquePointer?, _ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        data.withUnsafeBufferPointer { buffer in
+            _ = EVP_Digest(buffer.baseAddress, buffer.count, &out, &length, md, nil)
+        }
+        return Array(out.prefix(Int(length)))
+    }
+
+    /// Cryptographically secure random bytes.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        precondition(RAND_bytes(&out, Int32(count)) == 1, "RAND_bytes failed")
+        return out
+    }
+
+    /// Constant-time equality for secrets and their digests.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    public static func hex(_ bytes: [UInt8]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A random token from an unambiguous alphabet (lowercase letters and digits).
+    public static func randomToken(length: Int) -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8) // 32 symbols, 5 bits each
+        let bytes = randomBytes(length)
+        return String(decoding: bytes.map { alphabet[Int($0 & 31)] }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,72 @@
+import Store
+
+/// The schema, as numbered migrations. Append; never edit a migration that has shipped.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(1, "accounts, credentials, uploads, items, downloads", """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            email TEXT NOT NULL DEFAULT '',
+            billing_email TEXT NOT NULL DEFAULT '',
+            shopify_address TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            paypal_address TEXT NOT NULL DEFAULT '',
+            order_expiration_in_hours INTEGER NOT NULL DEFAULT 240 CHECK (order_expiration_in_hours >= 0),
+            download_limit_per_item INTEGER NOT NULL DEFAULT 3 CHECK (download_limit_per_item >= 0),
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE credentials (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            api_key TEXT NOT NULL UNIQUE,
+            token_hash BLOB NOT NULL UNIQUE,
+            label TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE INDEX credentials_account ON credentials(account_id);
+        CREATE TABLE uploads (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            filename TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+            storage_key TEXT NOT NULL UNIQUE,
+            ip_address TEXT NOT NULL DEFAULT '',
+            uploaded_at INTEGER NOT NULL
+        );
+        CREATE INDEX uploads_account ON uploads(account_id, id);
+        CREATE INDEX uploads_filename ON uploads(account_id, filename);
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            sku TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            price REAL NOT NULL DEFAULT 0,
+            guid TEXT NOT NULL UNIQUE,
+            upload_id INTEGER REFERENCES uploads(id) ON DELETE SET NULL,
+            order_count INTEGER NOT NULL DEFAULT 0 CHECK (order_count >= 0),
+            download_count INTEGER NOT NULL DEFAULT 0 CHECK (download_count >= 0),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (account_id, sku)
+        );
+        CREATE TABLE downloads (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
+            item_sku TEXT NOT NULL,
+            order_ref INTEGER,
+            order_number TEXT,
+            filename TEXT NOT NULL,
+            ip_address TEXT NOT NULL DEFAULT '',
+            size_bytes INTEGER NOT NULL DEFAULT 0,
+            downloaded_at INTEGER NOT NULL
+        );
+        CREATE INDEX downloads_account ON downloads(account_id, id);
+        CREATE INDEX downloads_item ON downloads(item_id, id);
+        CREATE INDEX downloads_order ON downloads(order_ref, id);
+        """),
+    ]
+}

@@ -1,0 +1,65 @@
+import Store
+
+/// Records files that arrived (HTTP upload or admin CLI) and lists them.
+public struct UploadService {
+    let db: any Database
+    let storage: FileStorage
+    let clock: Clock
+
+    public init(db: any Database, storage: FileStorage, clock: Clock = .system) {
+        self.db = db
+        self.storage = storage
+        self.clock = clock
+    }
+
+    /// Publishes a finished temp file and records it, atomically: the row appears only
+    /// once the bytes are in place, and a failed insert removes the bytes again.
+    public func record(accountID: Int64, filename rawName: String, contentType: String?,
+                       temporaryPath: String, ipAddress: String) throws -> Upload {
+        let filename = UploadService.sanitize(filename: rawName)
+        guard !filename.isEmpty else { throw DomainError.invalid("filename is required") }
+        guard let size = storage.size(ofPath: temporaryPath) else { throw DomainError.invalid("uploaded file is missing") }
+        let type = contentType.flatMap { $0.isEmpty || $0 == "application/octet-stream" ? nil : $0 }
+            ?? ContentTypes.guess(filename: filename)
+        let key = storage.newKey()
+        try storage.publish(temporaryPath: temporaryPath, key: key)
+        do {
+            return try db.write {
+                try db.execute("""
+                    INSERT INTO uploads (account_id, filename, content_type, size_bytes, storage_key, ip_address, uploaded_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, [accountID, filename, type, size, key, ipAddress, clock.now()])
+                return try get(accountID: accountID, id: db.lastInsertRowID)
+            }
+        } catch {
+            storage.remove(key: key)
+            throw error
+        }
+    }
+
+    public func get(accountID: Int64, id: Int64) throws -> Upload {
+        guard let row = try db.queryOne("SELECT * FROM uploads WHERE account_id = ? AND id = ?", [accountID, id]) else {
+            throw DomainError.notFound("upload \(id) not found")
+        }
+        return Upload(row: row)
+    }
+
+    /// The newest upload of that name, if any.
+    public func find(accountID: Int64, filename: String) throws -> Upload? {
+        try db.queryOne("SELECT * FROM uploads WHERE account_id = ? AND filename = ? ORDER BY id DESC LIMIT 1",
+                        [accountID, filename]).map { Upload(row: $0) }
+    }
+
+    public func list(accountID: Int64, page: Page) throws -> [Upload] {
+        try db.query("SELECT * FROM uploads WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
+                     [accountID, page.limit, page.offset]).map { Upload(row: $0) }
+    }
+
+    /// Keeps the last path component, drops control characters, caps at 255 bytes.
+    public static func sanitize(filename: String) -> String {
+        let last = filename.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        var cleaned = String(String.UnicodeScalarView(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }))
+        while cleaned.utf8.count > 255 { cleaned.removeLast() }
+        return cleaned == "." || cleaned == ".." ? "" : cleaned
+    }
+}

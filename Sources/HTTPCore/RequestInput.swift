@@ -1,0 +1,39 @@
+/// Reads a request's input into `Params`: the query string merged with the body
+/// (form-encoded or XML, whatever the method — some clients send GET bodies).
+public enum RequestInput {
+    public struct Error: Swift.Error, Equatable, Sendable {
+        public let message: String
+    }
+
+    public static func params(_ request: Request) throws(RequestInput.Error) -> Params {
+        let query = request.query
+        guard !request.body.isEmpty else { return query }
+        return query.merging(try body(request))
+    }
+
+    public static func body(_ request: Request) throws(RequestInput.Error) -> Params {
+        let type = request.contentType
+        if type.hasSuffix("/xml") || type.hasSuffix("+xml") || (type.isEmpty && looksLikeXML(request.body)) {
+            do {
+                return try XMLReader.params(request.body)
+            } catch {
+                throw Error(message: "Malformed XML: " + error.message)
+            }
+        }
+        if type.isEmpty || type == "application/x-www-form-urlencoded" {
+            return FormParser.parse(request.body)
+        }
+        if type == "multipart/form-data" {
+            return .empty // multipart bodies are read by the upload handlers themselves
+        }
+        throw Error(message: "Unsupported Content-Type \(type)")
+    }
+
+    static func looksLikeXML(_ body: [UInt8]) -> Bool {
+        for c in body {
+            if c == 32 || c == 9 || c == 10 || c == 13 || c == 0xEF || c == 0xBB || c == 0xBF { continue }
+            return c == UInt8(ascii: "<")
+        }
+        return false
+    }
+}

@@ -1,0 +1,31 @@
+/// The storage interface the domain layer talks to. SQLite implements it now;
+/// a PostgreSQL implementation can follow behind the same protocol.
+///
+/// A `Database` value is one connection and is used by one thread at a time.
+public protocol Database: AnyObject {
+    /// Runs a statement that returns no rows; returns the number of rows changed.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int
+    /// Runs a query and returns every row.
+    func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [Row]
+    /// Runs `body` in one transaction. `immediate` takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) for read-modify-write. Nested calls become savepoints.
+    func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T
+    /// Row id of the last inserted row on this connection.
+    var lastInsertRowID: Int64 { get }
+    /// Runs a script of several statements (migrations).
+    func executeScript(_ sql: String) throws
+}
+
+extension Database {
+    public func queryOne(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Row? {
+        try query(sql, arguments).first
+    }
+
+    @discardableResult
+    public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
+
+    public func query(_ sql: String) throws -> [Row] { try query(sql, []) }
+
+    public func write<T>(_ body: () throws -> T) throws -> T { try transaction(immediate: true, body) }
+}

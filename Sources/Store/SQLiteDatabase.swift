@@ -1,0 +1,151 @@
+import CSQLite
+
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection: WAL, busy timeout, foreign keys, cached prepared statements.
+/// Not thread-safe by design: each server thread opens its own.
+public final class SQLiteDatabase: Database {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    private var depth = 0
+    public let path: String
+
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 10_000) throws {
+        self.path = path
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"
+            sqlite3_close_v2(handle)
+            handle = nil
+            throw SQLiteError(code: rc, message: message)
+        }
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        sqlite3_extended_result_codes(handle, 1)
+        try executeScript("""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            PRAGMA foreign_keys = ON;
+            PRAGMA temp_store = MEMORY;
+            """)
+    }
+
+    deinit {
+        for (_, statement) in statements { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    private func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    public func executeScript(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? "error"
+            sqlite3_free(message)
+            throw SQLiteError(code: rc, message: text)
+        }
+    }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer {
+        if let cached = statements[sql] { return cached }
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw error(rc) }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ statement: OpaquePointer, _ arguments: [any SQLBindable]) throws {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        for (i, argument) in arguments.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch argument.sqlValue {
+            case .null: rc = sqlite3_bind_null(statement, index)
+            case .integer(let v): rc = sqlite3_bind_int64(statement, index, v)
+            case .real(let v): rc = sqlite3_bind_double(statement, index, v)
+            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, SQLITE_TRANSIENT)
+            case .blob(let b):
+                rc = b.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            }
+            guard rc == SQLITE_OK else { throw error(rc) }
+        }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
+        let statement = try prepare(sql)
+        try bind(statement, arguments)
+        defer { sqlite3_reset(statement) }
+        var rc = sqlite3_step(statement)
+        while rc == SQLITE_ROW { rc = sqlite3_step(statement) }
+        guard rc == SQLITE_DONE else { throw error(rc) }
+        return Int(sqlite3_changes(handle))
+    }
+
+    public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [Row] {
+        let statement = try prepare(sql)
+        try bind(statement, arguments)
+        defer { sqlite3_reset(statement) }
+        let count = sqlite3_column_count(statement)
+        var names: [String] = []
+        names.reserveCapacity(Int(count))
+        for i in 0..<count { names.append(String(cString: sqlite3_column_name(statement, i))) }
+        var rows: [Row] = []
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error(rc) }
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
+            for i in 0..<count {
+                switch sqlite3_column_type(statement, i) {
+                case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(statement, i)))
+                case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(statement, i)))
+                case SQLITE_TEXT: values.append(.text(String(cString: sqlite3_column_text(statement, i))))
+                case SQLITE_BLOB:
+                    let length = Int(sqlite3_column_bytes(statement, i))
+                    if let pointer = sqlite3_column_blob(statement, i) {
+                        values.append(.blob(Array(UnsafeRawBufferPointer(start: pointer, count: length))))
+                    } else {
+                        values.append(.blob([]))
+                    }
+                default: values.append(.null)
+                }
+            }
+            rows.append(Row(columns: names, values: values))
+        }
+        return rows
+    }
+
+    public func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
+        let savepoint = "sp\(depth)"
+        if depth == 0 {
+            try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        } else {
+            try execute("SAVEPOINT \(savepoint)")
+        }
+        depth += 1
+        do {
+            let result = try body()
+            depth -= 1
+            try execute(depth == 0 ? "COMMIT" : "RELEASE \(savepoint)")
+            return result
+        } catch {
+            depth -= 1
+            if depth == 0 {
+                _ = try? execute("ROLLBACK")
+            } else {
+                _ = try? execute("ROLLBACK TO \(savepoint)")
+                _ = try? execute("RELEASE \(savepoint)")
+            }
+            throw error
+        }
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+}

@@ -1,0 +1,69 @@
+/// A value bound to or read from a SQL statement.
+public enum SQLValue: Equatable, Sendable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// Things that can be bound as statement parameters.
+public protocol SQLBindable: Sendable {
+    var sqlValue: SQLValue { get }
+}
+
+extension Int: SQLBindable { public var sqlValue: SQLValue { .integer(Int64(self)) } }
+extension Int64: SQLBindable { public var sqlValue: SQLValue { .integer(self) } }
+extension Double: SQLBindable { public var sqlValue: SQLValue { .real(self) } }
+extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
+extension Bool: SQLBindable { public var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
+extension SQLValue: SQLBindable { public var sqlValue: SQLValue { self } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+
+/// One result row; columns by index or by name.
+public struct Row: Sendable {
+    public let columns: [String]
+    public let values: [SQLValue]
+
+    public init(columns: [String], values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript(_ name: String) -> SQLValue {
+        guard let index = columns.firstIndex(of: name) else { return .null }
+        return values[index]
+    }
+
+    public func int(_ name: String) -> Int64? {
+        switch self[name] {
+        case .integer(let v): return v
+        case .real(let v): return Int64(v)
+        case .text(let s): return Int64(s)
+        default: return nil
+        }
+    }
+
+    public func double(_ name: String) -> Double? {
+        switch self[name] {
+        case .integer(let v): return Double(v)
+        case .real(let v): return v
+        case .text(let s): return Double(s)
+        default: return nil
+        }
+    }
+
+    public func string(_ name: String) -> String? {
+        switch self[name] {
+        case .text(let s): return s
+        case .integer(let v): return String(v)
+        case .real(let v): return String(v)
+        case .blob(let b): return String(decoding: b, as: UTF8.self)
+        case .null: return nil
+        }
+    }
+
+    public func bool(_ name: String) -> Bool { (int(name) ?? 0) != 0 }
+}

@@ -1,0 +1,102 @@
+import Domain
+import HTTPCore
+import Store
+
+/// One request, authenticated and routed: what an endpoint works with.
+struct Call {
+    let request: Request
+    let principal: Principal
+    let captures: [String: String]
+    let params: Params
+    let app: StoreApp
+
+    var accountID: Int64 { principal.account.id }
+    var page: Page {
+        let p = Pagination(params)
+        return Page(limit: p.perPage, offset: p.offset)
+    }
+
+    func capture(_ name: String) -> String { captures[name] ?? "" }
+}
+
+typealias Endpoint = @Sendable (Call) throws -> Response
+
+/// The store dialect: routes, authentication, and error mapping to `<message>`.
+final class StoreApp {
+    let db: SQLiteDatabase
+    let settings: StoreSettings
+    let accounts: AccountService
+    let items: ItemService
+    let uploads: UploadService
+    let downloads: DownloadService
+
+    init(settings: StoreSettings) throws {
+        self.settings = settings
+        db = try SQLiteDatabase(path: settings.databasePath)
+        accounts = AccountService(db: db)
+        items = ItemService(db: db)
+        uploads = UploadService(db: db, storage: settings.storage)
+        downloads = DownloadService(db: db)
+    }
+
+    static let router: Router<Endpoint> = {
+        var r = Router<Endpoint>(suffixes: [".xml"])
+        AccountEndpoints.register(&r)
+        ItemEndpoints.register(&r)
+        UploadEndpoints.register(&r)
+        DownloadEndpoints.register(&r)
+        return r
+    }()
+
+    func handle(_ request: Request) -> Response {
+        if request.bodyTooLarge {
+            return XMLViews.message("Request body is too large", status: 413)
+        }
+        let match: Router<Endpoint>.Match
+        switch StoreApp.router.match(method: request.method, path: request.path) {
+        case .found(let found): match = found
+        case .notFound: return XMLViews.message("Not found", status: 404)
+        case .methodNotAllowed(let allowed):
+            var response = XMLViews.message("Method not allowed", status: 405)
+            response.headers.append(("Allow", allowed.joined(separator: ", ")))
+            return response
+        }
+        do {
+            guard let credentials = Credentials.from(request),
+                  let principal = try authenticate(credentials) else {
+                var response = XMLViews.message("Unauthorized: send HTTP Basic key:token", status: 401)
+                response.headers.append(("WWW-Authenticate", #"Basic realm="Fetchgate""#))
+                return response
+            }
+            let params: Params
+            do {
+                params = try RequestInput.params(request)
+            } catch {
+                return XMLViews.message(error.message, status: 400)
+            }
+            return try match.handler(Call(request: request, principal: principal, captures: match.captures, params: params, app: self))
+        } catch let error as DomainError {
+            switch error {
+            case .notFound(let message): return XMLViews.message(message, status: 404)
+            case .unprocessable(let message): return XMLViews.message(message, status: 422)
+            case .invalid(let message): return XMLViews.message(message, status: 400)
+            }
+        } catch let error as InputError {
+            return XMLViews.message(error.message, status: 400)
+        } catch {
+            return XMLViews.message("Internal error", status: 500)
+        }
+    }
+
+    private func authenticate(_ credentials: Credentials) throws -> Principal? {
+        switch credentials {
+        case .keyAndToken(let key, let token): return try accounts.authenticate(apiKey: key, token: token)
+        case .token(let token): return try accounts.authenticate(apiKey: nil, token: token)
+        }
+    }
+}
+
+/// A field the client sent that cannot be read (bad number, bad date).
+struct InputError: Error {
+    let message: String
+}

@@ -1,0 +1,9 @@
+import Domain
+
+/// Immutable configuration shared by every thread.
+struct StoreSettings: Sendable {
+    let databasePath: String
+    let storage: FileStorage
+    /// Where nginx buffers upload bodies; a body file outside it is refused.
+    let bodyDirectory: String
+}

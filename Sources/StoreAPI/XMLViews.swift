@@ -1,0 +1,99 @@
+import Domain
+import HTTPCore
+
+/// Wire shapes of the store dialect (seed 004): typed elements, lists with `type="array"`,
+/// no empty typed values, `Content-Type: application/xml`, no `Content-Length`.
+enum XMLViews {
+    static func reply(_ writer: XMLWriter, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "application/xml; charset=utf-8")],
+                 body: writer.finish(), sendsContentLength: false)
+    }
+
+    static func message(_ text: String, status: Int = 200) -> Response {
+        var w = XMLWriter()
+        w.element("message", text)
+        return reply(w, status: status)
+    }
+
+    static func ok() -> Response { message("Ok.") }
+
+    static func account(_ account: Account, principal: Principal) -> Response {
+        var w = XMLWriter()
+        w.open("account")
+        // Untyped, exactly as the seed shows the account.
+        w.element("id", String(account.id))
+        w.element("name", account.name)
+        w.element("email", account.email)
+        w.element("billing_email", account.billingEmail)
+        w.element("shopify_address", account.shopifyAddress)
+        w.element("url", account.url)
+        w.element("paypal_address", account.paypalAddress)
+        w.element("order_expiration_in_hours", String(account.orderExpirationInHours))
+        w.element("download_limit_per_item", String(account.downloadLimitPerItem))
+        w.element("api_key", principal.apiKey)
+        w.element("api_token", principal.token)
+        w.close()
+        return reply(w)
+    }
+
+    static func item(_ item: Item, downloads: [Download], into w: inout XMLWriter) {
+        w.open("item")
+        w.element("sku", item.sku)
+        w.element("name", item.name)
+        w.float("price", item.price)
+        w.integer("order_count", item.orderCount)
+        w.integer("download_count", item.downloadCount)
+        w.element("guid", item.guid)
+        w.element("permalink", item.permalink)
+        w.datetime("created_at", item.createdAt)
+        w.element("filename", item.file?.filename ?? "")
+        w.integer("size_bytes", item.file?.sizeBytes ?? 0)
+        w.element("content_type", item.file?.contentType ?? "")
+        files(item, into: &w)
+        downloadList(downloads, into: &w)
+        w.close()
+    }
+
+    static func files(_ item: Item, into w: inout XMLWriter) {
+        w.openArray("files")
+        if let file = item.file { upload(file, element: "file", into: &w) }
+        w.close()
+    }
+
+    static func upload(_ upload: Upload, element: String = "upload", into w: inout XMLWriter) {
+        w.open(element)
+        w.integer("id", upload.id)
+        w.element("filename", upload.filename)
+        w.element("content_type", upload.contentType)
+        w.element("ip_address", upload.ipAddress)
+        w.datetime("uploaded_at", upload.uploadedAt)
+        w.float("size_bytes", Double(upload.sizeBytes))
+        w.close()
+    }
+
+    static func download(_ d: Download, into w: inout XMLWriter) {
+        w.open("download")
+        w.integer("id", d.id)
+        w.element("filename", d.filename)
+        w.element("item_sku", d.itemSKU)
+        w.element("order_id", d.orderNumber)
+        w.element("ip_address", d.ipAddress)
+        w.datetime("downloaded_at", d.downloadedAt)
+        w.float("size_bytes", Double(d.sizeBytes))
+        w.close()
+    }
+
+    static func downloadList(_ list: [Download], into w: inout XMLWriter) {
+        w.openArray("downloads")
+        for d in list { download(d, into: &w) }
+        w.close()
+    }
+
+    static func list<T>(_ root: String, _ values: [T], _ render: (T, inout XMLWriter) -> Void) -> Response {
+        var w = XMLWriter(capacity: 512 + values.count * 512)
+        w.openArray(root)
+        for value in values { render(value, &w) }
+        w.close()
+        return reply(w)
+    }
+}

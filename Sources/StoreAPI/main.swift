@@ -1,0 +1,39 @@
+import Domain
+import FastCGI
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// store-api: the store dialect (seed 004) over FastCGI.
+//   store-api --socket run/store.sock --database run/fetchgate.sqlite --data run/data
+//             [--threads N] [--max-body BYTES] [--body-dir run/data/tmp/body]
+let arguments = Arguments()
+guard let socket = arguments["socket"], let database = arguments["database"], let data = arguments["data"] else {
+    logError("usage: store-api --socket PATH --database PATH --data DIR [--threads N] [--max-body BYTES] [--body-dir DIR]")
+    exit(2)
+}
+
+let storage = FileStorage(root: data)
+do {
+    try storage.prepare()
+    try Migrator.migrate(SQLiteDatabase(path: database), Schema.migrations, now: Clock.system.now())
+} catch {
+    logError("store-api: cannot prepare storage: \(error)")
+    exit(1)
+}
+
+let settings = StoreSettings(databasePath: database, storage: storage,
+                             bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body")
+let server = Server(configuration: .init(socketPath: socket, threads: arguments.int("threads") ?? 0,
+                                          maxBodyBytes: arguments.int("max-body") ?? 8 << 20))
+do {
+    try server.run {
+        // Per thread: its own SQLite connection and services.
+        let app = try! StoreApp(settings: settings)
+        return { app.handle($0) }
+    }
+} catch {
+    logError("store-api: \(error)")
+    exit(1)
+}

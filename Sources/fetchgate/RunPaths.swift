@@ -1,0 +1,26 @@
+import FastCGI
+import Foundation
+
+/// Where a deployment keeps its state: database, data directory, sockets, logs, nginx config.
+struct RunPaths {
+    let runDirectory: String
+    let database: String
+    let data: String
+
+    init(_ arguments: Arguments) {
+        let run = RunPaths.absolute(arguments["run-dir"] ?? "run")
+        runDirectory = run
+        database = RunPaths.absolute(arguments["database"] ?? run + "/fetchgate.sqlite")
+        data = RunPaths.absolute(arguments["data"] ?? run + "/data")
+    }
+
+    var logs: String { runDirectory + "/logs" }
+    var storeSocket: String { runDirectory + "/store.sock" }
+    var nginxConfig: String { runDirectory + "/nginx.conf" }
+    var bodyTemp: String { data + "/tmp/body" }
+    var demoCredentials: String { runDirectory + "/demo-credentials" }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}

@@ -1,0 +1,178 @@
+import Domain
+import FastCGI
+import Foundation
+import Store
+
+/// `fetchgate serve`: renders the nginx config, migrates, makes sure the demo account
+/// exists, starts nginx and every FastCGI process, restarts any that dies (within a
+/// second), and on SIGINT/SIGTERM stops them all gracefully.
+struct Supervisor {
+    let paths: RunPaths
+    let arguments: Arguments
+
+    struct Child {
+        let name: String
+        let argv: [String]
+        let stopSignal: Int32
+        var pid: pid_t = 0
+        var startedAt: Double = 0
+    }
+
+    func run() throws {
+        let fm = FileManager.default
+        for dir in [paths.runDirectory, paths.logs, paths.runDirectory + "/nginx-temp", paths.bodyTemp] {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        try FileStorage(root: paths.data).prepare()
+        let storePort = arguments.int("store-port") ?? 8081
+        let mediaPort = arguments.int("media-port") ?? 8080
+        let listen = arguments["listen"] ?? "127.0.0.1"
+
+        let config = try NginxConfig(paths: paths, template: arguments["nginx-template"] ?? NginxConfig.defaultTemplate(),
+                                     listen: listen, storePort: storePort, mediaPort: mediaPort,
+                                     maxUpload: arguments["max-upload"] ?? "2g")
+        try config.write()
+        let nginx = arguments["nginx"] ?? "nginx"
+        let check = try Supervisor.runAndWait([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
+        guard check == 0 else { throw DomainError.invalid("nginx -t rejected \(paths.nginxConfig)") }
+
+        let db = try SQLiteDatabase(path: paths.database)
+        try Migrator.migrate(db, Schema.migrations, now: Clock.system.now())
+        let demo = try Demo(paths: paths, db: db).ensure()
+
+        let binDirectory = (Supervisor.executablePath() as NSString).deletingLastPathComponent
+        let threads = arguments["threads"].map { ["--threads", $0] } ?? []
+        var children = [
+            Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket,
+                                            "--database", paths.database, "--data", paths.data,
+                                            "--body-dir", paths.bodyTemp] + threads, stopSignal: SIGTERM),
+            Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),
+        ]
+
+        // Stop signals arrive through sigtimedwait; children get a clean mask.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        for i in children.indices { try start(&children[i]) }
+        Supervisor.waitForSocket(paths.storeSocket)
+        printBanner(demo: demo, listen: listen, storePort: storePort, mediaPort: mediaPort)
+
+        var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+        while true {
+            let sig = sigtimedwait(&signals, nil, &timeout)
+            if sig == SIGINT || sig == SIGTERM || sig == SIGHUP { break }
+            // Reap and restart whatever exited.
+            while true {
+                var status: Int32 = 0
+                let pid = waitpid(-1, &status, WNOHANG)
+                if pid <= 0 { break }
+                guard let i = children.firstIndex(where: { $0.pid == pid }) else { continue }
+                log("\(children[i].name) (pid \(pid)) exited with status \(status); restarting")
+                children[i].pid = 0
+            }
+            for i in children.indices where children[i].pid == 0 {
+                // A crash loop is slowed to one start per second.
+                if Supervisor.now() - children[i].startedAt < 1 { continue }
+                try? start(&children[i])
+            }
+        }
+        log("stopping")
+        for child in children where child.pid > 0 { kill(child.pid, child.stopSignal) }
+        let deadline = Supervisor.now() + 15
+        var alive = Set(children.map(\.pid).filter { $0 > 0 })
+        while !alive.isEmpty && Supervisor.now() < deadline {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 { alive.remove(pid) } else { usleep(50_000) }
+        }
+        for pid in alive { kill(pid, SIGKILL); waitpid(pid, nil, 0) }
+        log("stopped")
+    }
+
+    private func start(_ child: inout Child) throws {
+        let logPath = paths.logs + "/" + child.name + ".log"
+        child.pid = try Supervisor.spawn(child.argv, logPath: logPath)
+        child.startedAt = Supervisor.now()
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data("fetchgate serve: \(message)\n".utf8))
+    }
+
+    private func printBanner(demo: (key: String, token: String), listen: String, storePort: Int, mediaPort: Int) {
+        let store = "http://\(listen):\(storePort)"
+        print("""
+
+        Fetchgate is running.
+          store API (seed 004):  \(store)/api/
+          media API:             http://\(listen):\(mediaPort)/
+          data:                  \(paths.runDirectory)
+
+        Demo account
+          key:   \(demo.key)
+          token: \(demo.token)
+
+        Try:
+          curl -s \(store)/api/account.xml -u \(demo.key):\(demo.token)
+          curl -s http://\(demo.key):\(demo.token)@\(listen):\(storePort)/api/items
+          curl -s -X POST \(store)/api/items/create -u \(demo.key):\(demo.token) -H 'Content-Type: application/xml' -d '<item><sku>NEW-1</sku><name>New item</name></item>'
+
+        Ctrl-C stops everything.
+        """)
+        fflush(nil)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Starts a process in its own process group (a terminal's Ctrl-C reaches only us),
+    /// with default signal handling, stdout and stderr appended to `logPath`.
+    static func spawn(_ argv: [String], logPath: String?) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let logPath {
+            posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o640)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        guard rc == 0 else { throw DomainError.invalid("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    static func runAndWait(_ argv: [String]) throws -> Int32 {
+        let pid = try spawn(argv, logPath: nil)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    static func waitForSocket(_ path: String, seconds: Double = 10) {
+        let deadline = now() + seconds
+        while now() < deadline && !FileManager.default.fileExists(atPath: path) { usleep(20_000) }
+    }
+}

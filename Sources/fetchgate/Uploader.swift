@@ -1,0 +1,25 @@
+import Domain
+import Foundation
+import HTTPCore
+import Store
+
+/// `fetchgate upload`: copies a local file into storage (kernel copy) and records it.
+struct Uploader {
+    let paths: RunPaths
+    let db: any Database
+
+    func upload(accountID: Int64, file: String, name: String?) throws -> Upload {
+        let storage = FileStorage(root: paths.data)
+        try storage.prepare()
+        guard let size = storage.size(ofPath: file) else { throw DomainError.invalid("cannot read \(file)") }
+        let temp = storage.temporaryPath()
+        try Multipart.copyRange(fromFile: file, offset: 0, length: Int(size), toFile: temp)
+        do {
+            return try UploadService(db: db, storage: storage).record(
+                accountID: accountID, filename: name ?? file, contentType: nil, temporaryPath: temp, ipAddress: "")
+        } catch {
+            _ = unlink(temp)
+            throw error
+        }
+    }
+}

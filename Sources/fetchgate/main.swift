@@ -1,0 +1,114 @@
+import Domain
+import FastCGI
+import Foundation
+import Store
+
+// fetchgate: admin CLI and process supervisor.
+let usage = """
+usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
+                                         or --database PATH --data DIR)
+  serve [--store-port 8081] [--media-port 8080] [--listen 127.0.0.1] [--threads N]
+                                 render nginx config, migrate, start nginx + FastCGI processes, supervise
+  migrate                        apply schema migrations
+  account create --name NAME [--email E] [--key KEY] [--token TOKEN]
+  account list
+  account set --key KEY [--order-expiration-hours H] [--download-limit N]
+  key create --key EXISTING_KEY [--new-key K] [--label L]
+  key list --key KEY
+  key revoke REVOKED_KEY
+  upload --key KEY FILE [--name NAME]
+  demo                           create the demo account (if missing) and print its credentials
+"""
+
+let arguments = Arguments()
+let command = arguments.positional.first ?? ""
+let paths = RunPaths(arguments)
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data(("fetchgate: " + message + "\n").utf8))
+    exit(code)
+}
+
+func openDatabase() -> SQLiteDatabase {
+    do {
+        try FileManager.default.createDirectory(atPath: (paths.database as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let db = try SQLiteDatabase(path: paths.database)
+        try Migrator.migrate(db, Schema.migrations, now: Clock.system.now())
+        return db
+    } catch {
+        fail("cannot open database \(paths.database): \(error)")
+    }
+}
+
+func accountFor(key: String?, _ accounts: AccountService) -> Account {
+    guard let key else { fail("--key KEY is required") }
+    guard let account = try? accounts.account(apiKey: key) else { fail("no account has the active key \(key)") }
+    return account
+}
+
+do {
+    switch command {
+    case "serve":
+        try Supervisor(paths: paths, arguments: arguments).run()
+    case "migrate":
+        let db = try SQLiteDatabase(path: paths.database)
+        let applied = try Migrator.migrate(db, Schema.migrations, now: Clock.system.now())
+        print("schema at version \(try Migrator.currentVersion(db)); applied now: \(applied.map(String.init).joined(separator: ", "))")
+    case "account":
+        let accounts = AccountService(db: openDatabase())
+        switch arguments.positional.dropFirst().first {
+        case "create":
+            guard let name = arguments["name"] else { fail("--name is required") }
+            let (account, key, token) = try accounts.create(.init(name: name, email: arguments["email"] ?? ""),
+                                                            apiKey: arguments["key"], token: arguments["token"])
+            print("account \(account.id) created\nkey:   \(key)\ntoken: \(token)")
+        case "list":
+            for account in try accounts.list() {
+                let keys = try accounts.credentials(accountID: account.id).filter { $0.revokedAt == nil }.map(\.apiKey)
+                print("\(account.id)\t\(account.name)\t\(account.email)\tkeys: \(keys.joined(separator: ","))")
+            }
+        case "set":
+            let account = accountFor(key: arguments["key"], accounts)
+            try accounts.update(accountID: account.id,
+                                orderExpirationInHours: arguments["order-expiration-hours"].flatMap { Int64($0) },
+                                downloadLimitPerItem: arguments["download-limit"].flatMap { Int64($0) })
+            print("account \(account.id) updated")
+        default: fail(usage, code: 2)
+        }
+    case "key":
+        let accounts = AccountService(db: openDatabase())
+        switch arguments.positional.dropFirst().first {
+        case "create":
+            let account = accountFor(key: arguments["key"], accounts)
+            let (key, token) = try accounts.addCredential(accountID: account.id, apiKey: arguments["new-key"],
+                                                          label: arguments["label"] ?? "")
+            print("key:   \(key)\ntoken: \(token)")
+        case "list":
+            let account = accountFor(key: arguments["key"], accounts)
+            for c in try accounts.credentials(accountID: account.id) {
+                print("\(c.apiKey)\t\(c.label)\t\(c.revokedAt == nil ? "active" : "revoked")")
+            }
+        case "revoke":
+            guard let key = arguments.positional.dropFirst(2).first else { fail("key revoke KEY") }
+            guard try accounts.revoke(apiKey: key) else { fail("no active key \(key)") }
+            print("key \(key) revoked")
+        default: fail(usage, code: 2)
+        }
+    case "upload":
+        let db = openDatabase()
+        let account = accountFor(key: arguments["key"], AccountService(db: db))
+        guard let file = arguments.positional.dropFirst().first else { fail("upload --key KEY FILE") }
+        let upload = try Uploader(paths: paths, db: db).upload(accountID: account.id, file: file, name: arguments["name"])
+        print("upload \(upload.id): \(upload.filename) (\(upload.sizeBytes) bytes, \(upload.contentType))")
+    case "demo":
+        let demo = try Demo(paths: paths, db: openDatabase()).ensure()
+        print("key:   \(demo.key)\ntoken: \(demo.token)")
+    default:
+        fail(usage, code: 2)
+    }
+} catch let error as DomainError {
+    fail(error.message)
+} catch {
+    fail("\(error)")
+}
