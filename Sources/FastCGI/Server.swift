@@ -114,8 +114,9 @@ final class Worker {
             let params = Worker.params(request.envp)
             let declared = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
             var body: [UInt8] = []
-            var tooLarge = declared > limit
-            if !tooLarge && declared > 0 {
+            // The declared length is only a hint (nginx may have kept the body on disk).
+            var tooLarge = false
+            if declared > 0 && declared <= limit {
                 body.reserveCapacity(declared)
             }
             while true {

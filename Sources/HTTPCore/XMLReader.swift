@@ -464,6 +464,7 @@ private struct XMLScanner {
         i += 1
         let elementName = try name("element name")
         var attributes: [(String, String)] = []
+        var seen: Set<String> = []
         while true {
             let hadSpace = skipSpace()
             guard i < b.count else { throw error("unterminated start tag <\(elementName)", at: start) }
@@ -514,7 +515,16 @@ private struct XMLScanner {
                     i += 1
                 }
             }
-            if attributes.contains(where: { $0.0 == attributeName }) {
+            // A linear scan is cheapest for the usual handful of attributes; a set keeps
+            // hostile inputs with thousands of attributes from going quadratic.
+            let duplicate: Bool
+            if attributes.count < 16 {
+                duplicate = attributes.contains(where: { $0.0 == attributeName })
+            } else {
+                if seen.isEmpty { seen = Set(attributes.map { $0.0 }) }
+                duplicate = !seen.insert(attributeName).inserted
+            }
+            if duplicate {
                 throw error("duplicate attribute \(attributeName) in <\(elementName)>", at: start)
             }
             attributes.append((attributeName, String(decoding: value, as: UTF8.self)))

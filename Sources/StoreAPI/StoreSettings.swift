@@ -6,4 +6,6 @@ struct StoreSettings: Sendable {
     let storage: FileStorage
     /// Where nginx buffers upload bodies; a body file outside it is refused.
     let bodyDirectory: String
+    /// Largest request body read into memory.
+    let maxBodyBytes: Int
 }

@@ -23,10 +23,10 @@ do {
     exit(1)
 }
 
+let maxBody = arguments.int("max-body") ?? 8 << 20
 let settings = StoreSettings(databasePath: database, storage: storage,
-                             bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body")
-let server = Server(configuration: .init(socketPath: socket, threads: arguments.int("threads") ?? 0,
-                                          maxBodyBytes: arguments.int("max-body") ?? 8 << 20))
+                             bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body", maxBodyBytes: maxBody)
+let server = Server(configuration: .init(socketPath: socket, threads: arguments.int("threads") ?? 0, maxBodyBytes: maxBody))
 do {
     try server.run {
         // Per thread: its own SQLite connection and services.

@@ -179,6 +179,8 @@ final class MultipartTests: XCTestCase {
         file += bytes("\n--\(boundary)")  // LF without CR
         file += bytes("\r\n--\(boundary)X")  // boundary followed by other text: content
         file += bytes("\r\n--\(boundary)-x")  // a single dash: content
+        file += bytes("\r\n--\(boundary) \t z")  // padding not followed by CRLF: content
+        file += bytes("\r\n--\(boundary)  \rx")  // CR without LF after padding: content
         file += (0...255).map { UInt8($0) }
         file += bytes("\r\n\r\n--")
         let data = body([

@@ -189,6 +189,16 @@ final class XMLReaderTests: XCTestCase {
         XCTAssertNotEqual(a, b)
     }
 
+    func testManyAttributes() throws {
+        let many = (0..<40).map { " a\($0)='\($0)'" }.joined()
+        let root = try XMLReader.parse(bytes("<a\(many)/>"))
+        XCTAssertEqual(root.attributes.count, 40)
+        XCTAssertEqual(root.attribute("a39"), "39")
+        XCTAssertTrue(failure("<a\(many) a3='x'/>").contains("duplicate"))
+        XCTAssertTrue(failure("<a\(many) a39='x'/>").contains("duplicate"))
+        XCTAssertTrue(failure("<a a='1' b='2' a='3'/>").contains("duplicate"))
+    }
+
     // MARK: Refusals
 
     func testBillionLaughsIsRefused() {
@@ -327,6 +337,30 @@ final class XMLReaderTests: XCTestCase {
                 _ = try? XMLReader.params(copy)
             }
         }
+    }
+
+    /// Inputs at the size limit built to provoke quadratic behaviour still finish
+    /// promptly (each is linear; a regression here shows up as a very slow test).
+    func testHostileInputsAtSizeLimit() {
+        func filled(_ prefix: String, _ unit: String, _ suffix: String) -> [UInt8] {
+            let n = (XMLReader.maxBytes - prefix.utf8.count - suffix.utf8.count) / unit.utf8.count
+            return bytes(prefix + String(repeating: unit, count: n) + suffix)
+        }
+        var attributes = "<a"
+        var k = 0
+        while attributes.utf8.count < XMLReader.maxBytes - 32 {
+            attributes += " a\(k)=''"
+            k += 1
+        }
+        XCTAssertNoThrow(try XMLReader.parse(bytes(attributes + "/>")))
+        XCTAssertThrowsError(try XMLReader.parse(bytes(attributes + " a7=''/>")))
+        XCTAssertNoThrow(try XMLReader.params(filled("<a>", "<b/>", "</a>")))
+        XCTAssertNoThrow(try XMLReader.params(filled("<a>", "<b>x</b>", "</a>")))
+        XCTAssertNoThrow(try XMLReader.params(filled("<a>", "&amp;&#x1F600;", "</a>")))
+        XCTAssertThrowsError(try XMLReader.parse(filled("<a><!--", " ", "")))
+        XCTAssertThrowsError(try XMLReader.parse(filled("<a><?p ", "?", "")))
+        XCTAssertThrowsError(try XMLReader.parse(filled("<a><![CDATA[", "]", "")))
+        XCTAssertThrowsError(try XMLReader.parse(filled("<a>", "\n", "")))
     }
 
     func testGarbageBytesDoNotCrash() {

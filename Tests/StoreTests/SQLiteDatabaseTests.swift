@@ -1,0 +1,90 @@
+import XCTest
+import Store
+import Foundation
+
+final class SQLiteDatabaseTests: XCTestCase {
+    var path = ""
+
+    override func setUp() {
+        path = NSTemporaryDirectory() + "store-test-\(UUID().uuidString).sqlite"
+    }
+
+    override func tearDown() {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    func testWALAndForeignKeys() throws {
+        let db = try SQLiteDatabase(path: path)
+        XCTAssertEqual(try db.queryOne("PRAGMA journal_mode")?.string("journal_mode"), "wal")
+        XCTAssertEqual(try db.queryOne("PRAGMA foreign_keys")?.int("foreign_keys"), 1)
+    }
+
+    func testBindingsAndTypes() throws {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")
+        try db.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [42, 1.5, "héllo", SQLValue.blob([0, 1, 255]), nil as String?])
+        let row = try XCTUnwrap(db.queryOne("SELECT * FROM t"))
+        XCTAssertEqual(row.int("i"), 42)
+        XCTAssertEqual(row.double("r"), 1.5)
+        XCTAssertEqual(row.string("s"), "héllo")
+        XCTAssertEqual(row["b"], .blob([0, 1, 255]))
+        XCTAssertEqual(row["n"], .null)
+    }
+
+    func testTransactionRollsBackOnError() throws {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute("CREATE TABLE t (v INTEGER UNIQUE)")
+        struct Boom: Error {}
+        XCTAssertThrowsError(try db.write {
+            try db.execute("INSERT INTO t VALUES (1)")
+            throw Boom()
+        })
+        XCTAssertEqual(try db.query("SELECT * FROM t").count, 0)
+        // Nested: the inner savepoint rolls back alone.
+        try db.write {
+            try db.execute("INSERT INTO t VALUES (1)")
+            _ = try? db.write { try db.execute("INSERT INTO t VALUES (1)") }
+            try db.execute("INSERT INTO t VALUES (2)")
+        }
+        XCTAssertEqual(try db.query("SELECT v FROM t ORDER BY v").map { $0.int("v") }, [1, 2])
+    }
+
+    func testConstraintViolationIsRecognised() throws {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute("CREATE TABLE t (v INTEGER UNIQUE)")
+        try db.execute("INSERT INTO t VALUES (1)")
+        XCTAssertThrowsError(try db.execute("INSERT INTO t VALUES (1)")) { error in
+            XCTAssertTrue((error as? any DatabaseError)?.isConstraintViolation ?? false)
+        }
+    }
+
+    func testMigrationsApplyOnceInOrder() throws {
+        let db = try SQLiteDatabase(path: path)
+        let migrations = [Migration(2, "b", "ALTER TABLE a ADD COLUMN y INTEGER;"), Migration(1, "a", "CREATE TABLE a (x INTEGER);")]
+        XCTAssertEqual(try Migrator.migrate(db, migrations, now: 0), [1, 2])
+        XCTAssertEqual(try Migrator.migrate(db, migrations, now: 0), [])
+        XCTAssertEqual(try Migrator.currentVersion(db), 2)
+        // A failing migration leaves nothing behind.
+        XCTAssertThrowsError(try Migrator.migrate(db, migrations + [Migration(3, "bad", "CREATE TABLE c (z); SELECT nope FROM nothing;")], now: 0))
+        XCTAssertEqual(try Migrator.currentVersion(db), 2)
+        XCTAssertNil(try db.queryOne("SELECT name FROM sqlite_master WHERE name = 'c'"))
+    }
+
+    /// Two connections incrementing one counter under BEGIN IMMEDIATE lose no update.
+    func testConcurrentReadModifyWriteLosesNothing() throws {
+        let setup = try SQLiteDatabase(path: path)
+        try setup.execute("CREATE TABLE c (n INTEGER)")
+        try setup.execute("INSERT INTO c VALUES (0)")
+        let path = self.path
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let db = try! SQLiteDatabase(path: path)
+            for _ in 0..<100 {
+                try! db.write {
+                    let n = try db.queryOne("SELECT n FROM c")!.int("n")!
+                    try db.execute("UPDATE c SET n = ?", [n + 1])
+                }
+            }
+        }
+        XCTAssertEqual(try setup.queryOne("SELECT n FROM c")?.int("n"), 400)
+    }
+}
