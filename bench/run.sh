@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make bench: throughput ratios measured in one run, through one nginx.
+#   nginx `return 200`  |  C libfcgi hello-world  |  store-api GET /api/items/SKU.xml (authenticated, SQLite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${FETCHGATE_BIN:-$PWD/.build/release}
+DURATION=${BENCH_SECONDS:-8}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+RUN=$(mktemp -d /tmp/fetchgate-bench.XXXXXX)
+THREADS=$(( $(nproc) * 2 ))
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+STORE=$(free_port); MEDIA=$(free_port); BENCH=$(free_port)
+
+cleanup() {
+  [ -n "${SERVE:-}" ] && kill -TERM "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null || true
+  [ -n "${HELLO:-}" ] && kill "$HELLO" 2>/dev/null || true
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+gcc -O2 -o "$RUN/hello" bench/hello.c -lfcgi -lpthread
+"$RUN/hello" "$RUN/hello.sock" "$THREADS" & HELLO=$!
+
+mkdir -p "$RUN/conf.d"
+cat > "$RUN/conf.d/bench.conf" <<CONF
+server {
+    listen 127.0.0.1:$BENCH;
+    location = /return200 { return 200 "ok\n"; }
+    location = /hello { include $PWD/nginx/fastcgi.conf; fastcgi_pass unix:$RUN/hello.sock; }
+}
+CONF
+
+"$BIN/fetchgate" serve --run-dir "$RUN" --store-port "$STORE" --media-port "$MEDIA" --threads "$THREADS" >"$RUN/serve.out" 2>&1 & SERVE=$!
+for _ in $(seq 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$STORE/api/account" && [ -f "$RUN/demo-credentials" ] && break
+  sleep 0.1
+done
+AUTH="Authorization: Basic $(base64 -w0 < <(tr -d '\n' < "$RUN/demo-credentials"))"
+curl -sf -H "$AUTH" "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" >/dev/null || { echo "store-api not answering"; cat "$RUN/serve.out"; exit 1; }
+
+rps() { # URL [header]
+  local out
+  if [ $# -gt 1 ]; then out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -H "$2" "$1"); else out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$1"); fi
+  if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx replies from $1" >&2; echo "$out" >&2; exit 1; fi
+  echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
+
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, FastCGI threads: $THREADS"
+NGINX=$(rps "http://127.0.0.1:$BENCH/return200")
+HELLO_RPS=$(rps "http://127.0.0.1:$BENCH/hello")
+OURS=$(rps "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" "$AUTH")
+printf '%-44s %10s req/s\n' "nginx return 200" "$NGINX" "C libfcgi hello-world" "$HELLO_RPS" "store-api GET /api/items/BILL-WAX.xml" "$OURS"
+python3 - "$NGINX" "$HELLO_RPS" "$OURS" <<'PY'
+import sys
+nginx, hello, ours = map(float, sys.argv[1:])
+print(f"ratio store-api / C hello-world: {ours / hello:.2f}  (goal >= 0.5)")
+print(f"ratio C hello-world / nginx return 200: {hello / nginx:.2f}")
+PY
