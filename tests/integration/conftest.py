@@ -1,0 +1,381 @@
+"""Harness for the Fetchgate integration suite.
+
+One `fetchgate serve` (nginx + store-api) runs for the whole session in a temporary run
+directory on free ports of 127.0.0.1. Tests talk to it over HTTP only, and use the admin
+CLI (same --run-dir) to create their own tenants so state-changing tests do not interfere.
+
+Every reply received through `StoreClient` is checked against the rules that hold for
+all store-dialect replies (XML content type, no empty typed element, underscored names,
+no Content-Length from the app).
+"""
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BIN_DIR = Path(os.environ.get("FETCHGATE_BIN", REPO / ".build" / "release"))
+FETCHGATE = BIN_DIR / "fetchgate"
+
+START_TIMEOUT = 30
+STOP_TIMEOUT = 20
+HTTP_TIMEOUT = 30
+
+
+# --------------------------------------------------------------------------- XML checks
+
+def walk_typed(root):
+    """Asserts the invariants every store reply must satisfy; returns the root."""
+    for el in root.iter():
+        assert "-" not in el.tag, f"element names are underscored, got <{el.tag}>"
+        typ = el.get("type")
+        if typ is None:
+            continue
+        if typ == "array":
+            assert not (el.text or "").strip(), f"<{el.tag} type=array> carries text {el.text!r}"
+        else:
+            assert (el.text or "").strip(), f"empty typed element <{el.tag} type={typ!r}/>"
+    return root
+
+
+def parse_xml(resp):
+    """Parses an XML reply after checking the content type; returns the root element."""
+    ctype = resp.headers.get("Content-Type", "")
+    assert ctype.startswith("application/xml"), \
+        f"{resp.request.method} {resp.url}: Content-Type {ctype!r}, body {resp.text[:200]!r}"
+    assert resp.content.strip(), f"{resp.request.method} {resp.url}: empty body"
+    try:
+        root = ET.fromstring(resp.content)
+    except ET.ParseError as e:  # pragma: no cover - reported as failure
+        raise AssertionError(f"{resp.request.method} {resp.url}: reply is not XML ({e}): {resp.text[:300]!r}")
+    return walk_typed(root)
+
+
+def message_of(resp):
+    """The text of a `<message>` reply (asserting that it is one)."""
+    root = parse_xml(resp)
+    assert root.tag == "message", f"expected <message>, got <{root.tag}>: {resp.text[:200]!r}"
+    assert len(root) == 0, "a <message> has no children"
+    return root.text or ""
+
+
+def assert_error(resp, status, contains=None):
+    """A non-2xx reply with the given status and a non-empty XML `<message>`."""
+    assert resp.status_code == status, \
+        f"{resp.request.method} {resp.url}: expected {status}, got {resp.status_code}: {resp.text[:300]!r}"
+    text = message_of(resp)
+    assert text.strip(), "error messages are not empty"
+    if contains is not None:
+        assert contains.lower() in text.lower(), f"message {text!r} should mention {contains!r}"
+    return text
+
+
+def child_text(el, name):
+    found = el.find(name)
+    assert found is not None, f"<{el.tag}> lacks <{name}>: {ET.tostring(el)[:300]!r}"
+    return found.text or ""
+
+
+def item_xml(sku=None, name=None, price=None, extra=""):
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<item>"]
+    if sku is not None:
+        parts.append(f"<sku>{sku}</sku>")
+    if name is not None:
+        parts.append(f"<name>{name}</name>")
+    if price is not None:
+        parts.append(f"<price>{price}</price>")
+    parts.append(extra)
+    parts.append("</item>")
+    return "\n".join(parts)
+
+
+XML_HEADERS = {"Content-Type": "application/xml"}
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+# --------------------------------------------------------------------------- client
+
+class StoreClient:
+    """HTTP client for one set of credentials on the store port; checks every reply."""
+
+    def __init__(self, base, key=None, token=None):
+        self.base = base
+        self.key = key
+        self.token = token
+
+    @property
+    def auth(self):
+        return (self.key, self.token) if self.key is not None else None
+
+    def url(self, path):
+        return self.base + path
+
+    def request(self, method, path, check=True, **kw):
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        if "auth" not in kw and self.auth is not None:
+            kw["auth"] = self.auth
+        resp = requests.request(method, self.url(path), **kw)
+        if check:
+            self.check_reply(resp)
+        return resp
+
+    @staticmethod
+    def check_reply(resp):
+        parse_xml(resp)
+        # The app leaves Content-Length out (nginx chunks): only nginx's own 413 page has one.
+        if resp.status_code != 413:
+            assert "Content-Length" not in resp.headers, \
+                f"{resp.request.method} {resp.url}: store reply framed by Content-Length {resp.headers}"
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    # convenience ---------------------------------------------------------------
+
+    def create_item(self, sku, name="Item", price=None, extra=""):
+        r = self.post("/api/items/create", data=item_xml(sku, name, price, extra), headers=XML_HEADERS)
+        assert r.status_code == 201, f"create {sku}: {r.status_code} {r.text[:300]}"
+        return parse_xml(r)
+
+    def item(self, sku):
+        r = self.get(f"/api/items/{sku}")
+        assert r.status_code == 200, f"show {sku}: {r.status_code} {r.text[:300]}"
+        return parse_xml(r)
+
+    def items(self, **params):
+        r = self.get("/api/items", params=params or None)
+        assert r.status_code == 200, r.text
+        root = parse_xml(r)
+        assert root.tag == "items" and root.get("type") == "array"
+        return root
+
+    def skus(self, per_page=100):
+        return [child_text(i, "sku") for i in self.items(per_page=per_page).findall("item")]
+
+    def snapshot(self):
+        """Everything a failed write must leave untouched: items and uploads, full XML."""
+        items = self.get("/api/items", params={"per_page": 100})
+        uploads = self.get("/api/uploads", params={"per_page": 100})
+        assert items.status_code == 200 and uploads.status_code == 200
+        return items.content, uploads.content
+
+    def upload(self, filename, content, content_type="application/octet-stream"):
+        r = self.post("/api/uploads", files={"file": (filename, content, content_type)})
+        assert r.status_code == 201, f"upload {filename}: {r.status_code} {r.text[:300]}"
+        return parse_xml(r)
+
+
+# --------------------------------------------------------------------------- server
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir)
+        self.store_port = free_port()
+        self.media_port = free_port()
+        while self.media_port == self.store_port:
+            self.media_port = free_port()
+        self.proc = None
+        self.out_path = self.run_dir.parent / (self.run_dir.name + "-serve.log")
+        self._names = itertools.count(1)
+        self._cli_lock = threading.Lock()
+
+    @property
+    def store_url(self):
+        return f"http://127.0.0.1:{self.store_port}"
+
+    @property
+    def media_url(self):
+        return f"http://127.0.0.1:{self.media_port}"
+
+    @property
+    def data_dir(self):
+        return self.run_dir / "data"
+
+    @property
+    def body_temp(self):
+        return self.data_dir / "tmp" / "body"
+
+    def start(self):
+        self.out = open(self.out_path, "wb")
+        self.proc = subprocess.Popen(
+            [str(FETCHGATE), "serve", "--run-dir", str(self.run_dir),
+             "--store-port", str(self.store_port), "--media-port", str(self.media_port)],
+            stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_TIMEOUT
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.fail_start(f"fetchgate serve exited with {self.proc.returncode}")
+            try:
+                r = requests.get(self.store_url + "/api/account", timeout=2)
+                last = r.status_code
+                if r.status_code == 401:
+                    break
+            except requests.RequestException as e:
+                last = repr(e)
+            time.sleep(0.1)
+        else:
+            self.stop(check=False)
+            self.fail_start(f"store port never answered 401 within {START_TIMEOUT}s (last: {last})")
+        creds = (self.run_dir / "demo-credentials").read_text().strip()
+        key, _, token = creds.partition(":")
+        self.demo_key, self.demo_token = key, token
+
+    def logs(self):
+        chunks = []
+        paths = [self.out_path] + sorted((self.run_dir / "logs").glob("*")) if (self.run_dir / "logs").exists() \
+            else [self.out_path]
+        for p in paths:
+            try:
+                text = Path(p).read_text(errors="replace")
+            except OSError:
+                continue
+            chunks.append(f"----- {p} -----\n{text[-6000:]}")
+        return "\n".join(chunks)
+
+    def fail_start(self, why):
+        logs = self.logs()
+        print(logs, file=sys.stderr)
+        pytest.fail(f"{why}\n{logs}", pytrace=False)
+
+    def stop(self, check=True):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            if check:
+                raise AssertionError(f"fetchgate serve did not exit within {STOP_TIMEOUT}s of SIGTERM\n{self.logs()}")
+        finally:
+            self.out.close()
+
+    # ------------------------------------------------------------------ CLI
+
+    def cli(self, *args, check=True):
+        r = subprocess.run([str(FETCHGATE), *args, "--run-dir", str(self.run_dir)],
+                           capture_output=True, text=True, timeout=30)
+        if check:
+            assert r.returncode == 0, f"fetchgate {' '.join(args)} failed ({r.returncode}): {r.stdout}{r.stderr}"
+        return r
+
+    @staticmethod
+    def parse_key_token(output):
+        key = token = None
+        for line in output.splitlines():
+            if line.startswith("key:"):
+                key = line.split(":", 1)[1].strip()
+            elif line.startswith("token:"):
+                token = line.split(":", 1)[1].strip()
+        assert key and token, f"CLI output lacks key/token lines: {output!r}"
+        return key, token
+
+    def create_account(self, name=None):
+        name = name or f"Tenant {next(self._names)} {uuid.uuid4().hex[:6]}"
+        r = self.cli("account", "create", "--name", name)
+        key, token = self.parse_key_token(r.stdout)
+        client = StoreClient(self.store_url, key, token)
+        client.name = name
+        return client
+
+    def add_key(self, existing_key, new_key=None):
+        args = ["key", "create", "--key", existing_key]
+        if new_key:
+            args += ["--new-key", new_key]
+        return self.parse_key_token(self.cli(*args).stdout)
+
+    def store_api_pids(self):
+        r = subprocess.run(["pgrep", "-f", f"store-api --socket {self.run_dir}/"], capture_output=True, text=True)
+        return [int(p) for p in r.stdout.split()]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    assert FETCHGATE.exists(), f"{FETCHGATE} not built: run `swift build -c release` (or set FETCHGATE_BIN)"
+    srv = Server(tmp_path_factory.mktemp("fetchgate") / "run")
+    srv.start()
+    yield srv
+    nginx_pid_file = srv.run_dir / "nginx.pid"
+    nginx_pid = int(nginx_pid_file.read_text().strip()) if nginx_pid_file.exists() else None
+    srv.stop()
+    assert srv.proc.returncode is not None
+    # Nothing it started outlives it.
+    deadline = time.monotonic() + 5
+    while srv.store_api_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not srv.store_api_pids(), "store-api still running after fetchgate serve stopped"
+    if nginx_pid:
+        alive = True
+        while time.monotonic() < deadline:
+            try:
+                os.kill(nginx_pid, 0)
+            except ProcessLookupError:
+                alive = False
+                break
+            time.sleep(0.1)
+        assert not alive, "nginx still running after fetchgate serve stopped"
+
+
+@pytest.fixture(scope="session")
+def base_url(server):
+    return server.store_url
+
+
+@pytest.fixture(scope="session")
+def demo_auth(server):
+    return (server.demo_key, server.demo_token)
+
+
+@pytest.fixture(scope="session")
+def demo(server):
+    """The demo tenant: read-only use (other tests may run before or after)."""
+    return StoreClient(server.store_url, server.demo_key, server.demo_token)
+
+
+@pytest.fixture(scope="session")
+def anon(server):
+    return StoreClient(server.store_url)
+
+
+@pytest.fixture
+def new_account(server):
+    """Factory: a fresh tenant created through the admin CLI, as a StoreClient."""
+    return server.create_account
+
+
+@pytest.fixture
+def tenant(server):
+    """One fresh tenant for a test that mutates state."""
+    return server.create_account()
+
+
+@pytest.fixture
+def cli(server):
+    return server.cli
