@@ -29,9 +29,13 @@ public struct Item: Equatable, Sendable {
         file = row.int("u_id") == nil ? nil : Upload(row: row, prefix: "u_")
     }
 
-    /// Item columns plus its upload's columns prefixed `u_`.
+    /// Item columns plus its upload's columns prefixed `u_`. Counters are counted, not kept,
+    /// so they are right whatever runs concurrently.
     static let select = """
-        SELECT i.*, u.id AS u_id, u.account_id AS u_account_id, u.filename AS u_filename,
+        SELECT i.*,
+               (SELECT COUNT(*) FROM downloads d WHERE d.item_id = i.id) AS download_count,
+               0 AS order_count,
+               u.id AS u_id, u.account_id AS u_account_id, u.filename AS u_filename,
                u.content_type AS u_content_type, u.size_bytes AS u_size_bytes, u.storage_key AS u_storage_key,
                u.ip_address AS u_ip_address, u.uploaded_at AS u_uploaded_at
         FROM items i LEFT JOIN uploads u ON u.id = i.upload_id

@@ -46,8 +46,6 @@ public enum Schema {
             price REAL NOT NULL DEFAULT 0,
             guid TEXT NOT NULL UNIQUE,
             upload_id INTEGER REFERENCES uploads(id) ON DELETE SET NULL,
-            order_count INTEGER NOT NULL DEFAULT 0 CHECK (order_count >= 0),
-            download_count INTEGER NOT NULL DEFAULT 0 CHECK (download_count >= 0),
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             UNIQUE (account_id, sku)
