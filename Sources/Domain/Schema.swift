@@ -56,6 +56,7 @@ public enum Schema {
             item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
             item_sku TEXT NOT NULL,
             order_ref INTEGER,
+            order_item_ref INTEGER,
             order_number TEXT,
             filename TEXT NOT NULL,
             ip_address TEXT NOT NULL DEFAULT '',
@@ -65,6 +66,52 @@ public enum Schema {
         CREATE INDEX downloads_account ON downloads(account_id, id);
         CREATE INDEX downloads_item ON downloads(item_id, id);
         CREATE INDEX downloads_order ON downloads(order_ref, id);
+        CREATE INDEX downloads_order_item ON downloads(order_item_ref, id);
+        """),
+        Migration(2, "orders, order items, durable job queue", """
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            number TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            first_name TEXT NOT NULL DEFAULT '',
+            last_name TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            expiration_date INTEGER NOT NULL,
+            download_limit INTEGER NOT NULL CHECK (download_limit >= 0),
+            manual INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (account_id, number)
+        );
+        CREATE INDEX orders_account ON orders(account_id, id);
+        CREATE TABLE order_items (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            guid TEXT NOT NULL UNIQUE,
+            downloads_remaining INTEGER NOT NULL CHECK (downloads_remaining >= 0),
+            created_at INTEGER NOT NULL,
+            UNIQUE (order_id, item_id)
+        );
+        CREATE INDEX order_items_item ON order_items(item_id);
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 8,
+            run_at INTEGER NOT NULL,
+            lease_token TEXT,
+            lease_expires_at INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            finished_at INTEGER
+        );
+        CREATE INDEX jobs_ready ON jobs(state, run_at);
+        CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);
         """),
     ]
 }

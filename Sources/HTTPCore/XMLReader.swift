@@ -70,7 +70,8 @@ extension XMLNode {
     /// more children all of one name) an array, other elements with children an
     /// object in document order, and leaf elements their trimmed text.
     public func toParams() -> Params {
-        if attribute("nil") == "true" { return .null }
+        // `nil="true"` (Rails) or `xsi:nil="true"` (.NET).
+        if attributes.contains(where: { ($0.0 == "nil" || $0.0.hasSuffix(":nil")) && $0.1 == "true" }) { return .null }
         let type = attribute("type")
         if type == "array" {
             return .array(children.map { $0.toParams() })

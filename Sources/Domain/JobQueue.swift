@@ -1,0 +1,103 @@
+import Crypto
+import Store
+
+/// A durable work queue in the store. Jobs are leased with a token and an expiry,
+/// heartbeated while they run, and finished only by the lease holder (fencing), so a
+/// worker killed mid-job loses nothing: its lease expires and the job runs again.
+public struct JobQueue {
+    let db: any Database
+    let clock: Clock
+
+    public init(db: any Database, clock: Clock = .system) {
+        self.db = db
+        self.clock = clock
+    }
+
+    /// Adds a job; joins the caller's transaction if there is one.
+    @discardableResult
+    public func enqueue(kind: String, payload: String, accountID: Int64? = nil, runAt: Int64? = nil, maxAttempts: Int64 = 8) throws -> Int64 {
+        let now = clock.now()
+        try db.execute("""
+            INSERT INTO jobs (account_id, kind, payload, run_at, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, [accountID, kind, payload, runAt ?? now, maxAttempts, now])
+        return db.lastInsertRowID
+    }
+
+    /// Claims the oldest due job of the given kinds: a queued one whose time has come, or a
+    /// running one whose lease expired (its worker died). One statement, so two workers
+    /// never claim the same job.
+    public func claim(kinds: [String], leaseSeconds: Int64) throws -> Job? {
+        let now = clock.now()
+        let token = Digest.randomToken(length: 24)
+        let placeholders = kinds.map { _ in "?" }.joined(separator: ", ")
+        let arguments: [any SQLBindable] = [token, now + leaseSeconds] + kinds.map { $0 as any SQLBindable } + [now, now]
+        return try db.write {
+            try db.queryOne("""
+                UPDATE jobs SET state = 'running', lease_token = ?, lease_expires_at = ?, attempts = attempts + 1
+                WHERE id = (
+                    SELECT id FROM jobs WHERE kind IN (\(placeholders)) AND (
+                        (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_expires_at < ?))
+                    ORDER BY run_at, id LIMIT 1)
+                RETURNING *
+                """, arguments).map(Job.init(row:))
+        }
+    }
+
+    /// Extends the lease; false when the lease was lost (the job must stop).
+    public func heartbeat(_ job: Job, leaseSeconds: Int64) throws -> Bool {
+        try db.write {
+            try db.execute("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_token = ?",
+                           [clock.now() + leaseSeconds, job.id, job.leaseToken]) == 1
+        }
+    }
+
+    /// Marks the job done, only if this worker still holds the lease. Runs `effects` in the
+    /// same transaction, so the job's result and its completion commit together or not at all.
+    @discardableResult
+    public func complete(_ job: Job, effects: () throws -> Void = {}) throws -> Bool {
+        try db.write {
+            let changed = try db.execute("""
+                UPDATE jobs SET state = 'done', finished_at = ?, lease_token = NULL, lease_expires_at = NULL, last_error = NULL
+                WHERE id = ? AND state = 'running' AND lease_token = ?
+                """, [clock.now(), job.id, job.leaseToken])
+            guard changed == 1 else { return false }
+            try effects()
+            return true
+        }
+    }
+
+    /// Records a failure: retried later with exponential backoff, or failed for good when
+    /// `retryable` is false or attempts are used up.
+    @discardableResult
+    public func fail(_ job: Job, error: String, retryable: Bool) throws -> Bool {
+        let now = clock.now()
+        let final = !retryable || job.attempts >= job.maxAttempts
+        let backoff = JobQueue.backoff(attempt: job.attempts)
+        return try db.write {
+            try db.execute("""
+                UPDATE jobs SET state = ?, run_at = ?, last_error = ?, lease_token = NULL, lease_expires_at = NULL,
+                    finished_at = CASE WHEN ? THEN ? ELSE NULL END
+                WHERE id = ? AND state = 'running' AND lease_token = ?
+                """, [final ? "failed" : "queued", now + backoff, error, final, now, job.id, job.leaseToken]) == 1
+        }
+    }
+
+    /// Cancels queued or running jobs of a kind whose payload matches exactly.
+    public func cancel(kind: String, payload: String) throws {
+        try db.write {
+            try db.execute("""
+                UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_token = NULL
+                WHERE kind = ? AND payload = ? AND state IN ('queued', 'running')
+                """, [clock.now(), kind, payload])
+        }
+    }
+
+    public func get(id: Int64) throws -> Job? {
+        try db.queryOne("SELECT * FROM jobs WHERE id = ?", [id]).map(Job.init(row:))
+    }
+
+    /// 2, 4, 8 … seconds, at most ten minutes.
+    public static func backoff(attempt: Int64) -> Int64 {
+        min(600, Int64(1) << min(max(attempt, 1), 10))
+    }
+}
