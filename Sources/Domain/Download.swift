@@ -40,6 +40,15 @@ public struct DownloadService {
                      [accountID, itemID, page.limit, page.offset]).map(Download.init(row:))
     }
 
+    public func list(orderItemID: Int64) throws -> [Download] {
+        try db.query(DownloadService.select + " WHERE d.order_item_ref = ? ORDER BY d.id", [orderItemID]).map(Download.init(row:))
+    }
+
+    public func list(accountID: Int64, orderID: Int64, page: Page) throws -> [Download] {
+        try db.query(DownloadService.select + " WHERE d.account_id = ? AND d.order_ref = ? ORDER BY d.id DESC LIMIT ? OFFSET ?",
+                     [accountID, orderID, page.limit, page.offset]).map(Download.init(row:))
+    }
+
     public func get(accountID: Int64, id: Int64) throws -> Download {
         guard let row = try db.queryOne(DownloadService.select + " WHERE d.account_id = ? AND d.id = ?", [accountID, id]) else {
             throw DomainError.notFound("download \(id) not found")

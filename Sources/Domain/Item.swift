@@ -34,7 +34,7 @@ public struct Item: Equatable, Sendable {
     static let select = """
         SELECT i.*,
                (SELECT COUNT(*) FROM downloads d WHERE d.item_id = i.id) AS download_count,
-               0 AS order_count,
+               (SELECT COUNT(*) FROM order_items oi WHERE oi.item_id = i.id) AS order_count,
                u.id AS u_id, u.account_id AS u_account_id, u.filename AS u_filename,
                u.content_type AS u_content_type, u.size_bytes AS u_size_bytes, u.storage_key AS u_storage_key,
                u.ip_address AS u_ip_address, u.uploaded_at AS u_uploaded_at

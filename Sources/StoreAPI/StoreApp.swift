@@ -33,6 +33,8 @@ final class StoreApp {
     let items: ItemService
     let uploads: UploadService
     let downloads: DownloadService
+    let orders: OrderService
+    let delivery: DeliveryService
 
     init(settings: StoreSettings) throws {
         self.settings = settings
@@ -41,6 +43,8 @@ final class StoreApp {
         items = ItemService(db: db)
         uploads = UploadService(db: db, storage: settings.storage)
         downloads = DownloadService(db: db)
+        orders = OrderService(db: db, linkBase: settings.publicURL)
+        delivery = DeliveryService(db: db)
     }
 
     static let router: Router<Endpoint> = {
@@ -49,6 +53,14 @@ final class StoreApp {
         ItemEndpoints.register(&r)
         UploadEndpoints.register(&r)
         DownloadEndpoints.register(&r)
+        OrderEndpoints.register(&r)
+        return r
+    }()
+
+    /// Routes that need no API credentials (customer links).
+    static let publicRouter: Router<DeliveryEndpoints.Public> = {
+        var r = Router<DeliveryEndpoints.Public>()
+        DeliveryEndpoints.register(&r)
         return r
     }()
 
@@ -65,6 +77,9 @@ final class StoreApp {
         }
         if request.bodyTooLarge {
             return XMLViews.message("Request body is too large", status: 413)
+        }
+        if case .found(let open) = StoreApp.publicRouter.match(method: request.method, path: request.path) {
+            return open.handler(request, open.captures, self)
         }
         let match: Router<Endpoint>.Match
         switch StoreApp.router.match(method: request.method, path: request.path) {

@@ -8,4 +8,6 @@ struct StoreSettings: Sendable {
     let bodyDirectory: String
     /// Largest request body read into memory.
     let maxBodyBytes: Int
+    /// Absolute base URL of the store server, for links in order emails.
+    let publicURL: String
 }

@@ -89,6 +89,48 @@ enum XMLViews {
         w.close()
     }
 
+    /// The seed's order shape; `<order_items>` is the last child (one client ignores what follows it).
+    static func order(_ order: Order, into w: inout XMLWriter) {
+        w.open("order")
+        w.element("id", order.number)
+        w.element("title", order.title)
+        w.element("first_name", order.firstName)
+        w.element("last_name", order.lastName)
+        w.element("email", order.email)
+        w.integer("item_count", order.items.count)
+        w.integer("download_count", order.downloadCount)
+        w.datetime("expiration_date", order.expirationDate)
+        w.integer("download_limit", order.downloadLimit)
+        w.datetime("created_at", order.createdAt)
+        w.openArray("order_items")
+        for item in order.items {
+            w.open("order_item")
+            w.element("sku", item.sku)
+            w.element("item_name", item.itemName)
+            w.element("order_id", order.number)
+            w.element("guid", item.guid)
+            w.integer("download_count", item.downloadCount)
+            w.element("link", item.link)
+            w.integer("downloads_remaining", item.downloadsRemaining)
+            w.datetime("created_at", item.createdAt)
+            w.openArray("downloads")
+            for d in item.downloads {
+                // Nested in an order item the seed names the size `size`.
+                w.open("download")
+                w.integer("id", d.id)
+                w.element("order_id", d.orderNumber)
+                w.element("ip_address", d.ipAddress)
+                w.datetime("downloaded_at", d.downloadedAt)
+                w.float("size", Double(d.sizeBytes))
+                w.close()
+            }
+            w.close()
+            w.close()
+        }
+        w.close()
+        w.close()
+    }
+
     static func list<T>(_ root: String, _ values: [T], _ render: (T, inout XMLWriter) -> Void) -> Response {
         var w = XMLWriter(capacity: 512 + values.count * 512)
         w.openArray(root)

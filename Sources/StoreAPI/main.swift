@@ -7,7 +7,7 @@ import Glibc
 
 // store-api: the store dialect (seed 004) over FastCGI.
 //   store-api --socket run/store.sock --database run/fetchgate.sqlite --data run/data
-//             [--threads N] [--max-body BYTES] [--body-dir run/data/tmp/body]
+//             [--threads N] [--max-body BYTES] [--body-dir run/data/tmp/body] [--public-url URL]
 let arguments = Arguments()
 guard let socket = arguments["socket"], let database = arguments["database"], let data = arguments["data"] else {
     logError("usage: store-api --socket PATH --database PATH --data DIR [--threads N] [--max-body BYTES] [--body-dir DIR]")
@@ -25,7 +25,8 @@ do {
 
 let maxBody = arguments.int("max-body") ?? 8 << 20
 let settings = StoreSettings(databasePath: database, storage: storage,
-                             bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body", maxBodyBytes: maxBody)
+                             bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body", maxBodyBytes: maxBody,
+                             publicURL: arguments["public-url"] ?? "http://127.0.0.1:8081")
 let server = Server(configuration: .init(socketPath: socket, threads: arguments.int("threads") ?? 0, maxBodyBytes: maxBody))
 do {
     try server.run {

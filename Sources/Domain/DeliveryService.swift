@@ -1,0 +1,74 @@
+import Store
+
+/// Customer delivery: `/get/GUID` (an order item's link) and `/permalink/GUID` (an item).
+/// No API credentials: the GUID is the secret. A download counts when it starts.
+public struct DeliveryService {
+    let db: any Database
+    let clock: Clock
+
+    public init(db: any Database, clock: Clock = .system) {
+        self.db = db
+        self.clock = clock
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        /// Deliver this file (the download is already taken and logged).
+        case deliver(Upload, downloadID: Int64)
+        case notFound
+        case expired
+        case exhausted
+        /// The item has no file attached.
+        case noFile
+    }
+
+    /// Takes one download of an order item in one statement (`downloads_remaining > 0` and
+    /// not expired), then logs it, in one transaction: concurrent requests can never take
+    /// more downloads than are left.
+    public func claimOrderLink(guid: String, ipAddress: String) throws -> Outcome {
+        let now = clock.now()
+        return try db.write {
+            guard let link = try db.queryOne("""
+                SELECT oi.id, oi.order_id, oi.item_id, oi.downloads_remaining, o.expiration_date, o.number, o.account_id,
+                       i.sku, i.upload_id
+                FROM order_items oi JOIN orders o ON o.id = oi.order_id JOIN items i ON i.id = oi.item_id
+                WHERE oi.guid = ?
+                """, [guid]) else { return .notFound }
+            guard let uploadID = link.int("upload_id"),
+                  let upload = try db.queryOne("SELECT * FROM uploads WHERE id = ?", [uploadID]).map({ Upload(row: $0) }) else {
+                return .noFile
+            }
+            if (link.int("expiration_date") ?? 0) <= now { return .expired }
+            let taken = try db.execute("""
+                UPDATE order_items SET downloads_remaining = downloads_remaining - 1
+                WHERE id = ? AND downloads_remaining > 0
+                """, [link.int("id")])
+            guard taken == 1 else { return .exhausted }
+            let id = try log(accountID: link.int("account_id") ?? 0, itemID: link.int("item_id"), sku: link.string("sku") ?? "",
+                             orderRef: link.int("order_id"), orderItemRef: link.int("id"), orderNumber: link.string("number"),
+                             upload: upload, ipAddress: ipAddress, at: now)
+            return .deliver(upload, downloadID: id)
+        }
+    }
+
+    /// The item's file without an order; logged without an order id.
+    public func claimPermalink(guid: String, ipAddress: String) throws -> Outcome {
+        let now = clock.now()
+        return try db.write {
+            guard let item = try ItemService(db: db).get(guid: guid) else { return .notFound }
+            guard let upload = item.file else { return .noFile }
+            let id = try log(accountID: item.accountID, itemID: item.id, sku: item.sku, orderRef: nil, orderItemRef: nil,
+                             orderNumber: nil, upload: upload, ipAddress: ipAddress, at: now)
+            return .deliver(upload, downloadID: id)
+        }
+    }
+
+    private func log(accountID: Int64, itemID: Int64?, sku: String, orderRef: Int64?, orderItemRef: Int64?,
+                     orderNumber: String?, upload: Upload, ipAddress: String, at now: Int64) throws -> Int64 {
+        try db.execute("""
+            INSERT INTO downloads (account_id, item_id, item_sku, order_ref, order_item_ref, order_number, filename,
+                                   ip_address, size_bytes, downloaded_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [accountID, itemID, sku, orderRef, orderItemRef, orderNumber, upload.filename, ipAddress, upload.sizeBytes, now])
+        return db.lastInsertRowID
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// The message a customer gets for an order: each item with its absolute link, and the expiry.
+/// Composed when queued (what was promised is what is sent), delivered later by the worker.
+public struct OrderEmail: Codable, Equatable, Sendable {
+    public var to: String
+    public var toName: String
+    public var subject: String
+    public var body: String
+    public var orderNumber: String
+
+    public static func compose(_ order: Order, linkBase: String) -> OrderEmail {
+        let name = [order.firstName, order.lastName].filter { !$0.isEmpty }.joined(separator: " ")
+        var lines = ["Hello\(order.firstName.isEmpty ? "" : " " + order.firstName),", "",
+                     "Thank you for your order \(order.title.isEmpty ? "#" + order.number : order.title). Your downloads:", ""]
+        for item in order.items {
+            lines.append("  \(item.itemName.isEmpty ? item.sku : item.itemName)")
+            lines.append("  \(linkBase)\(item.link)")
+            lines.append("  (\(item.downloadsRemaining) download\(item.downloadsRemaining == 1 ? "" : "s") left)")
+            lines.append("")
+        }
+        lines.append("These links expire on \(OrderEmail.humanDate(order.expirationDate)).")
+        return OrderEmail(to: order.email, toName: name, subject: "Your downloads for order \(order.number)",
+                          body: lines.joined(separator: "\n") + "\n", orderNumber: order.number)
+    }
+
+    /// "2026-12-03 18:47 UTC" (rare path: a formatter per message is fine).
+    static func humanDate(_ t: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
+    }
+
+    public func encoded() throws -> String {
+        String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
+    }
+
+    public static func decode(_ payload: String) throws -> OrderEmail {
+        try JSONDecoder().decode(OrderEmail.self, from: Data(payload.utf8))
+    }
+}
