@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "store-api", targets: ["StoreAPI"]),
         .executable(name: "fetchgate", targets: ["fetchgate"]),
+        .executable(name: "worker", targets: ["worker"]),
     ],
     targets: [
         // System libraries (Debian: libfcgi-dev, libsqlite3-dev, libssl-dev).
@@ -14,20 +15,29 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
 
+        // libcurl's setopt is variadic: a few C lines give Swift fixed-type doorways.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+
         // Layers, one way down.
-        .target(name: "FastCGI", dependencies: ["CFastCGI", "HTTPCore"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "HTTPCore", "Support"]),
+        // Process plumbing every executable shares: options, logging.
+        .target(name: "Support"),
         .target(name: "Crypto", dependencies: ["CCrypto"]),
         .target(name: "HTTPCore", dependencies: ["Crypto"]),
         .target(name: "Store", dependencies: ["CSQLite"]),
         .target(name: "Domain", dependencies: ["Store", "Crypto"]),
+        // Outbound network I/O through libcurl: SMTP delivery (and HTTP fetches later).
+        .target(name: "Outbound", dependencies: ["CCurl"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
-        .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "FastCGI"]),
+        .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Support"]),
+        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Support"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support"]),
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Store"]),
+        .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
     ]
 )

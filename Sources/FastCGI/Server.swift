@@ -1,5 +1,6 @@
 import CFastCGI
 import HTTPCore
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ public final class Server: @unchecked Sendable {
 
     public let configuration: Configuration
     private var listenSocket: Int32 = -1
-    private let stopping = Atomic()
+    private let stopping = Flag()
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -43,13 +44,8 @@ public final class Server: @unchecked Sendable {
     /// Binds the socket, runs the threads, and returns after SIGTERM/SIGINT once every
     /// in-flight request has been answered.
     public func run(makeHandler: @escaping @Sendable () -> Handler) throws {
-        signal(SIGPIPE, SIG_IGN)
-        // Block the stop signals in every thread; the main thread waits for them with sigwait.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGTERM)
-        sigaddset(&stopSignals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        // Block the stop signals in every thread; the main thread waits for them.
+        StopSignals.block()
 
         guard FCGX_Init() == 0 else { throw StartError(description: "FCGX_Init failed") }
         unlink(configuration.socketPath)
@@ -61,27 +57,16 @@ public final class Server: @unchecked Sendable {
         }
         chmod(configuration.socketPath, configuration.socketMode)
 
-        var threads: [pthread_t] = []
-        for _ in 0..<configuration.threads {
-            let worker = Worker(server: self, makeHandler: makeHandler)
-            var thread = pthread_t()
-            let box = Unmanaged.passRetained(worker).toOpaque()
-            let rc = pthread_create(&thread, nil, { raw in
-                let worker = Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue()
-                worker.loop()
-                return nil
-            }, box)
-            guard rc == 0 else { throw StartError(description: "pthread_create failed: \(rc)") }
-            threads.append(thread)
+        let threads = (0..<configuration.threads).map { _ in
+            WorkerThread { [self] in Worker(server: self, makeHandler: makeHandler).loop() }
         }
 
-        var received: Int32 = 0
-        sigwait(&stopSignals, &received)
+        StopSignals.wait()
         stopping.set()
         FCGX_ShutdownPending()
         // Wakes every thread blocked in accept(); in-flight requests run to completion.
         shutdown(listenSocket, Int32(SHUT_RDWR))
-        for thread in threads { pthread_join(thread, nil) }
+        for thread in threads { thread.join() }
         close(listenSocket)
         unlink(configuration.socketPath)
     }

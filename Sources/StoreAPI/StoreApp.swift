@@ -1,5 +1,5 @@
 import Domain
-import FastCGI
+import Support
 import HTTPCore
 import Store
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Domain
+import Support
 import FastCGI
 import Store
 #if canImport(Glibc)

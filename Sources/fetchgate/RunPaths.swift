@@ -1,4 +1,4 @@
-import FastCGI
+import Support
 import Foundation
 
 /// Where a deployment keeps its state: database, data directory, sockets, logs, nginx config.

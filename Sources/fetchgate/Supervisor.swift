@@ -1,5 +1,5 @@
 import Domain
-import FastCGI
+import Support
 import Foundation
 import Store
 
@@ -42,10 +42,19 @@ struct Supervisor {
 
         let binDirectory = (Supervisor.executablePath() as NSString).deletingLastPathComponent
         let threads = arguments["threads"].map { ["--threads", $0] } ?? []
+        let publicURL = arguments["public-url"] ?? "http://\(listen):\(storePort)"
+        // Mail: SMTP when configured, else .eml files in run/outbox.
+        var mail = ["--outbox", paths.runDirectory + "/outbox"]
+        for option in ["smtp-url", "smtp-user", "smtp-password", "mail-from", "mail-from-name"] {
+            if let value = arguments[option] { mail += ["--" + option, value] }
+        }
+        if arguments.has("smtp-starttls") { mail.append("--smtp-starttls") }
         var children = [
             Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket,
                                             "--database", paths.database, "--data", paths.data,
-                                            "--body-dir", paths.bodyTemp] + threads, stopSignal: SIGTERM),
+                                            "--body-dir", paths.bodyTemp, "--public-url", publicURL] + threads, stopSignal: SIGTERM),
+            Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
+                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail, stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),
         ]
 

@@ -325,7 +325,7 @@ def server(tmp_path_factory):
     nginx_pid_file = srv.run_dir / "nginx.pid"
     nginx_pid = int(nginx_pid_file.read_text().strip()) if nginx_pid_file.exists() else None
     srv.stop()
-    assert srv.proc.returncode is not None
+    assert srv.proc.returncode == 0, f"fetchgate serve exited with {srv.proc.returncode} on SIGTERM\n{srv.logs()}"
     # Nothing it started outlives it.
     deadline = time.monotonic() + 5
     while srv.store_api_pids() and time.monotonic() < deadline:

@@ -188,3 +188,23 @@ def test_new_token_twice(server, tenant):
     assert second != first
     assert_401(one.get("/api/account"))
     assert StoreClient(server.store_url, tenant.key, second).get("/api/account").status_code == 200
+
+
+def test_cli_account_with_chosen_key_and_token(server):
+    r = server.cli("account", "create", "--name", "Chosen", "--key", "chosen-key", "--token", "chosen-token-123")
+    assert server.parse_key_token(r.stdout) == ("chosen-key", "chosen-token-123")
+    client = StoreClient(server.store_url, "chosen-key", "chosen-token-123")
+    root = account_of(client.get("/api/account"))
+    assert child_text(root, "name") == "Chosen"
+    assert child_text(root, "api_key") == "chosen-key"
+    # A key is unique across all accounts.
+    dup = server.cli("account", "create", "--name", "Dup", "--key", "chosen-key", check=False)
+    assert dup.returncode != 0
+    dup2 = server.cli("key", "create", "--key", server.demo_key, "--new-key", "chosen-key", check=False)
+    assert dup2.returncode != 0
+    assert account_of(client.get("/api/account")).findtext("name") == "Chosen"
+
+
+def test_basic_scheme_is_case_insensitive(anon, server):
+    raw = base64.b64encode(f"{server.demo_key}:{server.demo_token}".encode()).decode()
+    assert anon.get("/api/account", headers={"Authorization": "basic " + raw}).status_code == 200

@@ -212,3 +212,65 @@ def test_media_port_is_404_json(server, path):
     assert resp.headers["Content-Type"].startswith("application/json")
     body = resp.json()
     assert body["error"]["code"] == "not_found"
+
+
+def test_chunked_body_over_8mb_is_413(unchanged):
+    def body():
+        yield b"<item><sku>HUGE-CHUNKED</sku><name>"
+        for _ in range(9):
+            yield b"z" * (1024 * 1024)
+        yield b"</name></item>"
+    assert_error(unchanged.post("/api/items/create", data=body(), headers=XML_HEADERS), 413)
+
+
+def test_xml_body_within_limit_but_huge_is_an_xml_error(unchanged):
+    """Whatever the app's own document limit is, the reply is a clean XML error, not a crash."""
+    body = item_xml("BIG-XML", "n" * (3 * 1024 * 1024))
+    resp = unchanged.post("/api/items/create", data=body, headers=XML_HEADERS)
+    assert resp.status_code in (201, 400, 413), resp.status_code
+    if resp.status_code != 201:
+        assert_error(resp, resp.status_code)
+    else:
+        unchanged.delete("/api/items/BIG-XML")
+
+
+@pytest.mark.parametrize("case", ["uri_too_long", "header_too_large", "nul_in_path"])
+def test_errors_from_nginx_itself_are_xml(server, demo, case):
+    """The store dialect never answers HTML, even when nginx refuses the request itself."""
+    if case == "uri_too_long":
+        resp = requests.get(server.store_url + "/api/items?pad=" + "a" * 20000, auth=demo.auth, timeout=10)
+    elif case == "nul_in_path":
+        resp = requests.get(server.store_url + "/api/items/a%00b", auth=demo.auth, timeout=10)
+    else:
+        resp = requests.get(server.store_url + "/api/items", auth=demo.auth, headers={"X-Pad": "a" * 20000},
+                            timeout=10)
+    assert resp.status_code >= 400
+    assert resp.headers.get("Content-Type", "").startswith("application/xml"), (resp.status_code, resp.text[:200])
+    assert_error(resp, resp.status_code)
+
+
+@pytest.mark.parametrize("path", ["/api/items/%3Cb%3E%26x", "/api/items/%01%02", "/api/items/%FF%FE",
+                                  "/api/uploads/%FF", "/api/items/%3C%21--"])
+def test_odd_skus_in_path_give_well_formed_404(demo, path):
+    assert_error(demo.get(path), 404)
+
+
+def test_expect_continue_with_oversized_body_is_refused_early(server, tenant):
+    """A .NET client announcing 9 MB gets the 413 XML reply without sending the body."""
+    import base64
+    import socket
+    auth = base64.b64encode(f"{tenant.key}:{tenant.token}".encode()).decode()
+    with socket.create_connection(("127.0.0.1", server.store_port), timeout=5) as s:
+        s.sendall((f"POST /api/items/create HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n"
+                   f"Content-Type: application/xml; charset=utf-8\r\nExpect: 100-continue\r\n"
+                   f"Content-Length: {9 * 1024 * 1024}\r\n\r\n").encode())
+        data = b""
+        while b"</message>" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), data[:200]
+    assert b"application/xml" in head
+    assert b"<message>" in body

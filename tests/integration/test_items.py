@@ -65,6 +65,14 @@ def test_list_uris(demo, path):
     assert len(root.findall("item")) >= 2
 
 
+@pytest.mark.parametrize("content_type", ["application/xml; charset=utf-8", "application/x-www-form-urlencoded"])
+def test_list_with_content_type_and_empty_body(demo, content_type):
+    """.NET and Ruby send a Content-Type on GETs without a body."""
+    resp = demo.get("/api/items", headers={"Content-Type": content_type})
+    assert resp.status_code == 200, resp.text
+    assert len(parse_xml(resp).findall("item")) >= 2
+
+
 def test_list_reply_is_chunked(demo):
     resp = demo.get("/api/items")
     assert resp.status_code == 200
@@ -588,3 +596,75 @@ def test_other_tenants_upload_is_unknown(new_account):
     assert_error(b.post("/api/items/create", data=item_xml("STEAL2", extra="<filename>secret.txt</filename>"),
                         headers=XML_HEADERS), 422)
     assert b.snapshot() == before
+
+
+# ----------------------------------------------------------------------------- encodings and framing
+
+def test_chunked_request_body(tenant):
+    def body():
+        yield b"<item><sku>CHU"
+        yield b"NKED</sku><name>Chunked body</name></item>"
+    resp = tenant.post("/api/items/create", data=body(), headers=XML_HEADERS)
+    assert resp.status_code == 201, resp.text
+    assert child_text(parse_xml(resp), "sku") == "CHUNKED"
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded; charset=UTF-8",
+                                          "application/x-www-form-urlencoded"])
+def test_form_content_type_variants(tenant, content_type):
+    resp = tenant.post("/api/items/create", data="item%5Bsku%5D=CT-1&item%5Bname%5D=x+y",
+                       headers={"Content-Type": content_type})
+    assert resp.status_code == 201, resp.text
+    assert child_text(parse_xml(resp), "name") == "x y"
+
+
+@pytest.mark.parametrize("content_type", ["text/xml", "application/xml; charset=utf-8", "APPLICATION/XML"])
+def test_xml_content_type_variants(tenant, content_type):
+    resp = tenant.post("/api/items/create", data=item_xml("CT-X", "xml"), headers={"Content-Type": content_type})
+    assert resp.status_code == 201, resp.text
+
+
+def test_unicode_roundtrip(tenant):
+    sku = "Café-ß-日本"
+    resp = tenant.post("/api/items/create", data=item_xml(sku, "Crème brûlée ☕").encode("utf-8"),
+                       headers={"Content-Type": "application/xml; charset=utf-8"})
+    assert resp.status_code == 201, resp.text
+    assert child_text(parse_xml(resp), "name") == "Crème brûlée ☕"
+    shown = tenant.get("/api/items/" + requests_quote(sku))
+    assert shown.status_code == 200
+    assert child_text(parse_xml(shown), "sku") == sku
+    assert sku in tenant.skus()
+
+
+def requests_quote(text):
+    from urllib.parse import quote
+    return quote(text, safe="")
+
+
+def test_sku_with_space_in_path(tenant):
+    tenant.create_item("My SKU", name="spaced")
+    assert child_text(tenant.item("My%20SKU"), "name") == "spaced"
+    ok_message(tenant.delete("/api/items/My%20SKU/delete"))
+    assert tenant.skus() == []
+
+
+def test_bom_cdata_and_comments(tenant):
+    body = ("\ufeff<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!-- made by hand -->\n"
+            "<item><sku>CDATA-1</sku><name><![CDATA[A & B <c>]]></name></item>").encode("utf-8")
+    resp = tenant.post("/api/items/create", data=body, headers=XML_HEADERS)
+    assert resp.status_code == 201, resp.text
+    assert child_text(tenant.item("CDATA-1"), "name") == "A & B <c>"
+
+
+# ----------------------------------------------------------------------------- downloads log
+
+@pytest.mark.parametrize("path", ["/api/downloads", "/api/downloads.xml", "/api/downloads.xml?per_page=25&page=2"])
+def test_downloads_list_is_array(tenant, path):
+    resp = tenant.get(path)
+    assert resp.status_code == 200
+    root = parse_xml(resp)
+    assert root.tag == "downloads" and root.get("type") == "array" and len(root) == 0
+
+
+def test_unknown_download_404(tenant):
+    assert_error(tenant.get("/api/downloads/999999"), 404)

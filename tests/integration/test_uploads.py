@@ -198,3 +198,97 @@ def test_good_handmade_multipart(tenant):
     up = parse_xml(resp)
     assert child_text(up, "filename") == "hand.txt"
     assert float(child_text(up, "size_bytes")) == len(b"handmade")
+
+
+def stored_with_digest(server, content):
+    digest = hashlib.sha256(content).hexdigest()
+    hits = []
+    for p in (server.data_dir / "files").rglob("*"):
+        if p.is_file() and p.stat().st_size == len(content) and hashlib.sha256(p.read_bytes()).hexdigest() == digest:
+            hits.append(p)
+    return hits
+
+
+TRICKY = (b"line one\r\n--" + BOUNDARY[:-1].encode() + b"\r\n--" + BOUNDARY.encode() + b"x\r\n\r\n"
+          + bytes(range(256)) + b"\r\n--\r\n" + os.urandom(64) + b"--")
+
+
+@pytest.mark.parametrize("content_type", [
+    f"multipart/form-data; boundary={BOUNDARY}",
+    f'multipart/form-data; boundary="{BOUNDARY}"',
+    f"multipart/form-data; charset=utf-8; boundary={BOUNDARY}",
+], ids=["plain", "quoted_boundary", "extra_param"])
+def test_file_bytes_that_look_like_boundaries_survive(tenant, server, content_type):
+    content = TRICKY + content_type.encode()  # distinct bytes per case
+    body = b"preamble, ignored\r\n" + multipart([field_part("note", b"n"), file_part(filename="tricky.bin", body=content)])
+    resp = tenant.post("/api/uploads", data=body, headers={"Content-Type": content_type})
+    assert resp.status_code == 201, resp.text
+    up = parse_xml(resp)
+    assert float(child_text(up, "size_bytes")) == len(content)
+    assert len(stored_with_digest(server, content)) == 1
+
+
+@pytest.mark.parametrize("sent,kept", [("../../etc/passwd", "passwd"), ("C:\\Users\\me\\evil.txt", "evil.txt"),
+                                       ("dir/sub/ok.txt", "ok.txt")])
+def test_upload_filename_is_reduced_to_its_last_component(tenant, sent, kept):
+    resp = tenant.post("/api/uploads", data=multipart([file_part(filename=sent, body=b"content")]), headers=MP)
+    assert resp.status_code == 201, resp.text
+    assert child_text(parse_xml(resp), "filename") == kept
+
+
+def test_upload_filename_rfc8187(tenant):
+    part = ("Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''na%C3%AFve%20file.txt\r\n"
+            "Content-Type: text/plain", b"naive")
+    resp = tenant.post("/api/uploads", data=multipart([part]), headers=MP)
+    assert resp.status_code == 201, resp.text
+    assert child_text(parse_xml(resp), "filename") == "naïve file.txt"
+
+
+def test_upload_unicode_filename(tenant):
+    up = tenant.upload("café menü.txt", b"unicode name", "text/plain")
+    assert child_text(up, "filename") == "café menü.txt"
+    item = tenant.create_item("UNI-FILE", extra="<filename>café menü.txt</filename>")
+    assert child_text(item, "filename") == "café menü.txt"
+
+
+@pytest.mark.parametrize("filename", ["", ".."])
+def test_upload_without_usable_filename_is_400(tenant, server, filename):
+    before = tenant.snapshot()
+    resp = tenant.post("/api/uploads", data=multipart([file_part(filename=filename, body=b"x")]), headers=MP)
+    assert_error(resp, 400)
+    assert tenant.snapshot() == before
+    assert wait_until_empty(server) == []
+
+
+def test_upload_xml_suffix(tenant):
+    resp = tenant.post("/api/uploads.xml", files={"file": ("suffix.txt", b"suffix", "text/plain")})
+    assert resp.status_code == 201, resp.text
+    assert child_text(parse_xml(resp), "filename") == "suffix.txt"
+
+
+def test_aborted_upload_leaves_nothing(tenant, server):
+    """A client that disconnects halfway: no upload row, no stored file, no buffered body left."""
+    import base64
+    import socket
+    before = tenant.snapshot()
+    files_before = sorted(p for p in (server.data_dir / "files").rglob("*") if p.is_file())
+    auth = base64.b64encode(f"{tenant.key}:{tenant.token}".encode()).decode()
+    with socket.create_connection(("127.0.0.1", server.store_port), timeout=5) as s:
+        s.sendall((f"POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n"
+                   f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+                   f"Content-Length: {5 * 1024 * 1024}\r\n\r\n").encode())
+        s.sendall(f"--{BOUNDARY}\r\n".encode()
+                  + b'Content-Disposition: form-data; name="file"; filename="half.bin"\r\n\r\n' + b"h" * 300000)
+        time.sleep(0.2)
+    assert wait_until_empty(server) == []
+    assert tenant.snapshot() == before
+    assert sorted(p for p in (server.data_dir / "files").rglob("*") if p.is_file()) == files_before
+
+
+def test_upload_timestamps(tenant):
+    import re
+    up = tenant.upload("when.txt", b"time")
+    uploaded = up.find("uploaded_at")
+    assert uploaded is not None and uploaded.get("type") == "datetime"
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", uploaded.text), uploaded.text
+    assert up.find("size_bytes").get("type") in ("float", "integer")

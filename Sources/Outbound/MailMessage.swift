@@ -1,0 +1,75 @@
+import Foundation
+
+/// A plain-text email rendered as RFC 5322 bytes (CRLF lines, UTF-8 body, RFC 2047 headers).
+public struct MailMessage: Equatable, Sendable {
+    public var from: String
+    public var fromName: String
+    public var to: String
+    public var toName: String
+    public var subject: String
+    public var body: String
+    public var messageID: String
+    public var date: Date
+
+    public init(from: String, fromName: String = "", to: String, toName: String = "", subject: String, body: String,
+                messageID: String, date: Date = Date()) {
+        self.from = from
+        self.fromName = fromName
+        self.to = to
+        self.toName = toName
+        self.subject = subject
+        self.body = body
+        self.messageID = messageID
+        self.date = date
+    }
+
+    public struct InvalidAddress: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// A bare address (`local@domain`) with nothing that could smuggle headers or recipients.
+    public static func validate(address: String) throws {
+        let forbidden = CharacterSet(charactersIn: "<>\"(),;:\\[] ").union(.controlCharacters).union(.whitespacesAndNewlines)
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[1].contains("."),
+              address.rangeOfCharacter(from: forbidden) == nil, address.utf8.count <= 254 else {
+            throw InvalidAddress(description: "not a valid email address: \(address)")
+        }
+    }
+
+    public func rendered() throws -> [UInt8] {
+        try MailMessage.validate(address: from)
+        try MailMessage.validate(address: to)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        var lines = [
+            "From: " + MailMessage.mailbox(fromName, from),
+            "To: " + MailMessage.mailbox(toName, to),
+            "Subject: " + MailMessage.encodeHeader(subject),
+            "Date: " + formatter.string(from: date),
+            "Message-ID: <\(messageID)>",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: 8bit",
+            "",
+        ]
+        // Normalise to CRLF; a line with a single "." is fine (curl dot-stuffs), but keep lines short-ish.
+        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        lines.append(contentsOf: normalized.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        return Array(lines.joined(separator: "\r\n").utf8)
+    }
+
+    static func mailbox(_ name: String, _ address: String) -> String {
+        let clean = name.filter { !$0.isNewline && $0 != "\"" && $0 != "\\" }
+        return clean.isEmpty ? "<\(address)>" : "\(encodeHeader(clean)) <\(address)>"
+    }
+
+    /// ASCII stays; anything else becomes an RFC 2047 encoded word. CR/LF never pass.
+    static func encodeHeader(_ text: String) -> String {
+        let single = text.filter { !$0.isNewline }
+        if single.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7f }) { return single }
+        return "=?UTF-8?B?" + Data(single.utf8).base64EncodedString() + "?="
+    }
+}

@@ -1,0 +1,98 @@
+import Domain
+import Foundation
+import Outbound
+import Store
+import Support
+
+/// One worker thread: claim a job, run it while a heartbeat keeps the lease, complete or
+/// fail it — only while still holding the lease.
+final class WorkerLoop {
+    let settings: WorkerSettings
+    let stop: Flag
+    let db: SQLiteDatabase
+    let queue: JobQueue
+
+    init(settings: WorkerSettings, stop: Flag) {
+        self.settings = settings
+        self.stop = stop
+        db = try! SQLiteDatabase(path: settings.databasePath)
+        queue = JobQueue(db: db)
+    }
+
+    static let kinds = [OrderService.emailJobKind]
+
+    func run() {
+        while !stop.isSet {
+            let job: Job?
+            do {
+                job = try queue.claim(kinds: WorkerLoop.kinds, leaseSeconds: settings.leaseSeconds)
+            } catch {
+                logError("worker: claim failed: \(error)")
+                job = nil
+            }
+            guard let job else {
+                usleep(UInt32(settings.pollMilliseconds) * 1000)
+                continue
+            }
+            execute(job)
+        }
+    }
+
+    func execute(_ job: Job) {
+        let heartbeat = Heartbeat(databasePath: settings.databasePath, job: job, leaseSeconds: settings.leaseSeconds)
+        defer { heartbeat.stop() }
+        do {
+            switch job.kind {
+            case OrderService.emailJobKind: try sendOrderEmail(job)
+            default: throw DeliveryError("no handler for job kind \(job.kind)", transient: false)
+            }
+            if try !queue.complete(job) { logError("worker: job \(job.id) lost its lease before completing") }
+        } catch let error as DeliveryError {
+            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(error)")
+            _ = try? queue.fail(job, error: error.description, retryable: error.transient)
+        } catch {
+            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(error)")
+            _ = try? queue.fail(job, error: "\(error)", retryable: true)
+        }
+    }
+
+    func sendOrderEmail(_ job: Job) throws {
+        let email: OrderEmail
+        do { email = try OrderEmail.decode(job.payload) } catch { throw DeliveryError("unreadable email payload", transient: false) }
+        let message = MailMessage(from: settings.mail.from, fromName: settings.mail.fromName, to: email.to, toName: email.toName,
+                                  subject: email.subject, body: email.body, messageID: "job-\(job.id)@fetchgate")
+        switch settings.mail.transport {
+        case .smtp(let smtp): try SMTPClient(settings: smtp).send(message)
+        case .outbox(let outbox): try outbox.deliver(message, name: "order-\(email.orderNumber)-job-\(job.id)")
+        }
+    }
+}
+
+/// Extends a running job's lease every third of its length, on its own connection and thread.
+final class Heartbeat: @unchecked Sendable {
+    private let done = Flag()
+    private var thread: WorkerThread?
+
+    init(databasePath: String, job: Job, leaseSeconds: Int64) {
+        let done = self.done
+        thread = WorkerThread {
+            guard let db = try? SQLiteDatabase(path: databasePath) else { return }
+            let queue = JobQueue(db: db)
+            let interval = max(1, leaseSeconds / 3)
+            var waited: Int64 = 0
+            while !done.isSet {
+                usleep(100_000)
+                waited += 100
+                if waited >= interval * 1000 {
+                    waited = 0
+                    if (try? queue.heartbeat(job, leaseSeconds: leaseSeconds)) != true { return }
+                }
+            }
+        }
+    }
+
+    func stop() {
+        done.set()
+        thread?.join()
+    }
+}

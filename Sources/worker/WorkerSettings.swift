@@ -1,0 +1,19 @@
+import Outbound
+
+/// How order emails leave: SMTP, or `.eml` files in an outbox directory (the default).
+struct MailSettings: Sendable {
+    enum Transport: Sendable {
+        case smtp(SMTPSettings)
+        case outbox(MailOutbox)
+    }
+    let transport: Transport
+    let from: String
+    let fromName: String
+}
+
+struct WorkerSettings: Sendable {
+    let databasePath: String
+    let leaseSeconds: Int64
+    let pollMilliseconds: Int
+    let mail: MailSettings
+}

@@ -1,0 +1,46 @@
+import Domain
+import Outbound
+import Store
+import Support
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// worker: runs queued jobs (order emails now; fetches and probes join later).
+//   worker --database run/fetchgate.sqlite --data run/data [--concurrency 2]
+//          [--outbox run/outbox | --smtp-url smtp://host:port [--smtp-user U --smtp-password P] [--smtp-starttls]]
+//          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
+let arguments = Arguments()
+guard let database = arguments["database"] else {
+    logError("usage: worker --database PATH [--concurrency N] [--outbox DIR | --smtp-url URL …]")
+    exit(2)
+}
+
+let mail: MailSettings
+if let url = arguments["smtp-url"] {
+    mail = MailSettings(transport: .smtp(SMTPSettings(url: url, username: arguments["smtp-user"],
+                                                      password: arguments["smtp-password"],
+                                                      startTLS: arguments.has("smtp-starttls"))),
+                        from: arguments["mail-from"] ?? "noreply@fetchgate.local", fromName: arguments["mail-from-name"] ?? "Fetchgate")
+} else {
+    mail = MailSettings(transport: .outbox(MailOutbox(directory: arguments["outbox"] ?? "run/outbox")),
+                        from: arguments["mail-from"] ?? "noreply@fetchgate.local", fromName: arguments["mail-from-name"] ?? "Fetchgate")
+}
+
+do {
+    try Migrator.migrate(SQLiteDatabase(path: database), Schema.migrations, now: Clock.system.now())
+} catch {
+    logError("worker: cannot open \(database): \(error)")
+    exit(1)
+}
+
+let settings = WorkerSettings(databasePath: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
+                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail)
+let stop = Flag()
+StopSignals.block()
+let threads = (0..<max(1, arguments.int("concurrency") ?? 2)).map { _ in
+    WorkerThread { WorkerLoop(settings: settings, stop: stop).run() }
+}
+StopSignals.wait()
+stop.set()
+for thread in threads { thread.join() }
