@@ -197,6 +197,13 @@ public struct OrderService {
             }
             if entry.sku.isEmpty { throw DomainError.unprocessable("Every order item needs a SKU") }
         }
+        if let email = input.email, !email.isEmpty {
+            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty
+                || email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || "<>\",;".unicodeScalars.contains($0) }) {
+                throw DomainError.invalid("email is not a valid address: \(email)")
+            }
+        }
         if let number = input.number {
             if number.utf8.count > 255 || number.contains("/") { throw DomainError.invalid("order id must be at most 255 bytes without '/'") }
         }

@@ -1,0 +1,59 @@
+import XCTest
+import Domain
+import Store
+
+final class JobQueueTests: DomainTestCase {
+    func testClaimLeaseFenceAndReap() throws {
+        let t = TestTime(1000)
+        let queue = JobQueue(db: db, clock: t.clock)
+        let id = try queue.enqueue(kind: "k", payload: "p")
+        let first = try XCTUnwrap(queue.claim(kinds: ["k"], leaseSeconds: 30))
+        XCTAssertEqual(first.id, id)
+        XCTAssertEqual(first.attempts, 1)
+        XCTAssertNil(try queue.claim(kinds: ["k"], leaseSeconds: 30)) // leased
+        XCTAssertNil(try queue.claim(kinds: ["other"], leaseSeconds: 30))
+        XCTAssertTrue(try queue.heartbeat(first, leaseSeconds: 30))
+        // The worker dies: after the lease runs out the job is claimed again.
+        t.now += 31
+        let second = try XCTUnwrap(queue.claim(kinds: ["k"], leaseSeconds: 30))
+        XCTAssertEqual(second.attempts, 2)
+        XCTAssertNotEqual(second.leaseToken, first.leaseToken)
+        // The first holder is fenced out.
+        XCTAssertFalse(try queue.heartbeat(first, leaseSeconds: 30))
+        XCTAssertFalse(try queue.complete(first))
+        XCTAssertTrue(try queue.complete(second))
+        XCTAssertEqual(try queue.get(id: id)?.state, .done)
+    }
+
+    func testRetryBackoffAndFinalFailure() throws {
+        let t = TestTime(0)
+        let queue = JobQueue(db: db, clock: t.clock)
+        let id = try queue.enqueue(kind: "k", payload: "p", maxAttempts: 2)
+        let a = try XCTUnwrap(queue.claim(kinds: ["k"], leaseSeconds: 10))
+        XCTAssertTrue(try queue.fail(a, error: "smtp down", retryable: true))
+        XCTAssertEqual(try queue.get(id: id)?.state, .queued)
+        XCTAssertNil(try queue.claim(kinds: ["k"], leaseSeconds: 10)) // backing off
+        t.now += JobQueue.backoff(attempt: 1)
+        let b = try XCTUnwrap(queue.claim(kinds: ["k"], leaseSeconds: 10))
+        XCTAssertTrue(try queue.fail(b, error: "still down", retryable: true))
+        XCTAssertEqual(try queue.get(id: id)?.state, .failed) // attempts used up
+        XCTAssertEqual(try queue.get(id: id)?.lastError, "still down")
+    }
+
+    func testCompleteRunsEffectsAtomically() throws {
+        let queue = JobQueue(db: db)
+        try queue.enqueue(kind: "k", payload: "p")
+        let job = try XCTUnwrap(queue.claim(kinds: ["k"], leaseSeconds: 10))
+        struct Boom: Error {}
+        XCTAssertThrowsError(try queue.complete(job) { throw Boom() })
+        XCTAssertEqual(try queue.get(id: job.id)?.state, .running) // rolled back with the effect
+        XCTAssertEqual(JobQueue.backoff(attempt: 30), 600)
+    }
+}
+
+/// A clock tests move by hand.
+final class TestTime: @unchecked Sendable {
+    var now: Int64
+    init(_ now: Int64) { self.now = now }
+    var clock: Clock { Clock { [unowned self] in self.now } }
+}

@@ -1,0 +1,117 @@
+import XCTest
+import Domain
+import Store
+import Foundation
+
+final class OrderServiceTests: DomainTestCase {
+    var account: Account!
+    var orders: OrderService!
+    let now: Int64 = 1_700_000_000
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        (account, _, _) = try makeAccount()
+        let upload = try makeUpload(account: account.id, name: "a.zip")
+        let items = ItemService(db: db)
+        _ = try items.create(accountID: account.id, ItemInput(sku: "A", name: "Item A", uploadID: upload.id))
+        _ = try items.create(accountID: account.id, ItemInput(sku: "B", name: "Item B", uploadID: upload.id))
+        orders = OrderService(db: db, clock: .fixed(now), linkBase: "https://shop.example/")
+    }
+
+    func emailJobs() throws -> [Job] {
+        try db.query("SELECT id FROM jobs WHERE kind = ? ORDER BY id", [OrderService.emailJobKind]).compactMap {
+            try JobQueue(db: db).get(id: $0.int("id")!)
+        }
+    }
+
+    func testCreateTakesAccountDefaultsAndQueuesEmail() throws {
+        let order = try orders.create(accountID: account.id, OrderInput(email: "bugs@bunny.com", items: [OrderItemInput(sku: "A")]))
+        XCTAssertEqual(order.number, "1001")
+        XCTAssertEqual(order.title, "Order #1001")
+        XCTAssertEqual(order.expirationDate, now + 240 * 3600)
+        XCTAssertEqual(order.downloadLimit, 3)
+        XCTAssertEqual(order.items.map(\.downloadsRemaining), [3])
+        let jobs = try emailJobs()
+        XCTAssertEqual(jobs.count, 1)
+        let email = try OrderEmail.decode(jobs[0].payload)
+        XCTAssertEqual(email.to, "bugs@bunny.com")
+        XCTAssertTrue(email.body.contains("https://shop.example/get/" + order.items[0].guid), email.body)
+        XCTAssertEqual(try orders.create(accountID: account.id, OrderInput(items: [OrderItemInput(sku: "B")])).number, "1002")
+    }
+
+    func testOverridesAndNoEmail() throws {
+        let order = try orders.create(accountID: account.id, OrderInput(number: "X-1", expirationDate: now + 60, downloadLimit: 5,
+                                                                        items: [OrderItemInput(sku: "A"), OrderItemInput(sku: "B", downloadsRemaining: 1)],
+                                                                        sendEmail: false))
+        XCTAssertEqual(order.items.map(\.downloadsRemaining), [5, 1])
+        XCTAssertEqual(order.expirationDate, now + 60)
+        XCTAssertEqual(try emailJobs().count, 0)
+    }
+
+    func testCreateErrors() throws {
+        _ = try orders.create(accountID: account.id, OrderInput(number: "1", items: [OrderItemInput(sku: "A")]))
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(number: "1", items: [OrderItemInput(sku: "A")]))) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("Order 1 already exists"))
+        }
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(items: [OrderItemInput(sku: "NOPE")]))) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("Unknown SKU NOPE"))
+        }
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(title: "only a title")))
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(downloadLimit: -1, items: [OrderItemInput(sku: "A")]))) {
+            XCTAssertEqual($0 as? DomainError, .invalid("download_limit must not be negative"))
+        }
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(email: "a@b\r\nBcc: x@y", items: [OrderItemInput(sku: "A")])))
+        XCTAssertEqual(try orders.list(accountID: account.id, filter: .all, page: .all).count, 1) // nothing half-written
+        XCTAssertEqual(try db.query("SELECT * FROM order_items").count, 1)
+    }
+
+    func testUpdateRenamesAndReplacesItemsKeepingLog() throws {
+        let order = try orders.create(accountID: account.id, OrderInput(number: "1", items: [OrderItemInput(sku: "A"), OrderItemInput(sku: "B")], sendEmail: false))
+        let linkA = order.items[0].guid
+        _ = try DeliveryService(db: db, clock: .fixed(now)).claimOrderLink(guid: order.items[1].guid, ipAddress: "1.2.3.4")
+        let updated = try orders.update(accountID: account.id, number: "1",
+                                        OrderInput(number: "2", downloadLimit: 4, items: [OrderItemInput(sku: "A")]))
+        XCTAssertEqual(updated.number, "2")
+        XCTAssertEqual(updated.items.map(\.guid), [linkA]) // kept item keeps its link
+        XCTAssertEqual(updated.items[0].downloadsRemaining, 4) // limit 3 → 4 moves remaining by +1
+        XCTAssertThrowsError(try orders.get(accountID: account.id, number: "1"))
+        let log = try DownloadService(db: db).list(accountID: account.id, page: .all)
+        XCTAssertEqual(log.count, 1) // B's download stays in the log
+        XCTAssertEqual(log[0].orderNumber, "2")
+        XCTAssertEqual(try emailJobs().count, 0) // update does not mail by default
+    }
+
+    func testFiltersExpireAndSendEmail() throws {
+        _ = try orders.create(accountID: account.id, OrderInput(number: "cur", items: [OrderItemInput(sku: "A")], sendEmail: false))
+        _ = try orders.create(accountID: account.id, OrderInput(number: "man", items: [OrderItemInput(sku: "A")], sendEmail: false), manual: true)
+        try orders.expire(accountID: account.id, number: "cur")
+        XCTAssertEqual(try orders.list(accountID: account.id, filter: .expired, page: .all).map(\.number), ["cur"])
+        XCTAssertEqual(try orders.list(accountID: account.id, filter: .current, page: .all).map(\.number), ["man"])
+        XCTAssertEqual(try orders.list(accountID: account.id, filter: .manual, page: .all).map(\.number), ["man"])
+        XCTAssertEqual(try orders.list(accountID: account.id, filter: .all, page: Page(limit: 1, offset: 1)).map(\.number), ["man"])
+        // send_email without an address is refused; with one it resets the expiry.
+        XCTAssertThrowsError(try orders.sendEmail(accountID: account.id, number: "cur"))
+        _ = try orders.update(accountID: account.id, number: "cur", OrderInput(email: "x@y.z"))
+        try orders.sendEmail(accountID: account.id, number: "cur")
+        XCTAssertEqual(try orders.get(accountID: account.id, number: "cur").expirationDate, now + 240 * 3600)
+        try orders.sendEmail(accountID: account.id, number: "cur", expirationDate: now + 5)
+        XCTAssertEqual(try orders.get(accountID: account.id, number: "cur").expirationDate, now + 5)
+        try orders.sendEmail(accountID: account.id, number: "cur", resetExpiration: false)
+        XCTAssertEqual(try orders.get(accountID: account.id, number: "cur").expirationDate, now + 5)
+        XCTAssertEqual(try emailJobs().count, 3)
+    }
+
+    func testDeletingItemRemovesItFromOrders() throws {
+        _ = try orders.create(accountID: account.id, OrderInput(number: "1", items: [OrderItemInput(sku: "A"), OrderItemInput(sku: "B")], sendEmail: false))
+        try ItemService(db: db).delete(accountID: account.id, sku: "B")
+        XCTAssertEqual(try orders.get(accountID: account.id, number: "1").items.map(\.sku), ["A"])
+    }
+
+    func testOtherTenantsOrdersAreInvisible() throws {
+        _ = try orders.create(accountID: account.id, OrderInput(number: "1", items: [OrderItemInput(sku: "A")], sendEmail: false))
+        let (other, _, _) = try makeAccount("Other")
+        XCTAssertThrowsError(try orders.get(accountID: other.id, number: "1")) { XCTAssertEqual($0 as? DomainError, .notFound("Order 1 not found")) }
+        XCTAssertThrowsError(try orders.expire(accountID: other.id, number: "1"))
+        XCTAssertThrowsError(try orders.create(accountID: other.id, OrderInput(items: [OrderItemInput(sku: "A")]))) // A is not theirs
+    }
+}
