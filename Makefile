@@ -5,7 +5,7 @@ RUN_DIR ?= run
 STORE_PORT ?= 8081
 MEDIA_PORT ?= 8080
 APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl python3-pip
-PY_PACKAGES := pytest requests
+PY_PACKAGES := pytest requests aiosmtpd
 BIN := .build/release
 
 .PHONY: deps build run test unit integration fuzz fuzz-short bench clean
@@ -18,7 +18,7 @@ deps:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@python3 -c "import pytest, requests" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
+	@python3 -c "import pytest, requests, aiosmtpd" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
 
 build: deps
 	$(SWIFT) build -c release

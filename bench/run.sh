@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: throughput ratios measured in one run, through one nginx.
 #   nginx `return 200`  |  C libfcgi hello-world  |  store-api GET /api/items/SKU.xml (authenticated, SQLite)
+#   nginx static 1 MiB  |  /get/GUID of the same 1 MiB file (download taken + logged, X-Accel-Redirect)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FETCHGATE_BIN:-$PWD/.build/release}
@@ -27,6 +28,7 @@ server {
     listen 127.0.0.1:$BENCH;
     location = /return200 { return 200 "ok\n"; }
     location = /hello { include $PWD/nginx/fastcgi.conf; fastcgi_pass unix:$RUN/hello.sock; }
+    location /static/ { alias $RUN/static/; }
 }
 CONF
 
@@ -37,6 +39,16 @@ for _ in $(seq 100); do
 done
 AUTH="Authorization: Basic $(base64 -w0 < <(tr -d '\n' < "$RUN/demo-credentials"))"
 curl -sf -H "$AUTH" "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" >/dev/null || { echo "store-api not answering"; cat "$RUN/serve.out"; exit 1; }
+
+# A 1 MiB file served both ways: nginx static, and an order link with plenty of downloads.
+mkdir -p "$RUN/static"
+head -c 1048576 /dev/urandom > "$RUN/static/one-mib.bin"
+"$BIN/fetchgate" upload --run-dir "$RUN" --key demo "$RUN/static/one-mib.bin" >/dev/null
+curl -sf -H "$AUTH" -X POST "http://127.0.0.1:$STORE/api/items/create" -d 'item[sku]=BENCH-1MIB&item[filename]=one-mib.bin' >/dev/null
+GUID=$(curl -sf -H "$AUTH" -X POST "http://127.0.0.1:$STORE/api/orders/create" \
+  -d 'order[send_email]=false&order[order_items][][sku]=BENCH-1MIB&order[order_items][][downloads_remaining]=100000000' \
+  | sed -n 's:.*<guid>\(.*\)</guid>.*:\1:p' | head -1)
+cmp <(curl -sf "http://127.0.0.1:$STORE/get/$GUID") "$RUN/static/one-mib.bin" || { echo "/get/ does not deliver the file"; exit 1; }
 
 rps() { # URL [header]
   local out
@@ -49,10 +61,14 @@ echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, FastCGI threads: $T
 NGINX=$(rps "http://127.0.0.1:$BENCH/return200")
 HELLO_RPS=$(rps "http://127.0.0.1:$BENCH/hello")
 OURS=$(rps "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" "$AUTH")
-printf '%-44s %10s req/s\n' "nginx return 200" "$NGINX" "C libfcgi hello-world" "$HELLO_RPS" "store-api GET /api/items/BILL-WAX.xml" "$OURS"
-python3 - "$NGINX" "$HELLO_RPS" "$OURS" <<'PY'
+STATIC=$(rps "http://127.0.0.1:$BENCH/static/one-mib.bin")
+GET=$(rps "http://127.0.0.1:$STORE/get/$GUID")
+printf '%-44s %10s req/s\n' "nginx return 200" "$NGINX" "C libfcgi hello-world" "$HELLO_RPS" \
+  "store-api GET /api/items/BILL-WAX.xml" "$OURS" "nginx static 1 MiB" "$STATIC" "store-api /get/GUID 1 MiB" "$GET"
+python3 - "$NGINX" "$HELLO_RPS" "$OURS" "$STATIC" "$GET" <<'PY'
 import sys
-nginx, hello, ours = map(float, sys.argv[1:])
+nginx, hello, ours, static, get = map(float, sys.argv[1:])
 print(f"ratio store-api / C hello-world: {ours / hello:.2f}  (goal >= 0.5)")
 print(f"ratio C hello-world / nginx return 200: {hello / nginx:.2f}")
+print(f"ratio /get/GUID 1 MiB / nginx static 1 MiB: {get / static:.2f}  (goal >= 0.9)")
 PY

@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -125,7 +128,16 @@ public final class SQLiteDatabase: Database {
     public func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
         let savepoint = "sp\(depth)"
         if depth == 0 {
-            try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+            // Writers of this process queue on a mutex instead of meeting SQLITE_BUSY, whose
+            // handler sleeps in milliseconds; other processes still meet the busy timeout.
+            if immediate { SQLiteDatabase.writeLock.lock() }
+            do {
+                try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+            } catch {
+                if immediate { SQLiteDatabase.writeLock.unlock() }
+                throw error
+            }
+            holdsWriteLock = immediate
         } else {
             try execute("SAVEPOINT \(savepoint)")
         }
@@ -133,12 +145,23 @@ public final class SQLiteDatabase: Database {
         do {
             let result = try body()
             depth -= 1
-            try execute(depth == 0 ? "COMMIT" : "RELEASE \(savepoint)")
+            if depth == 0 {
+                defer { releaseWriteLock() }
+                do {
+                    try execute("COMMIT")
+                } catch {
+                    _ = try? execute("ROLLBACK")
+                    throw error
+                }
+            } else {
+                try execute("RELEASE \(savepoint)")
+            }
             return result
         } catch {
             depth -= 1
             if depth == 0 {
                 _ = try? execute("ROLLBACK")
+                releaseWriteLock()
             } else {
                 _ = try? execute("ROLLBACK TO \(savepoint)")
                 _ = try? execute("RELEASE \(savepoint)")
@@ -148,4 +171,27 @@ public final class SQLiteDatabase: Database {
     }
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    private var holdsWriteLock = false
+
+    private func releaseWriteLock() {
+        if holdsWriteLock {
+            holdsWriteLock = false
+            SQLiteDatabase.writeLock.unlock()
+        }
+    }
+
+    /// One per process: all connections of a process write to the same database file.
+    private static let writeLock = WriteLock()
+}
+
+private final class WriteLock: @unchecked Sendable {
+    // Heap-allocated: a pthread mutex must never move.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

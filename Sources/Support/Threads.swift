@@ -4,7 +4,7 @@ import Glibc
 
 /// A joinable POSIX thread running a closure.
 public final class WorkerThread {
-    private var thread = pthread_t()
+    private var thread: pthread_t
 
     private final class Box {
         let body: () -> Void
@@ -13,12 +13,14 @@ public final class WorkerThread {
 
     public init(_ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        let rc = pthread_create(&thread, nil, { raw in
+        var created = pthread_t()
+        let rc = pthread_create(&created, nil, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
             box.body()
             return nil
         }, box)
         precondition(rc == 0, "pthread_create failed: \(rc)")
+        thread = created
     }
 
     public func join() { pthread_join(thread, nil) }

@@ -18,6 +18,9 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
   key list --key KEY
   key revoke REVOKED_KEY
   upload --key KEY FILE [--name NAME]
+  order create --key KEY --skus SKU[,SKU…] [--id ID] [--email E] [--first-name F] [--last-name L]
+               [--title T] [--download-limit N] [--no-email]
+                                 a manual order (filter=manual in the API)
   demo                           create the demo account (if missing) and print its credentials
 """
 
@@ -102,6 +105,19 @@ do {
         guard let file = arguments.positional.dropFirst().first else { fail("upload --key KEY FILE") }
         let upload = try Uploader(paths: paths, db: db).upload(accountID: account.id, file: file, name: arguments["name"])
         print("upload \(upload.id): \(upload.filename) (\(upload.sizeBytes) bytes, \(upload.contentType))")
+    case "order":
+        guard arguments.positional.dropFirst().first == "create" else { fail(usage, code: 2) }
+        let db = openDatabase()
+        let account = accountFor(key: arguments["key"], AccountService(db: db))
+        let skus = (arguments["skus"] ?? "").split(separator: ",").map { OrderItemInput(sku: String($0)) }
+        let input = OrderInput(number: arguments["id"], title: arguments["title"], firstName: arguments["first-name"],
+                               lastName: arguments["last-name"], email: arguments["email"],
+                               downloadLimit: arguments["download-limit"].flatMap { Int64($0) }, items: skus,
+                               sendEmail: !arguments.has("no-email"))
+        let order = try OrderService(db: db, linkBase: arguments["public-url"] ?? "http://127.0.0.1:8081")
+            .create(accountID: account.id, input, manual: true)
+        print("order \(order.number) created")
+        for item in order.items { print("  \(item.sku): \(item.link) (\(item.downloadsRemaining) downloads)") }
     case "demo":
         let demo = try Demo(paths: paths, db: openDatabase()).ensure()
         print("key:   \(demo.key)\ntoken: \(demo.token)")

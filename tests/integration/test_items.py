@@ -668,3 +668,50 @@ def test_downloads_list_is_array(tenant, path):
 
 def test_unknown_download_404(tenant):
     assert_error(tenant.get("/api/downloads/999999"), 404)
+
+
+def test_permalink_download_is_logged_on_the_item(tenant, server):
+    """The item's permalink serves its file; the download shows up without an order_id."""
+    import requests
+    content = b"permalink bytes\n" * 3
+    up = tenant.upload("perm.txt", content, "text/plain")
+    item = tenant.create_item("PERM", extra=f"<upload_id>{child_text(up, 'id')}</upload_id>")
+    link = child_text(item, "permalink")
+    for _ in range(3):
+        got = requests.get(server.store_url + link, timeout=10)
+        assert got.status_code == 200
+        assert got.content == content
+
+    shown = tenant.item("PERM")
+    assert child_text(shown, "download_count") == "3"
+    downloads = shown.find("downloads").findall("download")
+    assert len(downloads) == 3
+    for d in downloads:
+        assert child_text(d, "item_sku") == "PERM"
+        assert d.find("order_id") is None  # permalink download: no order
+        assert float(child_text(d, "size_bytes")) == len(content)
+        assert DATETIME.match(child_text(d, "downloaded_at"))
+
+    listed = parse_xml(tenant.get("/api/items/PERM/downloads")).findall("download")
+    assert len(listed) == 3
+    all_ids = [child_text(d, "id") for d in parse_xml(tenant.get("/api/downloads")).findall("download")]
+    assert sorted(all_ids) == sorted(child_text(d, "id") for d in listed)
+    one = tenant.get(f"/api/downloads/{all_ids[0]}")
+    assert one.status_code == 200 and child_text(parse_xml(one), "id") == all_ids[0]
+    # Ruby: list parameters in the GET body.
+    page = tenant.get("/api/downloads", data="per_page=1&page=2", headers=FORM_HEADERS)
+    assert [child_text(d, "id") for d in parse_xml(page).findall("download")] == all_ids[1:2]
+    assert [child_text(d, "id") for d in parse_xml(tenant.get("/api/items/PERM/downloads", params={
+        "per_page": 2})).findall("download")] == [child_text(d, "id") for d in listed][:2]
+
+
+def test_downloads_are_per_tenant(new_account, server):
+    import requests
+    a, b = new_account(), new_account()
+    up = a.upload("a.txt", b"a's", "text/plain")
+    link = child_text(a.create_item("A-DL", extra=f"<upload_id>{child_text(up, 'id')}</upload_id>"), "permalink")
+    assert requests.get(server.store_url + link, timeout=10).status_code == 200
+    ids = [child_text(d, "id") for d in parse_xml(a.get("/api/downloads")).findall("download")]
+    assert len(ids) == 1
+    assert parse_xml(b.get("/api/downloads")).findall("download") == []
+    assert_error(b.get(f"/api/downloads/{ids[0]}"), 404)
