@@ -113,5 +113,25 @@ public enum Schema {
         CREATE INDEX jobs_ready ON jobs(state, run_at);
         CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);
         """),
+        Migration(3, "media files (Files API)", """
+        CREATE TABLE media_files (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            public_id TEXT NOT NULL UNIQUE,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('upload', 'url')),
+            source_url TEXT,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'processing', 'ready', 'failed')),
+            size_bytes INTEGER,
+            content_type TEXT,
+            storage_key TEXT,
+            error TEXT,
+            ffprobe TEXT,
+            ffprobe_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX media_files_account ON media_files(account_id, id);
+        """),
     ]
 }

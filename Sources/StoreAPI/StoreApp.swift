@@ -69,7 +69,7 @@ final class StoreApp {
         // The upload location buffers every body to a file; a small form/XML body there
         // (a client listing uploads with GET body parameters) is read back in.
         if let file = request.bodyFile, request.contentType != "multipart/form-data" {
-            guard let bytes = StoreApp.readSmallFile(file, limit: settings.maxBodyBytes, inside: settings.bodyDirectory) else {
+            guard let bytes = BodyFile.readSmall(file, limit: settings.maxBodyBytes, inside: settings.bodyDirectory) else {
                 return XMLViews.message("Request body is too large", status: 413)
             }
             request.body = bytes
@@ -116,24 +116,6 @@ final class StoreApp {
             logError("store-api: \(request.method) \(request.path): \(error)")
             return XMLViews.message("Internal error", status: 500)
         }
-    }
-
-    /// The file's bytes if it lies inside `directory` and has at most `limit` bytes.
-    static func readSmallFile(_ path: String, limit: Int, inside directory: String) -> [UInt8]? {
-        guard UploadEndpoints.isInside(path, directory) else { return nil }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int(info.st_size) <= limit else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(done)) }
-            guard n > 0 else { return nil }
-            done += n
-        }
-        return bytes
     }
 
     private func authenticate(_ credentials: Credentials) throws -> Principal? {

@@ -31,47 +31,26 @@ enum UploadEndpoints {
     }
 
     static let create: Endpoint = { call in
-        let request = call.request
-        guard request.contentType == "multipart/form-data" else {
-            throw InputError(message: "Upload with Content-Type multipart/form-data and a file part named file")
-        }
-        guard let boundary = Multipart.boundary(fromContentType: request.header("content-type") ?? "") else {
-            throw InputError(message: "Malformed multipart: missing boundary")
-        }
         let storage = call.app.settings.storage
-        // The body: nginx's buffered file, or (without nginx in front) the bytes we were sent.
-        var bodyPath: String
-        var ownsBodyFile = false
-        if let file = request.bodyFile {
-            guard isInside(file, call.app.settings.bodyDirectory) else {
-                throw InputError(message: "Upload body is not where the web server buffers uploads")
-            }
-            bodyPath = file
-        } else {
-            bodyPath = storage.temporaryPath()
-            try writeFile(request.body, to: bodyPath)
-            ownsBodyFile = true
-        }
-        defer { if ownsBodyFile { unlink(bodyPath) } }
-
-        let parts: [Multipart.Part]
+        let body: MultipartBody
         do {
-            parts = try Multipart.parts(inFileAt: bodyPath, boundary: boundary)
-        } catch {
-            throw InputError(message: "Malformed multipart: " + ((error as? Multipart.ParseError)?.message ?? "\(error)"))
+            body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory,
+                                          scratchPath: storage.temporaryPath())
+        } catch let error as MultipartBody.Error {
+            throw InputError(message: error.message)
         }
-        let fileParts = parts.filter { $0.filename != nil }
-        guard fileParts.count <= 1 else { throw InputError(message: "Send one file per upload") }
-        guard let part = fileParts.first else { throw InputError(message: "No file part in the upload") }
+        defer { body.close() }
+        let files = body.fileParts
+        guard files.count <= 1 else { throw InputError(message: "Send one file per upload") }
+        guard let part = files.first else { throw InputError(message: "No file part in the upload") }
         guard part.bodyLength > 0 else { throw InputError(message: "The uploaded file is empty") }
-        let name = parts.first { $0.name == "filename" && $0.filename == nil }
-            .flatMap { try? fieldValue($0, in: bodyPath) } ?? part.filename ?? ""
+        let name = body.field("filename").flatMap { $0.isEmpty ? nil : $0 } ?? part.filename ?? ""
 
         let temp = storage.temporaryPath()
         do {
-            try Multipart.copyRange(fromFile: bodyPath, offset: part.bodyOffset, length: part.bodyLength, toFile: temp)
+            try body.copy(part, to: temp)
             let upload = try call.app.uploads.record(accountID: call.accountID, filename: name, contentType: part.contentType,
-                                                     temporaryPath: temp, ipAddress: request.remoteAddress)
+                                                     temporaryPath: temp, ipAddress: call.request.remoteAddress)
             var w = XMLWriter()
             XMLViews.upload(upload, into: &w)
             return XMLViews.reply(w, status: 201)
@@ -79,37 +58,5 @@ enum UploadEndpoints {
             unlink(temp)
             throw error
         }
-    }
-
-    /// A small text field of the multipart body (at most 1 KiB).
-    static func fieldValue(_ part: Multipart.Part, in path: String) throws -> String? {
-        guard part.bodyLength <= 1024 else { return nil }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: part.bodyLength)
-        let n = pread(fd, &buffer, part.bodyLength, off_t(part.bodyOffset))
-        guard n == part.bodyLength else { return nil }
-        return String(decoding: buffer, as: UTF8.self).trimmingWhitespace
-    }
-
-    static func writeFile(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o640)
-        guard fd >= 0 else { throw FileStorage.StorageError(description: "cannot write \(path)") }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            guard n > 0 else { unlink(path); throw FileStorage.StorageError(description: "cannot write \(path)") }
-            written += n
-        }
-    }
-
-    /// True when `path` resolves to a file inside `directory`.
-    static func isInside(_ path: String, _ directory: String) -> Bool {
-        guard let real = realpath(path, nil), let dir = realpath(directory, nil) else { return false }
-        defer { free(real); free(dir) }
-        let file = String(cString: real), base = String(cString: dir)
-        return file.hasPrefix(base + "/")
     }
 }

@@ -379,3 +379,162 @@ def tenant(server):
 @pytest.fixture
 def cli(server):
     return server.cli
+
+
+# --------------------------------------------------------------------------- orders, delivery, mail
+# Helpers for test_orders / test_delivery / test_email / test_compat_clients (additions only).
+
+import email as _email
+import email.policy as _email_policy
+from datetime import datetime, timedelta, timezone
+from xml.sax.saxutils import escape as _xml_escape
+
+ORDER_CHILDREN = ["id", "title", "first_name", "last_name", "email", "item_count", "download_count",
+                  "expiration_date", "download_limit", "created_at", "order_items"]
+ORDER_ITEM_CHILDREN = ["sku", "item_name", "order_id", "guid", "download_count", "link", "downloads_remaining",
+                       "created_at", "downloads"]
+
+
+def order_xml(items=None, **fields):
+    """An `<order>` body. `items`: SKUs, (sku, downloads_remaining) pairs or dicts of order_item fields.
+    Field values are sent as given (str() of them), in the order given."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<order>"]
+    for name, value in fields.items():
+        parts.append(f"<{name}>{_xml_escape(str(value))}</{name}>")
+    if items is not None:
+        parts.append('<order_items type="array">')
+        for entry in items:
+            if isinstance(entry, str):
+                entry = {"sku": entry}
+            elif isinstance(entry, tuple):
+                entry = {"sku": entry[0], "downloads_remaining": entry[1]}
+            parts.append("<order_item>" + "".join(
+                f"<{k}>{_xml_escape(str(v))}</{k}>" for k, v in entry.items()) + "</order_item>")
+        parts.append("</order_items>")
+    parts.append("</order>")
+    return "\n".join(parts)
+
+
+def parse_datetime(text):
+    """A reply datetime (`2008-12-28T18:47:56+00:00`) as an aware datetime."""
+    return datetime.fromisoformat(text)
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def assert_close(when, expected, seconds=5):
+    assert abs((when - expected).total_seconds()) <= seconds, f"{when.isoformat()} is not within {seconds}s of {expected.isoformat()}"
+
+
+def _store_create_order(self, items=("A",), expect=201, path="/api/orders", **fields):
+    r = self.post(path, data=order_xml(list(items), **fields), headers=XML_HEADERS)
+    assert r.status_code == expect, f"create order: {r.status_code} {r.text[:400]}"
+    return parse_xml(r)
+
+
+def _store_order(self, order_id):
+    r = self.get(f"/api/orders/{order_id}")
+    assert r.status_code == 200, f"show order {order_id}: {r.status_code} {r.text[:300]}"
+    root = parse_xml(r)
+    assert root.tag == "order"
+    return root
+
+
+def _store_order_ids(self, **params):
+    r = self.get("/api/orders", params=params or None)
+    assert r.status_code == 200, r.text[:300]
+    root = parse_xml(r)
+    assert root.tag == "orders" and root.get("type") == "array", r.text[:300]
+    return [child_text(o, "id") for o in root.findall("order")]
+
+
+def _store_downloads(self, path="/api/downloads", **params):
+    params.setdefault("per_page", 100)
+    r = self.get(path, params=params)
+    assert r.status_code == 200, r.text[:300]
+    root = parse_xml(r)
+    assert root.tag == "downloads" and root.get("type") == "array", r.text[:300]
+    return root.findall("download")
+
+
+StoreClient.create_order = _store_create_order
+StoreClient.order = _store_order
+StoreClient.order_ids = _store_order_ids
+StoreClient.downloads = _store_downloads
+
+
+def order_item_of(order, sku):
+    for oi in order.find("order_items").findall("order_item"):
+        if child_text(oi, "sku") == sku:
+            return oi
+    raise AssertionError(f"order {child_text(order, 'id')} has no item {sku}: {ET.tostring(order)[:500]!r}")
+
+
+def guid_of(order, sku):
+    return child_text(order_item_of(order, sku), "guid")
+
+
+SHOP_FILES = {
+    "A": ("alpha.txt", b"alpha file: 0123456789 abcdefghij\n", "text/plain"),
+    "B": ("beta.bin", bytes(range(256)) * 8, "application/octet-stream"),
+}
+
+
+def stock_shop(client):
+    """Items A and B, each with an uploaded file (SHOP_FILES); returns the client."""
+    for sku, (filename, content, ctype) in SHOP_FILES.items():
+        client.upload(filename, content, ctype)
+        client.create_item(sku, name=f"Item {sku}", extra=f"<filename>{filename}</filename>")
+    return client
+
+
+@pytest.fixture
+def shop(server):
+    """A fresh tenant stocked with items A and B that carry files (see SHOP_FILES)."""
+    return stock_shop(server.create_account())
+
+
+def fetch(url, **kw):
+    """A customer request: no credentials."""
+    kw.setdefault("timeout", HTTP_TIMEOUT)
+    return requests.get(url, **kw)
+
+
+def outbox_messages(run_dir):
+    """All `.eml` files in RUN_DIR/outbox as parsed messages (path → EmailMessage)."""
+    out = {}
+    box = Path(run_dir) / "outbox"
+    if not box.is_dir():
+        return out
+    for p in sorted(box.glob("*.eml")):
+        try:
+            out[p] = _email.message_from_bytes(p.read_bytes(), policy=_email_policy.default)
+        except OSError:
+            continue
+    return out
+
+
+def mails_to(run_dir, address):
+    return [m for m in outbox_messages(run_dir).values() if address in (m["To"] or "")]
+
+
+def wait_for(predicate, timeout=10, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def unique_email(tag="buyer"):
+    return f"{tag}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def mail_body(msg):
+    part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
+    return part.get_content()

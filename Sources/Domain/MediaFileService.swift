@@ -1,0 +1,166 @@
+import Crypto
+import Foundation
+import Store
+
+/// Files API: create (upload or URL import), list, show, delete; and the worker's side
+/// (mark processing, finish, fail). Processing runs as queued jobs.
+public struct MediaFileService {
+    let db: any Database
+    let storage: FileStorage
+    let clock: Clock
+
+    public init(db: any Database, storage: FileStorage, clock: Clock = .system) {
+        self.db = db
+        self.storage = storage
+        self.clock = clock
+    }
+
+    /// Probe an uploaded file.
+    public static let probeJobKind = "file-probe"
+    /// Download a URL, then probe it.
+    public static let importJobKind = "file-import"
+
+    /// Publishes an uploaded temp file and records it as `pending`, queueing its probe,
+    /// in one transaction; on failure the bytes are removed again.
+    public func createFromUpload(accountID: Int64, name rawName: String, temporaryPath: String, contentType: String?) throws -> MediaFile {
+        let name = UploadService.sanitize(filename: rawName)
+        guard !name.isEmpty else { throw DomainError.invalid("file name is required") }
+        guard let size = storage.size(ofPath: temporaryPath) else { throw DomainError.invalid("uploaded file is missing") }
+        let publicID = MediaFileService.newID()
+        let key = MediaFileService.storageKey(publicID: publicID, name: name)
+        try storage.publish(temporaryPath: temporaryPath, key: key)
+        do {
+            return try db.write {
+                let now = clock.now()
+                try db.execute("""
+                    INSERT INTO media_files (public_id, account_id, name, source, status, size_bytes, content_type, storage_key,
+                                             created_at, updated_at)
+                    VALUES (?, ?, ?, 'upload', 'pending', ?, ?, ?, ?, ?)
+                    """, [publicID, accountID, name, size, MediaFileService.type(contentType, name: name), key, now, now])
+                try JobQueue(db: db, clock: clock).enqueue(kind: MediaFileService.probeJobKind, payload: publicID,
+                                                           accountID: accountID, maxAttempts: 3)
+                return try get(publicID: publicID)!
+            }
+        } catch {
+            storage.remove(key: key)
+            throw error
+        }
+    }
+
+    /// Records a URL import as `pending` and queues the download. The URL must already
+    /// have passed the caller's SSRF check; the worker checks again at connect time.
+    public func createFromURL(accountID: Int64, url: String, name: String?) throws -> MediaFile {
+        let derived = name.map { UploadService.sanitize(filename: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+            ?? MediaFileService.name(fromURL: url)
+        let publicID = MediaFileService.newID()
+        return try db.write {
+            let now = clock.now()
+            try db.execute("""
+                INSERT INTO media_files (public_id, account_id, name, source, source_url, status, created_at, updated_at)
+                VALUES (?, ?, ?, 'url', ?, 'pending', ?, ?)
+                """, [publicID, accountID, derived, url, now, now])
+            try JobQueue(db: db, clock: clock).enqueue(kind: MediaFileService.importJobKind, payload: publicID, accountID: accountID)
+            return try get(publicID: publicID)!
+        }
+    }
+
+    /// Newest first, with the account's total.
+    public func list(accountID: Int64, page: Page) throws -> (files: [MediaFile], total: Int64) {
+        let files = try db.query("SELECT * FROM media_files WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                                 [accountID, page.limit, page.offset]).map(MediaFile.init(row:))
+        let total = try db.queryOne("SELECT COUNT(*) AS n FROM media_files WHERE account_id = ?", [accountID])?.int("n") ?? 0
+        return (files, total)
+    }
+
+    public func get(accountID: Int64, id: String) throws -> MediaFile {
+        guard let row = try db.queryOne("SELECT * FROM media_files WHERE account_id = ? AND public_id = ?", [accountID, id]) else {
+            throw DomainError.notFound("File \(id) not found")
+        }
+        return MediaFile(row: row)
+    }
+
+    public func get(publicID: String) throws -> MediaFile? {
+        try db.queryOne("SELECT * FROM media_files WHERE public_id = ?", [publicID]).map(MediaFile.init(row:))
+    }
+
+    /// Removes the row and the bytes, and cancels work queued or running for it.
+    public func delete(accountID: Int64, id: String) throws {
+        let file = try db.write {
+            let file = try get(accountID: accountID, id: id)
+            try db.execute("DELETE FROM media_files WHERE id = ?", [file.rowID])
+            for kind in [MediaFileService.probeJobKind, MediaFileService.importJobKind] {
+                try db.execute("""
+                    UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_token = NULL
+                    WHERE kind = ? AND payload = ? AND state IN ('queued', 'running')
+                    """, [clock.now(), kind, file.id])
+            }
+            return file
+        }
+        if let key = file.storageKey { storage.remove(key: key) }
+    }
+
+    // MARK: worker side
+
+    /// `pending` → `processing`; false when the file is gone (deleted meanwhile).
+    public func markProcessing(publicID: String) throws -> Bool {
+        try db.write {
+            try db.execute("UPDATE media_files SET status = 'processing', updated_at = ? WHERE public_id = ? AND status != 'ready'",
+                           [clock.now(), publicID]) == 1
+        }
+    }
+
+    public struct ProbeOutcome: Sendable {
+        public var json: String?
+        public var error: String?
+        public init(json: String?, error: String?) {
+            self.json = json
+            self.error = error
+        }
+    }
+
+    /// The file is in place: record size, type and probe, and mark it `ready`. Joins the
+    /// caller's transaction (the job's completion), so both commit together.
+    public func finish(publicID: String, storageKey: String, sizeBytes: Int64, contentType: String?, probe: ProbeOutcome) throws -> Bool {
+        try db.execute("""
+            UPDATE media_files SET status = 'ready', storage_key = ?, size_bytes = ?,
+                content_type = COALESCE(?, content_type, 'application/octet-stream'),
+                ffprobe = ?, ffprobe_error = ?, error = NULL, updated_at = ?
+            WHERE public_id = ?
+            """, [storageKey, sizeBytes, contentType, probe.json, probe.error, clock.now(), publicID]) == 1
+    }
+
+    /// The file cannot be made ready: `failed` with a clear error.
+    public func fail(publicID: String, error: String) throws {
+        try db.execute("UPDATE media_files SET status = 'failed', error = ?, updated_at = ? WHERE public_id = ?",
+                       [error, clock.now(), publicID])
+    }
+
+    public var fileStorage: FileStorage { storage }
+
+    // MARK: helpers
+
+    static func newID() -> String { "file_" + Digest.randomToken(length: 20) }
+
+    /// `m/<id>.<ext>`: one key per file, so a re-run of an interrupted job writes the same place;
+    /// the extension lets nginx pick the Content-Type.
+    public static func storageKey(publicID: String, name: String) -> String {
+        var ext = ""
+        if let dot = name.lastIndex(of: "."), name.index(after: dot) < name.endIndex {
+            let candidate = name[name.index(after: dot)...].lowercased()
+            if candidate.count <= 8, candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) { ext = "." + candidate }
+        }
+        return "m/" + publicID + ext
+    }
+
+    static func type(_ given: String?, name: String) -> String {
+        if let given, !given.isEmpty, given != "application/octet-stream" { return given }
+        return ContentTypes.guess(filename: name)
+    }
+
+    static func name(fromURL url: String) -> String {
+        let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+        let last = path.split(separator: "/").last.map(String.init) ?? ""
+        let cleaned = UploadService.sanitize(filename: last.removingPercentEncoding ?? last)
+        return cleaned.isEmpty || last.contains(":") ? "download" : cleaned
+    }
+}
