@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "store-api", targets: ["StoreAPI"]),
         .executable(name: "fetchgate", targets: ["fetchgate"]),
         .executable(name: "worker", targets: ["worker"]),
+        .executable(name: "files-api", targets: ["FilesAPI"]),
     ],
     targets: [
         // System libraries (Debian: libfcgi-dev, libsqlite3-dev, libssl-dev).
@@ -28,16 +29,20 @@ let package = Package(
         .target(name: "Domain", dependencies: ["Store", "Crypto"]),
         // Outbound network I/O through libcurl: SMTP delivery (and HTTP fetches later).
         .target(name: "Outbound", dependencies: ["CCurl"]),
+        // Media inspection: ffprobe under a whitelist and a time limit.
+        .target(name: "Media", dependencies: ["Support"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
         .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Support"]),
-        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Support"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support"]),
+        .executableTarget(name: "FilesAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Outbound", "Support"]),
+        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Media", "Support"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support", "Crypto"]),
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Store"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media"]),
     ]
 )

@@ -14,7 +14,7 @@ STORE=$(free_port); MEDIA=$(free_port); BENCH=$(free_port)
 
 cleanup() {
   [ -n "${SERVE:-}" ] && kill -TERM "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null || true
-  [ -n "${HELLO:-}" ] && kill "$HELLO" 2>/dev/null || true
+  [ -n "${HELLO:-}" ] && kill -9 "$HELLO" 2>/dev/null || true
   rm -rf "$RUN"
 }
 trap cleanup EXIT

@@ -17,6 +17,12 @@ CURLcode fg_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
 
+const char *fg_curl_getinfo_string(CURL *handle, CURLINFO info) {
+    char *value = NULL;
+    if (curl_easy_getinfo(handle, info, &value) != CURLE_OK) return NULL;
+    return value;
+}
+
 static size_t fg_read(char *buffer, size_t size, size_t count, void *context) {
     struct fg_curl_source *source = context;
     size_t room = size * count;
@@ -31,5 +37,60 @@ CURLcode fg_curl_upload_from(CURL *handle, struct fg_curl_source *source) {
     CURLcode rc = curl_easy_setopt(handle, CURLOPT_READFUNCTION, fg_read);
     if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_READDATA, source);
     if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+    return rc;
+}
+
+#include <unistd.h>
+#include <errno.h>
+#include <netinet/in.h>
+
+static size_t fg_write(char *data, size_t size, size_t count, void *context) {
+    struct fg_curl_sink *sink = context;
+    size_t n = size * count;
+    if (sink->written + (long long)n > sink->limit) { sink->exceeded = 1; return 0; }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(sink->fd, data + done, n - done);
+        if (w < 0) { if (errno == EINTR) continue; sink->failed = errno; return 0; }
+        done += (size_t)w;
+    }
+    sink->written += (long long)n;
+    return n;
+}
+
+CURLcode fg_curl_download_to(CURL *handle, struct fg_curl_sink *sink) {
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, fg_write);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_WRITEDATA, sink);
+    return rc;
+}
+
+static int fg_same_address(const struct sockaddr *a, const struct sockaddr_storage *b) {
+    if (a->sa_family != b->ss_family) return 0;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+    return 0;
+}
+
+static curl_socket_t fg_open_socket(void *context, curlsocktype purpose, struct curl_sockaddr *address) {
+    struct fg_curl_allowed *allowed = context;
+    (void)purpose;
+    for (int i = 0; i < allowed->count; i++) {
+        if (fg_same_address(&address->addr, &allowed->addresses[i])) {
+            return socket(address->family, address->socktype, address->protocol);
+        }
+    }
+    allowed->refused = 1;
+    return CURL_SOCKET_BAD;
+}
+
+CURLcode fg_curl_restrict_connect(CURL *handle, struct fg_curl_allowed *allowed) {
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, fg_open_socket);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, allowed);
     return rc;
 }

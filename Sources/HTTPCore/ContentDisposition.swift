@@ -24,7 +24,7 @@ public enum ContentDisposition {
     }
 
     /// RFC 5987 attr-char stays, every other byte of the UTF-8 form becomes %XX.
-    static func percentEncode(_ text: String) -> String {
+    public static func percentEncode(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for byte in text.utf8 {

@@ -8,6 +8,8 @@ public indirect enum JSON: Equatable, Sendable {
     case array([JSON])
     /// Members in order.
     case object([(String, JSON)])
+    /// Already-rendered JSON text, written as is (stored documents).
+    case raw(String)
 
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
@@ -18,6 +20,7 @@ public indirect enum JSON: Equatable, Sendable {
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)): return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.raw(a), .raw(b)): return a == b
         default: return false
         }
     }
@@ -38,6 +41,7 @@ public indirect enum JSON: Equatable, Sendable {
             // JSON has no NaN/Infinity.
             out.append(contentsOf: (d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : "null").utf8)
         case .string(let s): JSON.writeString(s, into: &out)
+        case .raw(let text): out.append(contentsOf: text.utf8)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {

@@ -39,6 +39,7 @@ public struct Response: Sendable {
         case 429: return "Too Many Requests"
         case 500: return "Internal Server Error"
         case 503: return "Service Unavailable"
+        case 507: return "Insufficient Storage"
         default: return "Status"
         }
     }

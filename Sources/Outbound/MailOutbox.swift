@@ -11,15 +11,15 @@ public struct MailOutbox: Sendable {
     public func deliver(_ message: MailMessage, name: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let bytes: [UInt8]
-        do { bytes = try message.rendered() } catch { throw DeliveryError("\(error)", transient: false) }
+        do { bytes = try message.rendered() } catch { throw OutboundError("\(error)", transient: false) }
         let final = directory + "/" + name + ".eml"
         let temp = directory + "/." + name + ".eml.tmp"
         guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
-            throw DeliveryError("cannot write \(temp)", transient: true)
+            throw OutboundError("cannot write \(temp)", transient: true)
         }
         guard rename(temp, final) == 0 else {
             unlink(temp)
-            throw DeliveryError("cannot publish \(final)", transient: true)
+            throw OutboundError("cannot publish \(final)", transient: true)
         }
         return final
     }

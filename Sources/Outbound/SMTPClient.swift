@@ -20,17 +20,6 @@ public struct SMTPSettings: Sendable {
     }
 }
 
-/// A failed delivery; `transient` ones are worth retrying (connection trouble, 4xx replies).
-public struct DeliveryError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public let transient: Bool
-
-    public init(_ description: String, transient: Bool) {
-        self.description = description
-        self.transient = transient
-    }
-}
-
 /// Sends messages with libcurl's SMTP support.
 public struct SMTPClient: Sendable {
     public let settings: SMTPSettings
@@ -44,8 +33,8 @@ public struct SMTPClient: Sendable {
 
     public func send(_ message: MailMessage) throws {
         let bytes: [UInt8]
-        do { bytes = try message.rendered() } catch { throw DeliveryError("\(error)", transient: false) }
-        guard let handle = curl_easy_init() else { throw DeliveryError("curl_easy_init failed", transient: true) }
+        do { bytes = try message.rendered() } catch { throw OutboundError("\(error)", transient: false) }
+        guard let handle = curl_easy_init() else { throw OutboundError("curl_easy_init failed", transient: true) }
         defer { curl_easy_cleanup(handle) }
         var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(message.to)>")
         defer { curl_slist_free_all(recipients) }
@@ -79,6 +68,6 @@ public struct SMTPClient: Sendable {
         let detail = String(cString: error) .isEmpty ? String(cString: curl_easy_strerror(code)) : String(cString: error)
         // 5xx replies are permanent (bad recipient, refused); everything else may pass later.
         let permanent = response >= 500 && response < 600
-        throw DeliveryError("SMTP delivery failed: \(detail)\(response > 0 ? " (reply \(response))" : "")", transient: !permanent)
+        throw OutboundError("SMTP delivery failed: \(detail)\(response > 0 ? " (reply \(response))" : "")", transient: !permanent)
     }
 }

@@ -8,7 +8,8 @@ struct NginxConfig {
     let template: String
     let values: [String: String]
 
-    init(paths: RunPaths, template: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String) throws {
+    init(paths: RunPaths, template: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String,
+         signingSecret: String) throws {
         self.paths = paths
         self.template = template
         // Workers run as the user that runs the FastCGI processes: they share the sockets
@@ -23,6 +24,8 @@ struct NginxConfig {
             "STORE_PORT": String(storePort),
             "MEDIA_PORT": String(mediaPort),
             "STORE_SOCKET": paths.storeSocket,
+            "FILES_SOCKET": paths.filesSocket,
+            "SIGNING_SECRET": signingSecret,
             "MAX_UPLOAD": maxUpload,
             "CONF_DIR": (template as NSString).deletingLastPathComponent,
         ]

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Support
 import Foundation
@@ -28,9 +29,10 @@ struct Supervisor {
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
 
+        let secret = try Supervisor.signingSecret(at: paths.signingSecret)
         let config = try NginxConfig(paths: paths, template: arguments["nginx-template"] ?? NginxConfig.defaultTemplate(),
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
-                                     maxUpload: arguments["max-upload"] ?? "2g")
+                                     maxUpload: arguments["max-upload"] ?? "2g", signingSecret: secret)
         try config.write()
         let nginx = arguments["nginx"] ?? "nginx"
         let check = try Supervisor.runAndWait([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
@@ -49,12 +51,20 @@ struct Supervisor {
             if let value = arguments[option] { mail += ["--" + option, value] }
         }
         if arguments.has("smtp-starttls") { mail.append("--smtp-starttls") }
+        // Tests name hosts (e.g. localhost) that may resolve to private addresses; production names none.
+        let privateHosts = arguments["allow-private-hosts"].map { ["--allow-private-hosts", $0] } ?? []
+        let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
         var children = [
             Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket,
                                             "--database", paths.database, "--data", paths.data,
                                             "--body-dir", paths.bodyTemp, "--public-url", publicURL] + threads, stopSignal: SIGTERM),
+            Child(name: "files-api", argv: [binDirectory + "/files-api", "--socket", paths.filesSocket,
+                                            "--database", paths.database, "--data", paths.data, "--body-dir", paths.bodyTemp,
+                                            "--signing-secret-file", paths.signingSecret, "--public-url", mediaURL]
+                                            + threads + privateHosts, stopSignal: SIGTERM),
             Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
-                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail, stopSignal: SIGTERM),
+                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts,
+                  stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),
         ]
 
@@ -66,6 +76,7 @@ struct Supervisor {
 
         for i in children.indices { try start(&children[i]) }
         Supervisor.waitForSocket(paths.storeSocket)
+        Supervisor.waitForSocket(paths.filesSocket)
         printBanner(demo: demo, listen: listen, storePort: storePort, mediaPort: mediaPort)
 
         var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
@@ -133,6 +144,18 @@ struct Supervisor {
         fflush(nil)
     }
 
+    /// Reads the signing secret, creating it (random, 0600) on first start.
+    static func signingSecret(at path: String) throws -> String {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), text.count >= 32 {
+            return text
+        }
+        let secret = Digest.randomToken(length: 40)
+        guard FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw DomainError.invalid("cannot write \(path)")
+        }
+        return secret
+    }
+
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -143,41 +166,12 @@ struct Supervisor {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Starts a process in its own process group (a terminal's Ctrl-C reaches only us),
-    /// with default signal handling, stdout and stderr appended to `logPath`.
     static func spawn(_ argv: [String], logPath: String?) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let logPath {
-            posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o640)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
-        guard rc == 0 else { throw DomainError.invalid("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
-        return pid
+        try Subprocess.spawn(argv, stdout: logPath, stderr: logPath, newProcessGroup: true)
     }
 
     static func runAndWait(_ argv: [String]) throws -> Int32 {
-        let pid = try spawn(argv, logPath: nil)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        try Subprocess.run(argv)
     }
 
     static func waitForSocket(_ path: String, seconds: Double = 10) {

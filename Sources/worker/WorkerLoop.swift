@@ -19,7 +19,7 @@ final class WorkerLoop {
         queue = JobQueue(db: db)
     }
 
-    static let kinds = [OrderService.emailJobKind]
+    static let kinds = [OrderService.emailJobKind, MediaFileService.importJobKind, MediaFileService.probeJobKind]
 
     func run() {
         while !stop.isSet {
@@ -43,22 +43,30 @@ final class WorkerLoop {
         defer { heartbeat.stop() }
         do {
             switch job.kind {
-            case OrderService.emailJobKind: try sendOrderEmail(job)
-            default: throw DeliveryError("no handler for job kind \(job.kind)", transient: false)
+            case OrderService.emailJobKind:
+                try sendOrderEmail(job)
+                if try !queue.complete(job) { logError("worker: job \(job.id) lost its lease before completing") }
+            case MediaFileService.importJobKind, MediaFileService.probeJobKind:
+                try FileJobs(settings: settings, db: db, queue: queue).run(job)
+            default:
+                throw OutboundError("no handler for job kind \(job.kind)", transient: false)
             }
-            if try !queue.complete(job) { logError("worker: job \(job.id) lost its lease before completing") }
-        } catch let error as DeliveryError {
-            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(error)")
-            _ = try? queue.fail(job, error: error.description, retryable: error.transient)
         } catch {
-            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(error)")
-            _ = try? queue.fail(job, error: "\(error)", retryable: true)
+            let transient = (error as? OutboundError)?.transient ?? true
+            let text = (error as? OutboundError)?.description ?? "\(error)"
+            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(text)")
+            let final = !transient || job.attempts >= job.maxAttempts
+            // The job's subject learns of a final failure in the same breath.
+            if final, job.kind == MediaFileService.importJobKind || job.kind == MediaFileService.probeJobKind {
+                _ = try? db.write { try MediaFileService(db: db, storage: settings.storage).fail(publicID: job.payload, error: text) }
+            }
+            _ = try? queue.fail(job, error: text, retryable: transient)
         }
     }
 
     func sendOrderEmail(_ job: Job) throws {
         let email: OrderEmail
-        do { email = try OrderEmail.decode(job.payload) } catch { throw DeliveryError("unreadable email payload", transient: false) }
+        do { email = try OrderEmail.decode(job.payload) } catch { throw OutboundError("unreadable email payload", transient: false) }
         let message = MailMessage(from: settings.mail.from, fromName: settings.mail.fromName, to: email.to, toName: email.toName,
                                   subject: email.subject, body: email.body, messageID: "job-\(job.id)@fetchgate")
         switch settings.mail.transport {

@@ -1,3 +1,5 @@
+import Domain
+import Media
 import Outbound
 
 /// How order emails leave: SMTP, or `.eml` files in an outbox directory (the default).
@@ -16,4 +18,7 @@ struct WorkerSettings: Sendable {
     let leaseSeconds: Int64
     let pollMilliseconds: Int
     let mail: MailSettings
+    let storage: FileStorage
+    let fetcher: HTTPFetcher
+    let prober: Prober
 }

@@ -1,4 +1,5 @@
 import Domain
+import Media
 import Outbound
 import Store
 import Support
@@ -6,8 +7,9 @@ import Support
 import Glibc
 #endif
 
-// worker: runs queued jobs (order emails now; fetches and probes join later).
+// worker: runs queued jobs: order emails, URL imports, ffprobe of files.
 //   worker --database run/fetchgate.sqlite --data run/data [--concurrency 2]
+//          [--allow-private-hosts localhost] [--max-fetch-bytes N] [--fetch-timeout S] [--probe-timeout S]
 //          [--outbox run/outbox | --smtp-url smtp://host:port [--smtp-user U --smtp-password P] [--smtp-starttls]]
 //          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
 let arguments = Arguments()
@@ -34,8 +36,19 @@ do {
     exit(1)
 }
 
+let storage = FileStorage(root: arguments["data"] ?? "run/data")
+do { try storage.prepare() } catch {
+    logError("worker: \(error)")
+    exit(1)
+}
+let policy = AddressPolicy(allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map(String.init)))
+let limits = FetchLimits(maxBytes: Int64(arguments.int("max-fetch-bytes") ?? (2 << 30)),
+                         timeoutSeconds: arguments.int("fetch-timeout") ?? 600)
 let settings = WorkerSettings(databasePath: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
-                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail)
+                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage,
+                              fetcher: HTTPFetcher(policy: policy, limits: limits),
+                              prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
+                                             timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)))
 let stop = Flag()
 StopSignals.block()
 let threads = (0..<max(1, arguments.int("concurrency") ?? 2)).map { _ in

@@ -36,7 +36,7 @@ final class MailMessageTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["order-1.eml"])
         XCTAssertEqual(FileManager.default.contents(atPath: path).map { [UInt8]($0) }, try message().rendered())
         XCTAssertThrowsError(try outbox.deliver(message(to: "bad"), name: "x")) { error in
-            XCTAssertFalse((error as! DeliveryError).transient)
+            XCTAssertFalse((error as! OutboundError).transient)
         }
     }
 
@@ -44,7 +44,7 @@ final class MailMessageTests: XCTestCase {
         // Port 1 on loopback: nothing listens, the connection is refused at once.
         let client = SMTPClient(settings: SMTPSettings(url: "smtp://127.0.0.1:1", timeoutSeconds: 5))
         XCTAssertThrowsError(try client.send(message())) { error in
-            XCTAssertTrue((error as! DeliveryError).transient)
+            XCTAssertTrue((error as! OutboundError).transient)
         }
     }
 }

@@ -193,8 +193,9 @@ def free_port():
 
 
 class Server:
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, extra_args=()):
         self.run_dir = Path(run_dir)
+        self.extra_args = list(extra_args)  # more `fetchgate serve` options (e.g. --smtp-url)
         self.store_port = free_port()
         self.media_port = free_port()
         while self.media_port == self.store_port:
@@ -224,7 +225,7 @@ class Server:
         self.out = open(self.out_path, "wb")
         self.proc = subprocess.Popen(
             [str(FETCHGATE), "serve", "--run-dir", str(self.run_dir),
-             "--store-port", str(self.store_port), "--media-port", str(self.media_port)],
+             "--store-port", str(self.store_port), "--media-port", str(self.media_port), *self.extra_args],
             stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT
         last = None

@@ -8,6 +8,8 @@ CURLcode fg_curl_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode fg_curl_setopt_string(CURL *handle, CURLoption option, const char *value);
 CURLcode fg_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode fg_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
+/// A string property (valid until the handle is cleaned up); NULL when absent.
+const char *fg_curl_getinfo_string(CURL *handle, CURLINFO info);
 
 /// Bytes to upload from memory (SMTP DATA). Owned by the caller for the transfer's duration.
 struct fg_curl_source {
@@ -19,4 +21,32 @@ struct fg_curl_source {
 /// Sets CURLOPT_UPLOAD with a read callback that serves `source`.
 CURLcode fg_curl_upload_from(CURL *handle, struct fg_curl_source *source);
 
+#endif
+
+#ifndef FETCHGATE_CCURL_DOWNLOAD
+#define FETCHGATE_CCURL_DOWNLOAD
+#include <sys/socket.h>
+
+/// Response body to a file descriptor, refusing more than `limit` bytes.
+struct fg_curl_sink {
+    int fd;
+    long long written;
+    long long limit;
+    int exceeded;
+    int failed;
+};
+
+/// Sets CURLOPT_WRITEFUNCTION/WRITEDATA to write into `sink`.
+CURLcode fg_curl_download_to(CURL *handle, struct fg_curl_sink *sink);
+
+/// The only addresses a transfer may connect to (already checked by the caller).
+struct fg_curl_allowed {
+    struct sockaddr_storage addresses[16];
+    int count;
+    int refused;
+};
+
+/// Installs an open-socket callback that refuses any address not in `allowed`:
+/// the connect-time half of the SSRF guard (no DNS-rebinding window).
+CURLcode fg_curl_restrict_connect(CURL *handle, struct fg_curl_allowed *allowed);
 #endif

@@ -1,0 +1,105 @@
+import Domain
+import HTTPCore
+import Outbound
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `/files`: list, create (upload or URL import), show, delete, download (302 to a signed URL).
+enum FileEndpoints {
+    static func register(_ r: inout Router<FilesEndpoint>) {
+        r.get("/files", list)
+        r.post("/files", create)
+        r.get("/files/:id", show)
+        r.delete("/files/:id", delete)
+        r.get("/files/:id/:filename", download)
+    }
+
+    static func downloadPath(_ file: MediaFile, app: FilesApp) -> String? {
+        guard file.status == .ready else { return nil }
+        return app.settings.publicURL + "/files/" + file.id + "/" + ContentDisposition.percentEncode(file.name)
+    }
+
+    static let list: FilesEndpoint = { call in
+        let pagination = Pagination(call.params)
+        let (files, total) = try call.app.files.list(accountID: call.accountID,
+                                                     page: Page(limit: pagination.perPage, offset: pagination.offset))
+        return JSONViews.reply(.object([
+            ("files", .array(files.map { JSONViews.file($0, downloadPath: downloadPath($0, app: call.app)) })),
+            ("page", .int(Int64(pagination.page))),
+            ("per_page", .int(Int64(pagination.perPage))),
+            ("total", .int(total)),
+            ("has_more", .bool(Int64(pagination.offset + files.count) < total)),
+        ]))
+    }
+
+    static let show: FilesEndpoint = { call in
+        let file = try call.app.files.get(accountID: call.accountID, id: call.captures["id"] ?? "")
+        return JSONViews.reply(JSONViews.file(file, downloadPath: downloadPath(file, app: call.app)))
+    }
+
+    static let delete: FilesEndpoint = { call in
+        let id = call.captures["id"] ?? ""
+        try call.app.files.delete(accountID: call.accountID, id: id)
+        return JSONViews.reply(.object([("id", .string(id)), ("deleted", .bool(true))]))
+    }
+
+    /// 302 to a short-lived link that nginx checks (`secure_link`) and serves (Range included).
+    static let download: FilesEndpoint = { call in
+        let file = try call.app.files.get(accountID: call.accountID, id: call.captures["id"] ?? "")
+        guard file.status == .ready, let key = file.storageKey else {
+            throw APIError(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
+        }
+        let expires = Int64(time(nil)) + call.app.settings.linkSeconds
+        let location = call.app.settings.publicURL + call.app.signer.sign(path: "/dl/" + key, expires: expires, name: file.name)
+        return Response(status: 302, headers: [("Location", location), ("Cache-Control", "no-store"),
+                                               ("Content-Type", "application/json")],
+                        body: JSON.object([("url", .string(location)), ("expires_at", .string(DateTime.format(expires)))]).rendered())
+    }
+
+    /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.
+    static let create: FilesEndpoint = { call in
+        let storage = call.app.settings.storage
+        let body: MultipartBody
+        do {
+            body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory, scratchPath: storage.temporaryPath())
+        } catch let error as MultipartBody.Error {
+            throw APIError(status: 400, code: "bad_request", message: error.message)
+        }
+        defer { body.close() }
+        let fileParts = body.fileParts
+        let url = body.field("file_url").flatMap { $0.isEmpty ? nil : $0 }
+        let name = body.field("name").flatMap { $0.isEmpty ? nil : $0 }
+        guard fileParts.count <= 1 else { throw APIError(status: 400, code: "bad_request", message: "Send one file per request") }
+        switch (fileParts.first, url) {
+        case (nil, nil):
+            throw APIError(status: 400, code: "bad_request", message: "Send either file (binary) or file_url")
+        case (.some, .some):
+            throw APIError(status: 400, code: "bad_request", message: "Send either file or file_url, not both")
+        case (nil, .some(let url)):
+            do { _ = try call.app.policy.check(url: url) } catch let error as OutboundError {
+                throw APIError(status: 400, code: "url_not_allowed", message: error.description)
+            }
+            let file = try call.app.files.createFromURL(accountID: call.accountID, url: url, name: name)
+            return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+        case (.some(let part), nil):
+            guard part.bodyLength > 0 else { throw APIError(status: 400, code: "bad_request", message: "The uploaded file is empty") }
+            let temp = storage.temporaryPath()
+            do {
+                try body.copy(part, to: temp)
+            } catch {
+                unlink(temp)
+                // Disk full and friends: nothing recorded, nothing left behind.
+                throw APIError(status: 507, code: "storage_failed", message: "Cannot store the file: \(error)")
+            }
+            do {
+                let file = try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",
+                                                               temporaryPath: temp, contentType: part.contentType)
+                return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+            } catch {
+                unlink(temp)
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Domain
+import Foundation
+
+/// Immutable configuration shared by every thread.
+struct FilesSettings: Sendable {
+    let databasePath: String
+    let storage: FileStorage
+    let bodyDirectory: String
+    let maxBodyBytes: Int
+    /// Absolute base for `download_url`; empty gives paths.
+    let publicURL: String
+    let signingSecret: String
+    /// Lifetime of signed download links.
+    let linkSeconds: Int64
+    /// Hosts that may resolve to private addresses (tests serve from loopback); empty in production.
+    let allowedPrivateHosts: Set<String>
+}
+
+enum BodyFileText {
+    static func read(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Support
+
+/// Runs ffprobe on a local file, safely: only the `file` protocol, only media container
+/// demuxers (no playlists, no concat, no image sequences), a time limit, bounded output.
+/// A file that is not media yields an error text, never a crash.
+public struct Prober: Sendable {
+    public var ffprobe: String
+    public var timeoutSeconds: Double
+
+    public init(ffprobe: String = "ffprobe", timeoutSeconds: Double = 60) {
+        self.ffprobe = ffprobe
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Demuxers allowed to open a file. hls, dash, concat, image2 and friends are not here.
+    public static let formatWhitelist = [
+        "mov", "mp4", "m4a", "3gp", "matroska", "webm", "mp3", "wav", "flac", "ogg", "aac", "avi", "mpegts",
+        "flv", "asf", "mpeg", "aiff", "amr", "ac3", "eac3", "dts", "truehd", "h264", "hevc", "mjpeg",
+        "png_pipe", "jpeg_pipe", "gif", "webp_pipe", "w64", "caf",
+    ].joined(separator: ",")
+
+    public struct Outcome: Equatable, Sendable {
+        /// Normalised JSON (duration, format_name, bit_rate, size, streams…), nil when not media.
+        public var json: String?
+        public var error: String?
+    }
+
+    public func probe(path: String) -> Outcome {
+        let scratch = NSTemporaryDirectory() + "ffprobe-\(UUID().uuidString)"
+        defer {
+            unlink(scratch + ".out")
+            unlink(scratch + ".err")
+        }
+        let argv = [ffprobe, "-v", "error", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams",
+                    "-protocol_whitelist", "file", "-format_whitelist", Prober.formatWhitelist, "-i", "file:" + path]
+        let status: Int32
+        do {
+            status = try Subprocess.run(argv, stdout: scratch + ".out", stderr: scratch + ".err", timeoutSeconds: timeoutSeconds)
+        } catch {
+            return Outcome(json: nil, error: "ffprobe could not run: \(error)")
+        }
+        let errText = Subprocess.readCapped(scratch + ".err", limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
+        if status == Subprocess.timedOut { return Outcome(json: nil, error: "ffprobe timed out after \(Int(timeoutSeconds)) s") }
+        guard status == 0 else {
+            let reason = errText.isEmpty ? "ffprobe exited with status \(status)" : errText
+            return Outcome(json: nil, error: "not a recognised media file: " + Prober.lastLine(reason))
+        }
+        let output = Subprocess.readCapped(scratch + ".out", limit: 4 << 20)
+        guard let normalized = Prober.normalize(ffprobeJSON: Data(output.utf8)) else {
+            return Outcome(json: nil, error: "not a recognised media file: ffprobe found no streams")
+        }
+        return Outcome(json: normalized, error: nil)
+    }
+
+    static func lastLine(_ text: String) -> String {
+        text.split(separator: "\n").last.map { String($0).replacingOccurrences(of: "file:", with: "") } ?? text
+    }
+
+    /// ffprobe's JSON → `{duration, format_name, bit_rate, size, streams: [{type, codec, width,
+    /// height, fps, sample_rate, channels}]}` with numbers as numbers. nil when there is no stream.
+    public static func normalize(ffprobeJSON data: Data) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        let format = root["format"] as? [String: Any] ?? [:]
+        let streams = (root["streams"] as? [[String: Any]] ?? []).compactMap { stream -> [String: Any]? in
+            guard let type = stream["codec_type"] as? String, type == "video" || type == "audio" || type == "subtitle" else { return nil }
+            var out: [String: Any] = ["type": type, "codec": stream["codec_name"] as? String ?? NSNull()]
+            out["width"] = number(stream["width"]) ?? NSNull()
+            out["height"] = number(stream["height"]) ?? NSNull()
+            out["fps"] = type == "video" ? (rate(stream["avg_frame_rate"]) ?? rate(stream["r_frame_rate"]) ?? NSNull()) : NSNull()
+            out["sample_rate"] = number(stream["sample_rate"]) ?? NSNull()
+            out["channels"] = number(stream["channels"]) ?? NSNull()
+            return out
+        }
+        guard !streams.isEmpty else { return nil }
+        let result: [String: Any] = [
+            "duration": number(format["duration"]) ?? NSNull(),
+            "format_name": format["format_name"] as? String ?? NSNull(),
+            "bit_rate": number(format["bit_rate"]) ?? NSNull(),
+            "size": number(format["size"]) ?? NSNull(),
+            "streams": streams,
+        ]
+        guard let json = try? JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]) else { return nil }
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    /// A JSON number or a numeric string → NSNumber (integers stay integers).
+    static func number(_ value: Any?) -> NSNumber? {
+        if let n = value as? NSNumber { return n }
+        guard let s = value as? String else { return nil }
+        if let i = Int64(s) { return NSNumber(value: i) }
+        if let d = Double(s), d.isFinite { return NSNumber(value: d) }
+        return nil
+    }
+
+    /// "30000/1001" → 29.97 (rounded to 3 places); "0/0" → nil.
+    static func rate(_ value: Any?) -> NSNumber? {
+        guard let s = value as? String else { return nil }
+        let parts = s.split(separator: "/")
+        guard parts.count == 2, let n = Double(parts[0]), let d = Double(parts[1]), d > 0, n > 0 else { return nil }
+        return NSNumber(value: (n / d * 1000).rounded() / 1000)
+    }
+}

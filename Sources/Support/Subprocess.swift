@@ -1,0 +1,81 @@
+import Foundation
+
+/// Child processes: started with a clean signal mask and default handlers, output to files
+/// (no pipe can fill up and stall), optionally in their own process group, with a time limit.
+public enum Subprocess {
+    /// Returned instead of an exit status when the time limit killed the process.
+    public static let timedOut: Int32 = -1
+
+    public struct SpawnError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Starts `argv`. `stdout`/`stderr` are appended to (nil: inherited; the same path for both
+    /// shares one file). `newProcessGroup` keeps a terminal's Ctrl-C away from the child.
+    public static func spawn(_ argv: [String], stdout: String? = nil, stderr: String? = nil, truncate: Bool = false,
+                             newProcessGroup: Bool = false) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let mode = O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND)
+        if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o640) }
+        if let stderr {
+            if stderr == stdout { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
+            else { posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o640) }
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        guard rc == 0 else { throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Runs to completion (or the time limit) and returns the exit status, 128+signal, or `timedOut`.
+    public static func run(_ argv: [String], stdout: String? = nil, stderr: String? = nil, timeoutSeconds: Double = .infinity) throws -> Int32 {
+        let pid = try spawn(argv, stdout: stdout, stderr: stderr, truncate: true)
+        let deadline = Date().addingTimeInterval(min(timeoutSeconds, 1e9))
+        var status: Int32 = 0
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid { break }
+            if done < 0 && errno != EINTR { return 127 }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                return timedOut
+            }
+            usleep(10_000)
+        }
+        return exitCode(status)
+    }
+
+    public static func exitCode(_ status: Int32) -> Int32 {
+        status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// At most `limit` bytes of a file as text.
+    public static func readCapped(_ path: String, limit: Int) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: limit)) ?? nil
+        return String(decoding: data ?? Data(), as: UTF8.self)
+    }
+}
