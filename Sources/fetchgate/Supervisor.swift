@@ -53,6 +53,10 @@ struct Supervisor {
         if arguments.has("smtp-starttls") { mail.append("--smtp-starttls") }
         // Tests name hosts (e.g. localhost) that may resolve to private addresses; production names none.
         let privateHosts = arguments["allow-private-hosts"].map { ["--allow-private-hosts", $0] } ?? []
+        // Worker tuning: how long a claimed job's lease lasts without a heartbeat, how often it polls.
+        var workerTuning: [String] = []
+        if let lease = arguments["job-lease"] { workerTuning += ["--lease", lease] }
+        if let poll = arguments["job-poll-ms"] { workerTuning += ["--poll-ms", poll] }
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
         var children = [
             Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket,
@@ -63,7 +67,7 @@ struct Supervisor {
                                             "--signing-secret-file", paths.signingSecret, "--public-url", mediaURL]
                                             + threads + privateHosts, stopSignal: SIGTERM),
             Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
-                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts,
+                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts + workerTuning,
                   stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),
         ]
