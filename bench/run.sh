@@ -2,6 +2,8 @@
 # make bench: throughput ratios measured in one run, through one nginx.
 #   nginx `return 200`  |  C libfcgi hello-world  |  store-api GET /api/items/SKU.xml (authenticated, SQLite)
 #   nginx static 1 MiB  |  /get/GUID of the same 1 MiB file (download taken + logged, X-Accel-Redirect)
+#   nginx static 1 MiB  |  Files API signed link (secure_link) of the same file
+#   peak RSS of files-api while a 1 GiB upload goes through it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FETCHGATE_BIN:-$PWD/.build/release}
@@ -50,6 +52,17 @@ GUID=$(curl -sf -H "$AUTH" -X POST "http://127.0.0.1:$STORE/api/orders/create" \
   | sed -n 's:.*<guid>\(.*\)</guid>.*:\1:p' | head -1)
 cmp <(curl -sf "http://127.0.0.1:$STORE/get/$GUID") "$RUN/static/one-mib.bin" || { echo "/get/ does not deliver the file"; exit 1; }
 
+# The same file through the Files API: upload, wait for ready, take the signed link.
+TOKEN=$(cut -d: -f2 "$RUN/demo-credentials" | tr -d '\n')
+FILE_ID=$(curl -sf -H "X-API-KEY: $TOKEN" -F "file=@$RUN/static/one-mib.bin" "http://127.0.0.1:$MEDIA/files" \
+  | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+for _ in $(seq 100); do
+  curl -sf -H "X-API-KEY: $TOKEN" "http://127.0.0.1:$MEDIA/files/$FILE_ID" | grep -q '"status":"ready"' && break
+  sleep 0.1
+done
+SIGNED=$(curl -s -o /dev/null -w '%{redirect_url}' -H "X-API-KEY: $TOKEN" "http://127.0.0.1:$MEDIA/files/$FILE_ID/one-mib.bin")
+cmp <(curl -sf "$SIGNED") "$RUN/static/one-mib.bin" || { echo "signed link does not deliver the file"; exit 1; }
+
 rps() { # URL [header]
   local out
   if [ $# -gt 1 ]; then out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -H "$2" "$1"); else out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$1"); fi
@@ -63,12 +76,25 @@ HELLO_RPS=$(rps "http://127.0.0.1:$BENCH/hello")
 OURS=$(rps "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" "$AUTH")
 STATIC=$(rps "http://127.0.0.1:$BENCH/static/one-mib.bin")
 GET=$(rps "http://127.0.0.1:$STORE/get/$GUID")
+SIGNED_RPS=$(rps "$SIGNED")
+
+# 1 GiB upload: the body goes to disk (nginx) and into storage (kernel copy), never through app memory.
+FILES_PID=$(pgrep -f "files-api --socket $RUN/files.sock")
+truncate -s 1G "$RUN/one-gib.bin"
+UPLOAD_START=$(date +%s.%N)
+curl -sf -H "X-API-KEY: $TOKEN" -F "file=@$RUN/one-gib.bin" "http://127.0.0.1:$MEDIA/files" >/dev/null
+UPLOAD_SECONDS=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$UPLOAD_START" "$(date +%s.%N)")
+PEAK_KB=$(awk '/VmHWM/ {print $2}' "/proc/$FILES_PID/status")
+rm -f "$RUN/one-gib.bin"
 printf '%-44s %10s req/s\n' "nginx return 200" "$NGINX" "C libfcgi hello-world" "$HELLO_RPS" \
-  "store-api GET /api/items/BILL-WAX.xml" "$OURS" "nginx static 1 MiB" "$STATIC" "store-api /get/GUID 1 MiB" "$GET"
-python3 - "$NGINX" "$HELLO_RPS" "$OURS" "$STATIC" "$GET" <<'PY'
+  "store-api GET /api/items/BILL-WAX.xml" "$OURS" "nginx static 1 MiB" "$STATIC" "store-api /get/GUID 1 MiB" "$GET" \
+  "files-api signed link 1 MiB" "$SIGNED_RPS"
+echo "1 GiB upload through /files: ${UPLOAD_SECONDS} s, files-api peak RSS $((PEAK_KB / 1024)) MiB (goal < 64 MiB)"
+python3 - "$NGINX" "$HELLO_RPS" "$OURS" "$STATIC" "$GET" "$SIGNED_RPS" <<'PY'
 import sys
-nginx, hello, ours, static, get = map(float, sys.argv[1:])
+nginx, hello, ours, static, get, signed = map(float, sys.argv[1:])
 print(f"ratio store-api / C hello-world: {ours / hello:.2f}  (goal >= 0.5)")
 print(f"ratio C hello-world / nginx return 200: {hello / nginx:.2f}")
 print(f"ratio /get/GUID 1 MiB / nginx static 1 MiB: {get / static:.2f}  (goal >= 0.9)")
+print(f"ratio signed link 1 MiB / nginx static 1 MiB: {signed / static:.2f}  (goal >= 0.9)")
 PY

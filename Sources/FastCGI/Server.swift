@@ -133,14 +133,19 @@ final class Worker {
         FCGX_Free(&request, 1)
     }
 
+    /// Copies the CGI parameters out of libfcgi's memory (before FCGX_Finish_r frees it).
     static func params(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
         var result: [String: String] = [:]
         result.reserveCapacity(48)
         guard var cursor = envp else { return result }
         while let entry = cursor.pointee {
-            let string = String(cString: entry)
-            if let equals = string.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                result[String(string[..<equals])] = String(string[string.index(after: equals)...])
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                let buffer = UnsafeBufferPointer(start: bytes, count: length)
+                if let equals = buffer.firstIndex(of: UInt8(ascii: "=")) {
+                    let key = String(decoding: UnsafeBufferPointer(rebasing: buffer[..<equals]), as: UTF8.self)
+                    result[key] = String(decoding: UnsafeBufferPointer(rebasing: buffer[(equals + 1)...]), as: UTF8.self)
+                }
             }
             cursor += 1
         }

@@ -3,9 +3,11 @@
 /// A route's methods may be `nil`, meaning any method: the store dialect's command
 /// URIs (`/api/items/:sku/delete`) answer GET, POST, PUT and DELETE alike.
 /// Format suffixes (`.xml`, `.json`) are stripped before matching and reported.
+/// Routes are bucketed by segment count, so a request is compared only with routes of
+/// its own length, in the order they were added.
 public struct Router<Handler: Sendable>: Sendable {
     struct Route: Sendable {
-        let methods: Set<String>?
+        let methods: [String]?
         let segments: [Segment]
         let handler: Handler
     }
@@ -27,7 +29,7 @@ public struct Router<Handler: Sendable>: Sendable {
         case notFound
     }
 
-    private var routes: [Route] = []
+    private var buckets: [[Route]] = []
     public let suffixes: [String]
 
     public init(suffixes: [String] = []) {
@@ -39,7 +41,8 @@ public struct Router<Handler: Sendable>: Sendable {
         let segments = Router.split(pattern).map { part -> Segment in
             part.hasPrefix(":") ? .capture(String(part.dropFirst())) : .literal(String(part))
         }
-        routes.append(Route(methods: methods.map { Set($0.map { $0.uppercased() }) }, segments: segments, handler: handler))
+        while buckets.count <= segments.count { buckets.append([]) }
+        buckets[segments.count].append(Route(methods: methods.map { $0.map { $0.uppercased() } }, segments: segments, handler: handler))
     }
 
     public mutating func get(_ pattern: String, _ handler: Handler) { add(["GET", "HEAD"], pattern, handler) }
@@ -48,7 +51,7 @@ public struct Router<Handler: Sendable>: Sendable {
     public mutating func delete(_ pattern: String, _ handler: Handler) { add(["DELETE"], pattern, handler) }
     public mutating func any(_ pattern: String, _ handler: Handler) { add(nil, pattern, handler) }
 
-    /// Routes are tried in the order they were added; the first full match wins.
+    /// The first route (in the order added) whose pattern and method match.
     public func match(method: String, path: String) -> Outcome {
         var path = Substring(path)
         var format: String?
@@ -58,35 +61,46 @@ public struct Router<Handler: Sendable>: Sendable {
             break
         }
         let parts = Router.split(path)
+        guard parts.count < buckets.count else { return .notFound }
         var allowed: [String] = []
-        let method = method.uppercased()
-        for route in routes where route.segments.count == parts.count {
-            var captures: [String: String] = [:]
-            var matched = true
-            for (segment, part) in zip(route.segments, parts) {
-                switch segment {
-                case .literal(let literal):
-                    if literal != part { matched = false }
-                case .capture(let name):
-                    if part.isEmpty { matched = false } else { captures[name] = String(part) }
+        routes: for route in buckets[parts.count] {
+            for i in 0..<parts.count {
+                switch route.segments[i] {
+                case .literal(let literal): if literal != parts[i] { continue routes }
+                case .capture: if parts[i].isEmpty { continue routes }
                 }
-                if !matched { break }
             }
-            guard matched else { continue }
             if let methods = route.methods, !methods.contains(method) {
                 allowed.append(contentsOf: methods)
                 continue
+            }
+            var captures: [String: String] = [:]
+            for i in 0..<parts.count {
+                if case .capture(let name) = route.segments[i] { captures[name] = String(parts[i]) }
             }
             return .found(Match(handler: route.handler, captures: captures, format: format))
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: Array(Set(allowed)).sorted())
     }
 
+    /// Path segments without leading slashes; one trailing slash is tolerated.
     static func split<S: StringProtocol>(_ path: S) -> [Substring] {
-        let trimmed = path.drop { $0 == "/" }
-        if trimmed.isEmpty { return [] }
-        var parts = Substring(trimmed).split(separator: "/", omittingEmptySubsequences: false)
-        if parts.last == "" { parts.removeLast() } // tolerate one trailing slash
+        let whole = Substring(path)
+        let utf8 = whole.utf8
+        var parts: [Substring] = []
+        parts.reserveCapacity(6)
+        var i = utf8.startIndex
+        while i != utf8.endIndex && utf8[i] == UInt8(ascii: "/") { i = utf8.index(after: i) }
+        if i == utf8.endIndex { return [] }
+        var start = i
+        while i != utf8.endIndex {
+            if utf8[i] == UInt8(ascii: "/") {
+                parts.append(whole[start..<i])
+                start = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        if start != utf8.endIndex { parts.append(whole[start..<utf8.endIndex]) }
         return parts
     }
 }

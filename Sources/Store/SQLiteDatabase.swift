@@ -10,6 +10,7 @@ private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.sel
 public final class SQLiteDatabase: Database {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    private var columns: [OpaquePointer: Columns] = [:]
     private var depth = 0
     public let path: String
 
@@ -95,9 +96,13 @@ public final class SQLiteDatabase: Database {
         try bind(statement, arguments)
         defer { sqlite3_reset(statement) }
         let count = sqlite3_column_count(statement)
-        var names: [String] = []
-        names.reserveCapacity(Int(count))
-        for i in 0..<count { names.append(String(cString: sqlite3_column_name(statement, i))) }
+        let names: Columns
+        if let cached = columns[statement] {
+            names = cached
+        } else {
+            names = Columns((0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
+            columns[statement] = names
+        }
         var rows: [Row] = []
         while true {
             let rc = sqlite3_step(statement)

@@ -22,18 +22,36 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
 
+/// Column names of a result and their positions; made once per prepared statement and
+/// shared by every row it returns.
+public final class Columns: Sendable {
+    public let names: [String]
+    let positions: [String: Int]
+
+    public init(_ names: [String]) {
+        self.names = names
+        var positions: [String: Int] = [:]
+        for (i, name) in names.enumerated() where positions[name] == nil { positions[name] = i }
+        self.positions = positions
+    }
+}
+
 /// One result row; columns by index or by name.
 public struct Row: Sendable {
-    public let columns: [String]
+    public let columns: Columns
     public let values: [SQLValue]
 
-    public init(columns: [String], values: [SQLValue]) {
+    public init(columns: Columns, values: [SQLValue]) {
         self.columns = columns
         self.values = values
     }
 
+    public init(columns: [String], values: [SQLValue]) {
+        self.init(columns: Columns(columns), values: values)
+    }
+
     public subscript(_ name: String) -> SQLValue {
-        guard let index = columns.firstIndex(of: name) else { return .null }
+        guard let index = columns.positions[name] else { return .null }
         return values[index]
     }
 

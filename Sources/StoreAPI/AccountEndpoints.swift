@@ -2,7 +2,7 @@ import HTTPCore
 
 /// `/api/account` and `/api/new_token`.
 enum AccountEndpoints {
-    static func register(_ r: inout Router<Endpoint>) {
+    static func register(_ r: inout APIRoutes) {
         r.any("/api/account") { call in
             XMLViews.account(call.principal.account, principal: call.principal)
         }

@@ -7,13 +7,13 @@ import HTTPCore
 enum DeliveryEndpoints {
     typealias Public = @Sendable (Request, [String: String], StoreApp) -> Response
 
-    static func register(_ r: inout Router<Public>) {
-        r.get("/get/:guid") { request, captures, app in
+    static func register(_ r: inout Router<StoreRoute>) {
+        r.get("/get/:guid", .open { request, captures, app in
             respond { try app.delivery.claimOrderLink(guid: captures["guid"] ?? "", ipAddress: request.remoteAddress) }
-        }
-        r.get("/permalink/:guid") { request, captures, app in
+        })
+        r.get("/permalink/:guid", .open { request, captures, app in
             respond { try app.delivery.claimPermalink(guid: captures["guid"] ?? "", ipAddress: request.remoteAddress) }
-        }
+        })
     }
 
     static func respond(_ outcome: () throws -> DeliveryService.Outcome) -> Response {

@@ -3,7 +3,7 @@ import HTTPCore
 
 /// The downloads log: `/api/downloads` (newest first, paginated) and `/api/downloads/:id`.
 enum DownloadEndpoints {
-    static func register(_ r: inout Router<Endpoint>) {
+    static func register(_ r: inout APIRoutes) {
         r.get("/api/downloads", { call in
             XMLViews.list("downloads", try call.app.downloads.list(accountID: call.accountID, page: call.page), XMLViews.download)
         })

@@ -3,7 +3,7 @@ import HTTPCore
 
 /// Items: REST verbs and the equivalent GET/POST command URIs.
 enum ItemEndpoints {
-    static func register(_ r: inout Router<Endpoint>) {
+    static func register(_ r: inout APIRoutes) {
         // Command URIs first, so `create` is never taken for a SKU.
         r.any("/api/items/create", create)
         r.any("/api/items/:sku/update", update)

@@ -3,7 +3,7 @@ import HTTPCore
 
 /// Orders: REST verbs and GET/POST command URIs (`create`, `update`, `delete`, `expire`, `send_email`).
 enum OrderEndpoints {
-    static func register(_ r: inout Router<Endpoint>) {
+    static func register(_ r: inout APIRoutes) {
         r.any("/api/orders/create", create)
         r.any("/api/orders/:id/update", update)
         r.any("/api/orders/:id/delete", delete)

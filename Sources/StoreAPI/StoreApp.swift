@@ -25,6 +25,12 @@ struct Call {
 
 typealias Endpoint = @Sendable (Call) throws -> Response
 
+/// A route of the store server: an API endpoint (credentials required) or a customer link.
+enum StoreRoute: Sendable {
+    case api(Endpoint)
+    case open(DeliveryEndpoints.Public)
+}
+
 /// The store dialect: routes, authentication, and error mapping to `<message>`.
 final class StoreApp {
     let db: SQLiteDatabase
@@ -47,19 +53,14 @@ final class StoreApp {
         delivery = DeliveryService(db: db)
     }
 
-    static let router: Router<Endpoint> = {
-        var r = Router<Endpoint>(suffixes: [".xml"])
-        AccountEndpoints.register(&r)
-        ItemEndpoints.register(&r)
-        UploadEndpoints.register(&r)
-        DownloadEndpoints.register(&r)
-        OrderEndpoints.register(&r)
-        return r
-    }()
-
-    /// Routes that need no API credentials (customer links).
-    static let publicRouter: Router<DeliveryEndpoints.Public> = {
-        var r = Router<DeliveryEndpoints.Public>()
+    static let router: Router<StoreRoute> = {
+        var api = APIRoutes(Router<StoreRoute>(suffixes: [".xml"]))
+        AccountEndpoints.register(&api)
+        ItemEndpoints.register(&api)
+        UploadEndpoints.register(&api)
+        DownloadEndpoints.register(&api)
+        OrderEndpoints.register(&api)
+        var r = api.router
         DeliveryEndpoints.register(&r)
         return r
     }()
@@ -78,12 +79,15 @@ final class StoreApp {
         if request.bodyTooLarge {
             return XMLViews.message("Request body is too large", status: 413)
         }
-        if case .found(let open) = StoreApp.publicRouter.match(method: request.method, path: request.path) {
-            return open.handler(request, open.captures, self)
-        }
-        let match: Router<Endpoint>.Match
+        let match: Router<StoreRoute>.Match
+        let endpoint: Endpoint
         switch StoreApp.router.match(method: request.method, path: request.path) {
-        case .found(let found): match = found
+        case .found(let found):
+            switch found.handler {
+            case .open(let handler): return handler(request, found.captures, self)
+            case .api(let handler): endpoint = handler
+            }
+            match = found
         case .notFound: return XMLViews.message("Not found", status: 404)
         case .methodNotAllowed(let allowed):
             var response = XMLViews.message("Method not allowed", status: 405)
@@ -103,7 +107,7 @@ final class StoreApp {
             } catch {
                 return XMLViews.message(error.message, status: 400)
             }
-            return try match.handler(Call(request: request, principal: principal, captures: match.captures, params: params, app: self))
+            return try endpoint(Call(request: request, principal: principal, captures: match.captures, params: params, app: self))
         } catch let error as DomainError {
             switch error {
             case .notFound(let message): return XMLViews.message(message, status: 404)
@@ -124,6 +128,17 @@ final class StoreApp {
         case .token(let token): return try accounts.authenticate(apiKey: nil, token: token)
         }
     }
+}
+
+/// Registration of API endpoints: the REST verbs and `any` for command URIs.
+struct APIRoutes {
+    var router: Router<StoreRoute>
+    init(_ router: Router<StoreRoute>) { self.router = router }
+    mutating func get(_ pattern: String, _ e: @escaping Endpoint) { router.get(pattern, .api(e)) }
+    mutating func post(_ pattern: String, _ e: @escaping Endpoint) { router.post(pattern, .api(e)) }
+    mutating func put(_ pattern: String, _ e: @escaping Endpoint) { router.put(pattern, .api(e)) }
+    mutating func delete(_ pattern: String, _ e: @escaping Endpoint) { router.delete(pattern, .api(e)) }
+    mutating func any(_ pattern: String, _ e: @escaping Endpoint) { router.any(pattern, .api(e)) }
 }
 
 /// A field the client sent that cannot be read (bad number, bad date).

@@ -10,7 +10,7 @@ import Glibc
 /// in the kernel (`copy_file_range`) into storage and published by rename, never read
 /// into this process's memory.
 enum UploadEndpoints {
-    static func register(_ r: inout Router<Endpoint>) {
+    static func register(_ r: inout APIRoutes) {
         r.any("/api/uploads/create", create)
         r.get("/api/uploads", list)
         r.post("/api/uploads", create)

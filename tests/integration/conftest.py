@@ -518,7 +518,24 @@ def outbox_messages(run_dir):
 
 
 def mails_to(run_dir, address):
-    return [m for m in outbox_messages(run_dir).values() if address in (m["To"] or "")]
+    """Outbox messages whose raw header block names `address` (robust to headers the parser rejects)."""
+    out = []
+    for path, msg in outbox_messages(run_dir).items():
+        try:
+            head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
+        except OSError:
+            continue
+        if address.encode() in head:
+            out.append(msg)
+    return out
+
+
+def recipients(msg, name="To"):
+    """The addr-specs of an address header, or a description of why it does not parse."""
+    try:
+        return [a.addr_spec for a in msg[name].addresses]
+    except Exception as e:  # the stdlib parser gives up on some malformed headers
+        return [f"<unparseable {name} header: {type(e).__name__}: {e}>"]
 
 
 def wait_for(predicate, timeout=10, interval=0.1, what="condition"):
