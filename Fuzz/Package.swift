@@ -23,5 +23,6 @@ let package = Package(
         .executableTarget(name: "FuzzXML", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzForm", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzMultipart", dependencies: ["HTTPCore"]),
+        .executableTarget(name: "FuzzHeaders", dependencies: ["HTTPCore"]),
     ]
 )

@@ -11,17 +11,17 @@
 # finds a crash, leak, timeout or out-of-memory, or if the build fails.
 set -euo pipefail
 
-usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 if [ "$1" = all ]; then
     seconds=$2; shift 2
-    for t in FuzzXML FuzzForm FuzzMultipart; do "$0" "$t" "$seconds" "$@"; done
+    for t in FuzzXML FuzzForm FuzzMultipart FuzzHeaders; do "$0" "$t" "$seconds" "$@"; done
     exit 0
 fi
 target=$1
 seconds=$2
 shift 2
-case "$target" in FuzzXML|FuzzForm|FuzzMultipart) ;; *) usage ;; esac
+case "$target" in FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders) ;; *) usage ;; esac
 case "$seconds" in ''|*[!0-9]*) usage ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -556,3 +556,355 @@ def unique_email(tag="buyer"):
 def mail_body(msg):
     part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
     return part.get_content()
+
+
+# --------------------------------------------------------------------------- Files API (seed 001)
+# Helpers for test_files / test_files_ssrf / test_worker_crash (additions only).
+
+import base64 as _base64
+import contextlib as _contextlib
+import hashlib as _hashlib
+import http.server as _http_server
+import json as _json
+import urllib.parse as _urlparse
+
+FILES_STATUSES = {"pending", "processing", "ready", "failed"}
+FILE_KEYS = {"id", "name", "source", "source_url", "status", "size_bytes", "content_type", "created_at",
+             "download_url", "error", "ffprobe", "ffprobe_error"}
+READY_TIMEOUT = 20
+
+
+def parse_json(resp):
+    """A media-port reply: application/json and a JSON body; error statuses carry {"error": {code, message}}."""
+    ctype = resp.headers.get("Content-Type", "")
+    assert ctype.startswith("application/json"), \
+        f"{resp.request.method} {resp.url}: Content-Type {ctype!r}, status {resp.status_code}, body {resp.text[:200]!r}"
+    try:
+        body = resp.json()
+    except ValueError as e:
+        raise AssertionError(f"{resp.request.method} {resp.url}: reply is not JSON ({e}): {resp.text[:300]!r}")
+    if resp.status_code >= 400:
+        assert isinstance(body, dict) and set(body) == {"error"}, f"error reply not in the error shape: {body!r}"
+        err = body["error"]
+        assert isinstance(err, dict) and isinstance(err.get("code"), str) and err["code"], f"error without code: {body!r}"
+        assert isinstance(err.get("message"), str) and err["message"].strip(), f"error without message: {body!r}"
+    return body
+
+
+def assert_json_error(resp, status, code=None):
+    """A JSON error reply with the given status (and code); returns the error object."""
+    assert resp.status_code == status, \
+        f"{resp.request.method} {resp.url}: expected {status}, got {resp.status_code}: {resp.text[:300]!r}"
+    err = parse_json(resp)["error"]
+    if code is not None:
+        assert err["code"] == code, f"expected error code {code!r}, got {err!r}"
+    return err
+
+
+def check_file_object(f):
+    """Structural rules every File object follows."""
+    assert isinstance(f, dict) and set(f) == FILE_KEYS, f"File object keys {sorted(f) if isinstance(f, dict) else f!r}"
+    assert isinstance(f["id"], str) and f["id"], f
+    assert f["status"] in FILES_STATUSES, f
+    assert f["source"] in ("upload", "url"), f
+    created = datetime.fromisoformat(f["created_at"])
+    assert f["created_at"].endswith("+00:00") and created.utcoffset() == timedelta(0), f["created_at"]
+    if f["status"] == "ready":
+        assert isinstance(f["size_bytes"], int) and not isinstance(f["size_bytes"], bool), f
+        assert isinstance(f["download_url"], str), f
+    else:
+        assert f["download_url"] is None, f
+    return f
+
+
+class FilesClient:
+    """JSON client of the Files API (media port) for one token (sent as X-API-KEY)."""
+
+    def __init__(self, server, token):
+        self.server = server
+        self.base = server.media_url
+        self.token = token
+
+    def url(self, path):
+        return self.base + path
+
+    def request(self, method, path, auth=True, **kw):
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        kw.setdefault("allow_redirects", False)
+        headers = dict(kw.pop("headers", None) or {})
+        if auth and self.token is not None:
+            headers.setdefault("X-API-KEY", self.token)
+        return requests.request(method, self.url(path), headers=headers, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    # convenience ---------------------------------------------------------------
+
+    def upload(self, filename, content, content_type="application/octet-stream", name=None, expect=201, **kw):
+        data = {"name": name} if name is not None else None
+        r = self.post("/files", files={"file": (filename, content, content_type)}, data=data, **kw)
+        assert r.status_code == expect, f"upload {filename}: {r.status_code} {r.text[:300]}"
+        return check_file_object(parse_json(r))
+
+    def import_url(self, url, name=None, expect=201):
+        fields = {"file_url": (None, url)}
+        if name is not None:
+            fields["name"] = (None, name)
+        r = self.post("/files", files=fields)
+        assert r.status_code == expect, f"import {url}: {r.status_code} {r.text[:300]}"
+        return check_file_object(parse_json(r)) if expect == 201 else r
+
+    def file(self, file_id):
+        r = self.get(f"/files/{file_id}")
+        assert r.status_code == 200, f"show {file_id}: {r.status_code} {r.text[:300]}"
+        return check_file_object(parse_json(r))
+
+    def listing(self, **params):
+        r = self.get("/files", params=params or None)
+        assert r.status_code == 200, f"list: {r.status_code} {r.text[:300]}"
+        body = parse_json(r)
+        assert set(body) == {"files", "page", "per_page", "total", "has_more"}, body
+        for f in body["files"]:
+            check_file_object(f)
+        return body
+
+    def total(self):
+        return self.listing()["total"]
+
+    def wait(self, file_id, timeout=READY_TIMEOUT, until=("ready", "failed")):
+        """Polls the file until its status is one of `until`; returns it."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while True:
+            f = self.file(file_id)
+            if not seen or seen[-1] != f["status"]:
+                seen.append(f["status"])
+            if f["status"] in until:
+                return f
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"file {file_id} not {until} within {timeout}s (statuses seen: {seen}): {f}\n"
+                                     f"{self.server.logs()}")
+            time.sleep(0.1)
+
+    def signed_location(self, f):
+        """GET /files/{id}/{name} → the 302's Location (checked); returns it."""
+        path = _urlparse.urlsplit(f["download_url"]).path
+        r = self.get(path)
+        assert r.status_code == 302, f"download {path}: {r.status_code} {r.text[:300]}"
+        assert r.headers.get("Location"), r.headers
+        return r.headers["Location"]
+
+
+def sha256_hex(data):
+    return _hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path):
+    h = _hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def secure_link_md5(secret, path, expires, name_param):
+    """nginx secure_link_md5 "$secure_link_expires$uri$arg_name <secret>", base64url without padding."""
+    digest = _hashlib.md5(f"{expires}{path}{name_param} {secret}".encode()).digest()
+    return _base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _server_signing_secret(self):
+    return (self.run_dir / "secure-link.secret").read_text().strip()
+
+
+def _server_files_client(self, token=None):
+    return FilesClient(self, self.demo_token if token is None else token)
+
+
+def _server_create_files_tenant(self, name=None):
+    """A fresh tenant (admin CLI) as a FilesClient; `.store` is its StoreClient."""
+    store = self.create_account(name)
+    client = FilesClient(self, store.token)
+    client.store = store
+    return client
+
+
+def _server_worker_pids(self):
+    r = subprocess.run(["pgrep", "-f", f"worker --database {self.run_dir}/"], capture_output=True, text=True)
+    return [int(p) for p in r.stdout.split()]
+
+
+def _server_stored_files(self, file_id):
+    """Stored bytes of one Files API file: DIR/data/files/m/<id>[.ext]."""
+    m = self.data_dir / "files" / "m"
+    return sorted(p for p in m.glob(f"{file_id}*") if p.is_file() and p.name.split(".", 1)[0] == file_id) \
+        if m.is_dir() else []
+
+
+Server.signing_secret = property(_server_signing_secret)
+Server.files_client = _server_files_client
+Server.create_files_tenant = _server_create_files_tenant
+Server.worker_pids = _server_worker_pids
+Server.stored_files = _server_stored_files
+
+
+@_contextlib.contextmanager
+def running_server(tmp_path_factory, label, extra_args=()):
+    """One more `fetchgate serve` instance with its own run directory, stopped (cleanly) afterwards."""
+    assert FETCHGATE.exists(), f"{FETCHGATE} not built: run `swift build -c release` (or set FETCHGATE_BIN)"
+    srv = Server(tmp_path_factory.mktemp(label) / "run", extra_args=extra_args)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+    assert srv.proc.returncode == 0, f"fetchgate serve ({label}) exited with {srv.proc.returncode}\n{srv.logs()}"
+
+
+@pytest.fixture(scope="session")
+def private_server(tmp_path_factory):
+    """A server that may fetch from `localhost` by name (`--allow-private-hosts localhost`)."""
+    with running_server(tmp_path_factory, "fetchgate-private", ["--allow-private-hosts", "localhost"]) as srv:
+        yield srv
+
+
+# ---- media made with ffmpeg
+
+class MediaSamples:
+    """Media generated once per session; the parameters below are what ffmpeg was asked for."""
+    WIDTH, HEIGHT, FPS, SECONDS = 320, 240, 25, 2
+    VIDEO_SAMPLE_RATE, VIDEO_CHANNELS = 48000, 2
+    AUDIO_SAMPLE_RATE, AUDIO_CHANNELS = 44100, 1
+
+    def __init__(self, directory):
+        self.dir = Path(directory)
+        self.mp4 = self.dir / "clip.mp4"
+        self.m4a = self.dir / "tone.m4a"
+        ffmpeg = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
+        subprocess.run(ffmpeg + [
+            "-f", "lavfi", "-i", f"testsrc=size={self.WIDTH}x{self.HEIGHT}:rate={self.FPS}:duration={self.SECONDS}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={self.VIDEO_SAMPLE_RATE}:duration={self.SECONDS}",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", str(self.VIDEO_CHANNELS), "-shortest",
+            str(self.mp4)], check=True, timeout=120)
+        subprocess.run(ffmpeg + [
+            "-f", "lavfi", "-i", f"sine=frequency=660:sample_rate={self.AUDIO_SAMPLE_RATE}:duration={self.SECONDS}",
+            "-ac", str(self.AUDIO_CHANNELS), "-c:a", "aac", str(self.m4a)], check=True, timeout=120)
+        self.mp4_bytes = self.mp4.read_bytes()
+        self.m4a_bytes = self.m4a.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory):
+    return MediaSamples(tmp_path_factory.mktemp("media"))
+
+
+# ---- a local origin for URL imports
+
+class _OriginHandler(_http_server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        origin = self.server.origin
+        parsed = _urlparse.urlsplit(self.path)
+        record = {"path": parsed.path, "query": parsed.query, "sent": 0, "complete": False,
+                  "host": self.headers.get("Host")}
+        with origin.lock:
+            origin.log.append(record)
+            route = origin.routes.get(parsed.path)
+        if route is None:
+            route = ("status", 404, b'{"not":"found"}', "application/json", None)
+        kind = route[0]
+        try:
+            if kind == "redirect":
+                self.send_response(route[1])
+                self.send_header("Location", route[2])
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                record["complete"] = True
+                return
+            _, status, body, ctype, rate = route
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if rate is None:
+                self.wfile.write(body)
+                record["sent"] = len(body)
+            else:
+                chunk = max(1, rate // 20)
+                for start in range(0, len(body), chunk):
+                    self.wfile.write(body[start:start + chunk])
+                    self.wfile.flush()
+                    record["sent"] = min(len(body), start + chunk)
+                    time.sleep(chunk / rate)
+            record["complete"] = True
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            record["aborted"] = True
+        finally:
+            self.close_connection = True
+
+
+class Origin:
+    """A tiny HTTP origin on 127.0.0.1 (a free port) in a thread; logs every request it gets."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.routes = {}
+        self.log = []
+        self.httpd = _http_server.ThreadingHTTPServer(("127.0.0.1", 0), _OriginHandler)
+        self.httpd.daemon_threads = True
+        self.httpd.origin = self
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="origin", daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path, host="localhost"):
+        return f"http://{host}:{self.port}{path}"
+
+    def serve(self, path, body, content_type="application/octet-stream", status=200, rate=None):
+        """`rate`: bytes per second (throttled), or None for full speed."""
+        with self.lock:
+            self.routes[path] = ("status", status, body, content_type, rate)
+        return path
+
+    def redirect(self, path, location, status=302):
+        with self.lock:
+            self.routes[path] = ("redirect", status, location)
+        return path
+
+    def requests_for(self, path=None, query_contains=None):
+        with self.lock:
+            return [dict(r) for r in self.log
+                    if (path is None or r["path"] == path) and (query_contains is None or query_contains in r["query"])]
+
+    def mark(self):
+        """Position in the request log (see `since`)."""
+        with self.lock:
+            return len(self.log)
+
+    def since(self, mark):
+        with self.lock:
+            return [dict(r) for r in self.log[mark:]]
+
+
+@pytest.fixture(scope="session")
+def origin():
+    o = Origin()
+    yield o
+    o.close()
