@@ -61,9 +61,15 @@ public struct MailMessage: Equatable, Sendable {
         return Array(lines.joined(separator: "\r\n").utf8)
     }
 
+    /// `Name <address>`; a name with any RFC 5322 special is quoted, so a customer's name
+    /// can never add a recipient or a group.
     static func mailbox(_ name: String, _ address: String) -> String {
         let clean = name.filter { !$0.isNewline && $0 != "\"" && $0 != "\\" }
-        return clean.isEmpty ? "<\(address)>" : "\(encodeHeader(clean)) <\(address)>"
+        if clean.isEmpty { return "<\(address)>" }
+        let encoded = encodeHeader(clean)
+        guard encoded == clean else { return "\(encoded) <\(address)>" } // an encoded word is one atom
+        let specials = CharacterSet(charactersIn: "()<>[]:;@\\,.\"")
+        return clean.rangeOfCharacter(from: specials) == nil ? "\(clean) <\(address)>" : "\"\(clean)\" <\(address)>"
     }
 
     /// ASCII stays; anything else becomes an RFC 2047 encoded word. CR/LF never pass.

@@ -22,6 +22,8 @@ struct RunPaths {
     var nginxConfig: String { runDirectory + "/nginx.conf" }
     var bodyTemp: String { data + "/tmp/body" }
     var demoCredentials: String { runDirectory + "/demo-credentials" }
+    /// The store server's public base URL as `serve` last started it (links in order emails).
+    var storePublicURL: String { runDirectory + "/store-public-url" }
 
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

@@ -115,7 +115,9 @@ do {
                                lastName: arguments["last-name"], email: arguments["email"],
                                downloadLimit: arguments["download-limit"].flatMap { Int64($0) }, items: skus,
                                sendEmail: !arguments.has("no-email"))
-        let order = try OrderService(db: db, linkBase: arguments["public-url"] ?? "http://127.0.0.1:8081")
+        // Links point where `serve` runs the store server (or --public-url).
+        let served = (try? String(contentsOfFile: paths.storePublicURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let order = try OrderService(db: db, linkBase: arguments["public-url"] ?? served ?? "http://127.0.0.1:8081")
             .create(accountID: account.id, input, manual: true)
         print("order \(order.number) created")
         for item in order.items { print("  \(item.sku): \(item.link) (\(item.downloadsRemaining) downloads)") }

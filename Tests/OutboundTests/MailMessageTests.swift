@@ -22,6 +22,14 @@ final class MailMessageTests: XCTestCase {
         XCTAssertFalse(text.contains("\r\nBcc:"))
     }
 
+    func testDisplayNamesWithSpecialsAreQuoted() {
+        XCTAssertEqual(MailMessage.mailbox("John Smith, Jr.", "b@c.de"), "\"John Smith, Jr.\" <b@c.de>")
+        XCTAssertEqual(MailMessage.mailbox("Mallory: evil@example.com;", "b@c.de"), "\"Mallory: evil@example.com;\" <b@c.de>")
+        XCTAssertEqual(MailMessage.mailbox("Bugs Bunny", "b@c.de"), "Bugs Bunny <b@c.de>")
+        XCTAssertEqual(MailMessage.mailbox("", "b@c.de"), "<b@c.de>")
+        XCTAssertTrue(MailMessage.mailbox("Jürgen, Sr.", "b@c.de").hasPrefix("=?UTF-8?B?"))
+    }
+
     func testBadAddressesAreRefused() {
         for bad in ["no-at", "a@b\r\nBcc: c@d.e", "a b@c.d", "<a@b.c>", "a@b,c@d.e", "@b.c"] {
             XCTAssertThrowsError(try message(to: bad).rendered(), bad)
