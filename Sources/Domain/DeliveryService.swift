@@ -54,10 +54,15 @@ public struct DeliveryService {
     public func claimPermalink(guid: String, ipAddress: String) throws -> Outcome {
         let now = clock.now()
         return try db.write {
-            guard let item = try ItemService(db: db).get(guid: guid) else { return .notFound }
-            guard let upload = item.file else { return .noFile }
-            let id = try log(accountID: item.accountID, itemID: item.id, sku: item.sku, orderRef: nil, orderItemRef: nil,
-                             orderNumber: nil, upload: upload, ipAddress: ipAddress, at: now)
+            guard let item = try db.queryOne("SELECT id, account_id, sku, upload_id FROM items WHERE guid = ?", [guid]) else {
+                return .notFound
+            }
+            guard let uploadID = item.int("upload_id"),
+                  let upload = try db.queryOne("SELECT * FROM uploads WHERE id = ?", [uploadID]).map({ Upload(row: $0) }) else {
+                return .noFile
+            }
+            let id = try log(accountID: item.int("account_id") ?? 0, itemID: item.int("id"), sku: item.string("sku") ?? "",
+                             orderRef: nil, orderItemRef: nil, orderNumber: nil, upload: upload, ipAddress: ipAddress, at: now)
             return .deliver(upload, downloadID: id)
         }
     }

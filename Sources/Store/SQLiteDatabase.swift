@@ -31,6 +31,7 @@ public final class SQLiteDatabase: Database {
             PRAGMA synchronous = NORMAL;
             PRAGMA foreign_keys = ON;
             PRAGMA temp_store = MEMORY;
+            PRAGMA mmap_size = 268435456;
             """)
     }
 

@@ -834,6 +834,11 @@ class _OriginHandler(_http_server.BaseHTTPRequestHandler):
                 record["complete"] = True
                 return
             _, status, body, ctype, rate = route
+            with origin.lock:
+                failing = origin.failures.get(parsed.path)
+                if failing and failing[0] > 0:
+                    failing[0] -= 1
+                    status, body, ctype, rate = failing[1], b"try again later", "text/plain", None
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -862,6 +867,7 @@ class Origin:
     def __init__(self):
         self.lock = threading.Lock()
         self.routes = {}
+        self.failures = {}  # path -> [how many more times to fail, status]
         self.log = []
         self.httpd = _http_server.ThreadingHTTPServer(("127.0.0.1", 0), _OriginHandler)
         self.httpd.daemon_threads = True
@@ -881,6 +887,12 @@ class Origin:
         """`rate`: bytes per second (throttled), or None for full speed."""
         with self.lock:
             self.routes[path] = ("status", status, body, content_type, rate)
+        return path
+
+    def fail_first(self, path, times, status=503):
+        """The next `times` requests for `path` get `status` instead of its route."""
+        with self.lock:
+            self.failures[path] = [times, status]
         return path
 
     def redirect(self, path, location, status=302):

@@ -192,6 +192,8 @@ def test_download_needs_credentials_but_link_does_not(server, ready_clip):
     r = requests.get(f"{server.media_url}/files/{f['id']}/clip.mp4", params={"key": client.token},
                      allow_redirects=False, timeout=HTTP_TIMEOUT)
     assert r.status_code == 302
+    assert client.token not in r.headers["Location"], "the API token leaks into the signed link"
+    assert fetch_location(r.headers["Location"]).status_code == 200
 
 
 def test_range_request_is_206(ready_clip, media):
@@ -555,3 +557,33 @@ def test_created_at_and_ids_are_distinct(files):
     assert a["id"] != b["id"]
     assert_close(datetime_of(a), utcnow())
     assert datetime_of(b) >= datetime_of(a)
+
+
+@pytest.mark.parametrize("name", ["Tom & Jerry.mp4", "Track #1.mp4", "100% [live]; a=b+c.mp4", "naïve café.mp4"])
+def test_download_works_for_names_with_url_special_characters(server, files, media, name):
+    """The download name travels in the signed link's query: whatever the name, the link works and
+    Content-Disposition carries the name."""
+    f = files.wait(files.upload("clip.mp4", media.mp4_bytes, "video/mp4", name=name)["id"])
+    assert f["status"] == "ready" and f["name"] == name
+    r = files.get(urlparse.urlsplit(f["download_url"]).path)
+    assert r.status_code == 302, r.text[:200]
+    got = fetch_location(r.headers["Location"])
+    assert got.status_code == 200, f"name {name!r}: {r.headers['Location']} → {got.status_code} {got.text[:120]!r}"
+    assert got.content == media.mp4_bytes
+    disposition = got.headers.get("Content-Disposition", "")
+    assert disposition.startswith("attachment; filename*=UTF-8''"), disposition
+    assert urlparse.unquote(disposition.split("''", 1)[1]) == name, disposition
+
+
+def test_path_in_name_is_dropped(server, files):
+    f = files.upload("clip.bin", b"abc", name="../../../etc/evil.bin")
+    assert f["name"] == "evil.bin"
+    (stored,) = server.stored_files(f["id"])
+    assert stored.parent == server.data_dir / "files" / "m"
+    assert not (server.run_dir.parent / "etc").exists()
+
+
+def test_wrong_method_is_405_json(files):
+    r = files.request("PUT", "/files")
+    assert_json_error(r, 405)
+    assert "GET" in r.headers.get("Allow", "") and "POST" in r.headers.get("Allow", "")

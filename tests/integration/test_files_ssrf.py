@@ -85,7 +85,9 @@ def test_localhost_import_when_allowed(private_server, origin, clip, files, medi
     assert (video["width"], video["height"]) == (media.WIDTH, media.HEIGHT)
     (stored,) = private_server.stored_files(f["id"])
     assert sha256_file(stored) == sha256_hex(media.mp4_bytes)
-    r = requests.get(files.signed_location(f), timeout=30)
+    location = files.signed_location(f)
+    assert files.token not in location, "the API token leaks into the signed link"
+    r = requests.get(location, timeout=30)
     assert r.status_code == 200 and sha256_hex(r.content) == sha256_hex(media.mp4_bytes)
     # Nothing left in the worker's temp area.
     assert [p for p in (private_server.data_dir / "tmp").glob("job-*")] == []
@@ -189,3 +191,43 @@ def test_default_server_refuses_localhost_by_name(server, origin, clip):
     assert files.total() == 0
     time.sleep(0.3)
     assert origin.since(mark) == []
+
+
+def test_transient_origin_error_is_retried(private_server, origin, files, media):
+    path = origin.serve(f"/flaky-{uuid.uuid4().hex}.mp4", media.mp4_bytes, "video/mp4")
+    origin.fail_first(path, 1, status=503)
+    f = files.wait(files.import_url(origin.url(path))["id"], timeout=30)
+    assert f["status"] == "ready", f
+    assert f["error"] is None
+    (stored,) = private_server.stored_files(f["id"])
+    assert sha256_file(stored) == sha256_hex(media.mp4_bytes)
+    assert len(origin.requests_for(path=path)) == 2, "one 503, then one successful fetch"
+
+
+def test_name_from_url_ignores_query(private_server, origin, clip, files):
+    f = files.import_url(origin.url(clip) + "?token=abc&x=/y.bin")
+    assert f["name"] == "clip.mp4"
+    assert files.wait(f["id"])["status"] == "ready"
+
+
+def test_delete_during_import_discards_the_download(private_server, origin, files):
+    body = uuid.uuid4().bytes * 125_000  # 2 MB at 1 MB/s
+    path = origin.serve(f"/slow-delete-{uuid.uuid4().hex}.bin", body, "application/octet-stream", rate=1_000_000)
+    f = files.import_url(origin.url(path))
+    deadline = time.monotonic() + 10
+    while not any(r["sent"] > 0 for r in origin.requests_for(path=path)):
+        assert time.monotonic() < deadline, "the download never started"
+        time.sleep(0.05)
+    r = files.delete(f"/files/{f['id']}")
+    assert r.status_code == 200, r.text
+    assert_json_error(files.get(f"/files/{f['id']}"), 404)
+    # Let the transfer finish (or be dropped), then nothing of it stays.
+    deadline = time.monotonic() + 15
+    while not any(r["complete"] or r.get("aborted") for r in origin.requests_for(path=path)):
+        assert time.monotonic() < deadline, "the transfer neither finished nor stopped"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert private_server.stored_files(f["id"]) == []
+    assert files.total() == 0
+    assert list((private_server.data_dir / "tmp").glob("job-*")) == []
+    assert len(origin.requests_for(path=path)) == 1, "a deleted file's import was retried"
