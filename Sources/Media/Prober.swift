@@ -67,7 +67,8 @@ public struct Prober: Sendable {
             var out: [String: Any] = ["type": type, "codec": stream["codec_name"] as? String ?? NSNull()]
             out["width"] = number(stream["width"]) ?? NSNull()
             out["height"] = number(stream["height"]) ?? NSNull()
-            out["fps"] = type == "video" ? (rate(stream["avg_frame_rate"]) ?? rate(stream["r_frame_rate"]) ?? NSNull()) : NSNull()
+            let fps: NSNumber? = type == "video" ? (rate(stream["avg_frame_rate"]) ?? rate(stream["r_frame_rate"])) : nil
+            out["fps"] = fps ?? NSNull()
             out["sample_rate"] = number(stream["sample_rate"]) ?? NSNull()
             out["channels"] = number(stream["channels"]) ?? NSNull()
             return out

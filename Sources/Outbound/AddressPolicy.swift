@@ -136,6 +136,9 @@ public struct AddressPolicy: Sendable {
         if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4..<12].allSatisfy({ $0 == 0 }) {
             return isPublicIPv4(v4(12))                                               // 64:ff9b::/96 NAT64
         }
+        if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0x00 && b[5] == 0x01 {
+            return false                                                              // 64:ff9b:1::/48 local-use NAT64
+        }
         if b[0] == 0x20 && b[1] == 0x02 { return isPublicIPv4(v4(2)) }                // 2002::/16 6to4
         if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00 { return false } // 2001::/32 Teredo
         if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8 { return false } // 2001:db8::/32 documentation
