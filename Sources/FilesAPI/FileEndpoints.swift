@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import HTTPCore
 import Outbound
@@ -17,7 +18,7 @@ enum FileEndpoints {
 
     static func downloadPath(_ file: MediaFile, app: FilesApp) -> String? {
         guard file.status == .ready else { return nil }
-        return app.settings.publicURL + "/files/" + file.id + "/" + ContentDisposition.percentEncode(file.name)
+        return app.settings.publicURL + "/files/" + file.id + "/" + PercentEncoding.component(file.name)
     }
 
     static let list: FilesEndpoint = { call in
@@ -48,7 +49,7 @@ enum FileEndpoints {
     static let download: FilesEndpoint = { call in
         let file = try call.app.files.get(accountID: call.accountID, id: call.captures["id"] ?? "")
         guard file.status == .ready, let key = file.storageKey else {
-            throw APIError(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
+            throw Failure(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
         }
         let expires = Int64(time(nil)) + call.app.settings.linkSeconds
         let location = call.app.settings.publicURL + call.app.signer.sign(path: "/dl/" + key, expires: expires, name: file.name)
@@ -64,33 +65,33 @@ enum FileEndpoints {
         do {
             body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory, scratchPath: storage.temporaryPath())
         } catch let error as MultipartBody.Error {
-            throw APIError(status: 400, code: "bad_request", message: error.message)
+            throw Failure(status: 400, code: "bad_request", message: error.message)
         }
         defer { body.close() }
         let fileParts = body.fileParts
         let url = body.field("file_url").flatMap { $0.isEmpty ? nil : $0 }
         let name = body.field("name").flatMap { $0.isEmpty ? nil : $0 }
-        guard fileParts.count <= 1 else { throw APIError(status: 400, code: "bad_request", message: "Send one file per request") }
+        guard fileParts.count <= 1 else { throw Failure(status: 400, code: "bad_request", message: "Send one file per request") }
         switch (fileParts.first, url) {
         case (nil, nil):
-            throw APIError(status: 400, code: "bad_request", message: "Send either file (binary) or file_url")
+            throw Failure(status: 400, code: "bad_request", message: "Send either file (binary) or file_url")
         case (.some, .some):
-            throw APIError(status: 400, code: "bad_request", message: "Send either file or file_url, not both")
+            throw Failure(status: 400, code: "bad_request", message: "Send either file or file_url, not both")
         case (nil, .some(let url)):
             do { _ = try call.app.policy.check(url: url) } catch let error as OutboundError {
-                throw APIError(status: 400, code: "url_not_allowed", message: error.description)
+                throw Failure(status: 400, code: "url_not_allowed", message: error.description)
             }
             let file = try call.app.files.createFromURL(accountID: call.accountID, url: url, name: name)
             return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
         case (.some(let part), nil):
-            guard part.bodyLength > 0 else { throw APIError(status: 400, code: "bad_request", message: "The uploaded file is empty") }
+            guard part.bodyLength > 0 else { throw Failure(status: 400, code: "bad_request", message: "The uploaded file is empty") }
             let temp = storage.temporaryPath()
             do {
                 try body.copy(part, to: temp)
             } catch {
                 unlink(temp)
                 // Disk full and friends: nothing recorded, nothing left behind.
-                throw APIError(status: 507, code: "storage_failed", message: "Cannot store the file: \(error)")
+                throw Failure(status: 507, code: "storage_failed", message: "Cannot store the file: \(error)")
             }
             do {
                 let file = try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",

@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import HTTPCore
 
@@ -7,8 +8,13 @@ enum JSONViews {
         Response(status: status, headers: [("Content-Type", "application/json")], body: value.rendered())
     }
 
-    static func error(_ error: APIError) -> Response {
-        reply(.object([("error", .object([("code", .string(error.code)), ("message", .string(error.message))]))]), status: error.status)
+    /// `{"error": {"code": …, "message": …}}` with the failure's status.
+    static func failure(_ failure: Failure) -> Response {
+        let message = failure.status == 401 ? "Send your API key in the X-API-KEY header" : failure.message
+        var response = reply(.object([("error", .object([("code", .string(failure.code)), ("message", .string(message))]))]),
+                             status: failure.status)
+        if !failure.allow.isEmpty { response.headers.append(("Allow", failure.allow.joined(separator: ", "))) }
+        return response
     }
 
     static func file(_ file: MediaFile, downloadPath: String?) -> JSON {

@@ -10,7 +10,7 @@ public struct URLSigner: Sendable {
 
     /// `path?md5=…&expires=…&name=…` with `name` percent-encoded (signed as sent).
     public func sign(path: String, expires: Int64, name: String) -> String {
-        let encodedName = ContentDisposition.percentEncode(name)
+        let encodedName = PercentEncoding.component(name)
         let digest = Digest.md5(Array("\(expires)\(path)\(encodedName) \(secret)".utf8))
         let md5 = Base64.encode(digest, urlSafe: true, padding: false)
         return "\(path)?md5=\(md5)&expires=\(expires)&name=\(encodedName)"

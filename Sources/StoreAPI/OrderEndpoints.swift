@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import HTTPCore
 
@@ -20,7 +21,7 @@ enum OrderEndpoints {
     static let list: Endpoint = { call in
         let raw = call.params["filter"]?.string?.trimmingWhitespace.lowercased() ?? ""
         guard let filter = raw.isEmpty ? .all : OrderFilter(rawValue: raw) else {
-            throw InputError(message: "filter must be current, manual or expired")
+            throw Failure.badRequest("filter must be current, manual or expired")
         }
         let orders = try call.app.orders.list(accountID: call.accountID, filter: filter, page: call.page)
         return XMLViews.list("orders", orders, XMLViews.order)

@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import Support
 import HTTPCore
@@ -42,8 +43,11 @@ final class StoreApp {
     let orders: OrderService
     let delivery: DeliveryService
 
+    let gate: Gate<StoreRoute>
+
     init(settings: StoreSettings) throws {
         self.settings = settings
+        gate = Gate(router: StoreApp.router, bodyDirectory: settings.bodyDirectory, maxBodyBytes: settings.maxBodyBytes)
         db = try SQLiteDatabase(path: settings.databasePath)
         accounts = AccountService(db: db)
         items = ItemService(db: db)
@@ -66,66 +70,21 @@ final class StoreApp {
     }()
 
     func handle(_ incoming: Request) -> Response {
-        var request = incoming
-        // The upload location buffers every body to a file; a small form/XML body there
-        // (a client listing uploads with GET body parameters) is read back in.
-        if let file = request.bodyFile, request.contentType != "multipart/form-data" {
-            guard let bytes = BodyFile.readSmall(file, limit: settings.maxBodyBytes, inside: settings.bodyDirectory) else {
-                return XMLViews.message("Request body is too large", status: 413)
-            }
-            request.body = bytes
-            request.bodyFile = nil
-        }
-        if request.bodyTooLarge {
-            return XMLViews.message("Request body is too large", status: 413)
-        }
-        let match: Router<StoreRoute>.Match
-        let endpoint: Endpoint
-        switch StoreApp.router.match(method: request.method, path: request.path) {
-        case .found(let found):
-            switch found.handler {
-            case .open(let handler): return handler(request, found.captures, self)
+        do {
+            let admission = try gate.route(incoming)
+            let endpoint: Endpoint
+            switch admission.handler {
+            case .open(let handler): return handler(admission.request, admission.captures, self)
             case .api(let handler): endpoint = handler
             }
-            match = found
-        case .notFound: return XMLViews.message("Not found", status: 404)
-        case .methodNotAllowed(let allowed):
-            var response = XMLViews.message("Method not allowed", status: 405)
-            response.headers.append(("Allow", allowed.joined(separator: ", ")))
-            return response
-        }
-        do {
-            guard let credentials = Credentials.from(request),
-                  let principal = try authenticate(credentials) else {
-                var response = XMLViews.message("Unauthorized: send HTTP Basic key:token", status: 401)
-                response.headers.append(("WWW-Authenticate", #"Basic realm="Fetchgate""#))
-                return response
-            }
-            let params: Params
-            do {
-                params = try RequestInput.params(request)
-            } catch {
-                return XMLViews.message(error.message, status: 400)
-            }
-            return try endpoint(Call(request: request, principal: principal, captures: match.captures, params: params, app: self))
-        } catch let error as DomainError {
-            switch error {
-            case .notFound(let message): return XMLViews.message(message, status: 404)
-            case .unprocessable(let message): return XMLViews.message(message, status: 422)
-            case .invalid(let message): return XMLViews.message(message, status: 400)
-            }
-        } catch let error as InputError {
-            return XMLViews.message(error.message, status: 400)
+            let principal = try Gate<StoreRoute>.principal(admission.request, accounts: accounts)
+            let params = try Gate<StoreRoute>.params(admission.request)
+            return try endpoint(Call(request: admission.request, principal: principal, captures: admission.captures,
+                                     params: params, app: self))
         } catch {
-            logError("store-api: \(request.method) \(request.path): \(error)")
-            return XMLViews.message("Internal error", status: 500)
-        }
-    }
-
-    private func authenticate(_ credentials: Credentials) throws -> Principal? {
-        switch credentials {
-        case .keyAndToken(let key, let token): return try accounts.authenticate(apiKey: key, token: token)
-        case .token(let token): return try accounts.authenticate(apiKey: nil, token: token)
+            let failure = Failure(error)
+            if failure.status == 500 { logError("store-api: \(incoming.method) \(incoming.path): \(error)") }
+            return XMLViews.failure(failure)
         }
     }
 }
@@ -139,9 +98,4 @@ struct APIRoutes {
     mutating func put(_ pattern: String, _ e: @escaping Endpoint) { router.put(pattern, .api(e)) }
     mutating func delete(_ pattern: String, _ e: @escaping Endpoint) { router.delete(pattern, .api(e)) }
     mutating func any(_ pattern: String, _ e: @escaping Endpoint) { router.any(pattern, .api(e)) }
-}
-
-/// A field the client sent that cannot be read (bad number, bad date).
-struct InputError: Error {
-    let message: String
 }

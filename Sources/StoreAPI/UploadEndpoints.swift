@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import HTTPCore
 #if canImport(Glibc)
@@ -37,13 +38,13 @@ enum UploadEndpoints {
             body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory,
                                           scratchPath: storage.temporaryPath())
         } catch let error as MultipartBody.Error {
-            throw InputError(message: error.message)
+            throw Failure.badRequest(error.message)
         }
         defer { body.close() }
         let files = body.fileParts
-        guard files.count <= 1 else { throw InputError(message: "Send one file per upload") }
-        guard let part = files.first else { throw InputError(message: "No file part in the upload") }
-        guard part.bodyLength > 0 else { throw InputError(message: "The uploaded file is empty") }
+        guard files.count <= 1 else { throw Failure.badRequest("Send one file per upload") }
+        guard let part = files.first else { throw Failure.badRequest("No file part in the upload") }
+        guard part.bodyLength > 0 else { throw Failure.badRequest("The uploaded file is empty") }
         let name = body.field("filename").flatMap { $0.isEmpty ? nil : $0 } ?? part.filename ?? ""
 
         let temp = storage.temporaryPath()

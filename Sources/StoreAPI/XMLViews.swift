@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import HTTPCore
 
@@ -16,6 +17,15 @@ enum XMLViews {
     }
 
     static func ok() -> Response { message("Ok.") }
+
+    /// Errors: the status with `<message>…</message>`; 401 asks a browser for Basic credentials.
+    static func failure(_ failure: Failure) -> Response {
+        let text = failure.status == 401 ? "Unauthorized: send HTTP Basic key:token" : failure.message
+        var response = message(text, status: failure.status)
+        if failure.status == 401 { response.headers.append(("WWW-Authenticate", #"Basic realm="Fetchgate""#)) }
+        if !failure.allow.isEmpty { response.headers.append(("Allow", failure.allow.joined(separator: ", "))) }
+        return response
+    }
 
     static func account(_ account: Account, principal: Principal) -> Response {
         var w = XMLWriter()

@@ -1,0 +1,94 @@
+import Domain
+import HTTPCore
+
+/// What every dialect does before an endpoint runs: read a small buffered body back in,
+/// refuse oversize bodies, route, authenticate, read the input. Failures come back as one
+/// `Failure` value that each dialect renders in its own format.
+public struct Gate<Handler: Sendable>: Sendable {
+    public let router: Router<Handler>
+    /// Where nginx buffers bodies; a body file elsewhere is refused.
+    public let bodyDirectory: String
+    public let maxBodyBytes: Int
+
+    public init(router: Router<Handler>, bodyDirectory: String, maxBodyBytes: Int) {
+        self.router = router
+        self.bodyDirectory = bodyDirectory
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public struct Admission {
+        public let request: Request
+        public let handler: Handler
+        public let captures: [String: String]
+    }
+
+    /// Routes the request. Upload locations buffer every body to a file; a small form/XML
+    /// body there (a client sending list parameters in a GET body) is read back in.
+    public func route(_ incoming: Request) throws(Failure) -> Admission {
+        var request = incoming
+        if let file = request.bodyFile, request.contentType != "multipart/form-data" {
+            guard let bytes = BodyFile.readSmall(file, limit: maxBodyBytes, inside: bodyDirectory) else { throw .tooLarge }
+            request.body = bytes
+            request.bodyFile = nil
+        }
+        if request.bodyTooLarge { throw .tooLarge }
+        switch router.match(method: request.method, path: request.path) {
+        case .found(let match): return Admission(request: request, handler: match.handler, captures: match.captures)
+        case .notFound: throw Failure(status: 404, code: "not_found", message: "Not found")
+        case .methodNotAllowed(let allowed):
+            throw Failure(status: 405, code: "method_not_allowed", message: "Method not allowed", allow: allowed)
+        }
+    }
+
+    /// The account behind the request's credentials (Basic key:token, X-API-KEY, ?key=).
+    public static func principal(_ request: Request, accounts: AccountService) throws -> Principal {
+        let principal: Principal?
+        switch Credentials.from(request) {
+        case .keyAndToken(let key, let token): principal = try accounts.authenticate(apiKey: key, token: token)
+        case .token(let token): principal = try accounts.authenticate(apiKey: nil, token: token)
+        case nil: principal = nil
+        }
+        guard let principal else { throw Failure.unauthorized }
+        return principal
+    }
+
+    /// Query merged with the body (form or XML), or a 400 naming the problem.
+    public static func params(_ request: Request) throws(Failure) -> Params {
+        do { return try RequestInput.params(request) } catch { throw Failure(status: 400, code: "bad_request", message: error.message) }
+    }
+}
+
+/// A request that ends in an error: status, a machine code, a human message.
+public struct Failure: Error, Equatable, Sendable {
+    public let status: Int
+    public let code: String
+    public let message: String
+    /// For 405: the methods the path does answer.
+    public let allow: [String]
+
+    public init(status: Int, code: String, message: String, allow: [String] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.allow = allow
+    }
+
+    public static let tooLarge = Failure(status: 413, code: "payload_too_large", message: "Request body is too large")
+    public static let unauthorized = Failure(status: 401, code: "unauthorized", message: "Missing or wrong credentials")
+
+    /// Input that cannot be read: a 400 naming the problem.
+    public static func badRequest(_ message: String) -> Failure {
+        Failure(status: 400, code: "bad_request", message: message)
+    }
+
+    /// Domain errors keep their message; other errors are internal (500, details only in the log).
+    public init(_ error: any Error) {
+        switch error {
+        case let failure as Failure: self = failure
+        case DomainError.notFound(let m): self.init(status: 404, code: "not_found", message: m)
+        case DomainError.unprocessable(let m): self.init(status: 422, code: "unprocessable", message: m)
+        case DomainError.invalid(let m): self.init(status: 400, code: "bad_request", message: m)
+        default: self.init(status: 500, code: "internal", message: "Internal error")
+        }
+    }
+}
