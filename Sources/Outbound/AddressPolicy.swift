@@ -142,6 +142,11 @@ public struct AddressPolicy: Sendable {
         if b[0] == 0x20 && b[1] == 0x02 { return isPublicIPv4(v4(2)) }                // 2002::/16 6to4
         if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00 { return false } // 2001::/32 Teredo
         if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8 { return false } // 2001:db8::/32 documentation
+        if b[0] == 0x01 && b[1] == 0x00 && b[2..<8].allSatisfy({ $0 == 0 }) { return false } // 100::/64 discard
+        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x02 && b[4] == 0x00 && b[5] == 0x00 {
+            return false                                                              // 2001:2::/48 benchmarking
+        }
+        if b[0] == 0x3f && b[1] & 0xf0 == 0xf0 { return false }                       // 3fff::/20 documentation
         if b[0] & 0xfe == 0xfc { return false }                                       // fc00::/7 unique local (AWS metadata fd00:ec2::254)
         if b[0] == 0xfe && b[1] & 0xc0 == 0x80 { return false }                       // fe80::/10 link-local
         if b[0] == 0xfe && b[1] & 0xc0 == 0xc0 { return false }                       // fec0::/10 site-local

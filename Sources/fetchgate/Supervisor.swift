@@ -58,6 +58,9 @@ struct Supervisor {
         var workerTuning: [String] = []
         if let lease = arguments["job-lease"] { workerTuning += ["--lease", lease] }
         if let poll = arguments["job-poll-ms"] { workerTuning += ["--poll-ms", poll] }
+        for option in ["max-fetch-bytes", "fetch-timeout", "probe-timeout", "ffprobe"] {
+            if let value = arguments[option] { workerTuning += ["--" + option, value] }
+        }
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
         var children = [
             Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket,

@@ -205,4 +205,15 @@ final class AddressPolicyTests: XCTestCase {
         XCTAssertTrue(b.addresses.allSatisfy(AddressPolicy.isPublic))
         XCTAssertEqual(try policy.check(url: "HTTPS://1.1.1.1/").scheme, "https")
     }
+
+    func testMoreSpecialPurposeIPv6RangesAreNotPublic() {
+        for text in ["100::1", "2001:2::1", "3fff::1", "3fff:fff::1"] {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            XCTAssertEqual(inet_pton(AF_INET6, text, &bytes), 1, text)
+            XCTAssertFalse(AddressPolicy.isPublicIPv6(bytes), text)
+        }
+        var publicBytes = [UInt8](repeating: 0, count: 16)
+        _ = inet_pton(AF_INET6, "2001:4860:4860::8888", &publicBytes)
+        XCTAssertTrue(AddressPolicy.isPublicIPv6(publicBytes))
+    }
 }
