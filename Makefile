@@ -26,7 +26,7 @@ build: deps
 run: build
 	$(BIN)/fetchgate serve --run-dir $(RUN_DIR) --store-port $(STORE_PORT) --media-port $(MEDIA_PORT)
 
-test: build unit integration fuzz-short
+test: build unit fuzz-short integration
 
 unit: deps
 	$(SWIFT) test
