@@ -19,7 +19,8 @@ public struct XMLWriter {
         for _ in 0..<stack.count { bytes.append(32); bytes.append(32) }
     }
 
-    public mutating func open(_ name: String, type: String? = nil) {
+    /// `<name>` or `<name type="…">`, indented.
+    private mutating func startTag(_ name: String, type: String?) {
         pad()
         bytes.append(UInt8(ascii: "<"))
         bytes.append(contentsOf: name.utf8)
@@ -29,6 +30,10 @@ public struct XMLWriter {
             bytes.append(UInt8(ascii: "\""))
         }
         bytes.append(UInt8(ascii: ">"))
+    }
+
+    public mutating func open(_ name: String, type: String? = nil) {
+        startTag(name, type: type)
         if indent { bytes.append(10) }
         stack.append(name)
     }
@@ -47,15 +52,7 @@ public struct XMLWriter {
     /// A text element; `nil` leaves the element out, "" writes `<name></name>`.
     public mutating func element(_ name: String, _ value: String?, type: String? = nil) {
         guard let value else { return }
-        pad()
-        bytes.append(UInt8(ascii: "<"))
-        bytes.append(contentsOf: name.utf8)
-        if let type {
-            bytes.append(contentsOf: #" type=""#.utf8)
-            bytes.append(contentsOf: type.utf8)
-            bytes.append(UInt8(ascii: "\""))
-        }
-        bytes.append(UInt8(ascii: ">"))
+        startTag(name, type: type)
         XMLWriter.escape(value, into: &bytes)
         bytes.append(contentsOf: "</".utf8)
         bytes.append(contentsOf: name.utf8)
