@@ -68,7 +68,8 @@ struct Supervisor {
                                             "--body-dir", paths.bodyTemp, "--public-url", publicURL] + threads, stopSignal: SIGTERM),
             Child(name: "files-api", argv: [binDirectory + "/files-api", "--socket", paths.filesSocket,
                                             "--database", paths.database, "--data", paths.data, "--body-dir", paths.bodyTemp,
-                                            "--signing-secret-file", paths.signingSecret, "--public-url", mediaURL]
+                                            "--signing-secret-file", paths.signingSecret, "--public-url", mediaURL,
+                                            "--link-seconds", arguments["link-seconds"] ?? "3600"]
                                             + threads + privateHosts, stopSignal: SIGTERM),
             Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
                                          "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts + workerTuning,

@@ -11,6 +11,7 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
         [--smtp-url smtp://host:port [--smtp-user U] [--smtp-password P] [--smtp-starttls]] [--mail-from ADDR]
         [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS] [--worker-concurrency N]
         [--max-fetch-bytes N] [--fetch-timeout SECONDS] [--probe-timeout SECONDS] [--ffprobe PATH]
+        [--link-seconds 3600] (lifetime of signed download links)
                                  render nginx config, migrate, start nginx + FastCGI processes + worker, supervise
   migrate                        apply schema migrations
   account create --name NAME [--email E] [--key KEY] [--token TOKEN]
