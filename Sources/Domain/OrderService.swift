@@ -205,7 +205,9 @@ public struct OrderService {
             }
         }
         if let number = input.number {
-            if number.utf8.count > 255 || number.contains("/") { throw DomainError.invalid("order id must be at most 255 bytes without '/'") }
+            if number.utf8.count > 255 || number.contains("/") || number.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                throw DomainError.invalid("order id must be at most 255 bytes without '/' or control characters")
+            }
         }
     }
 

@@ -61,6 +61,7 @@ final class OrderServiceTests: DomainTestCase {
             XCTAssertEqual($0 as? DomainError, .invalid("download_limit must not be negative"))
         }
         XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(email: "a@b\r\nBcc: x@y", items: [OrderItemInput(sku: "A")])))
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(number: "7\r\nX", items: [OrderItemInput(sku: "A")])))
         XCTAssertEqual(try orders.list(accountID: account.id, filter: .all, page: .all).count, 1) // nothing half-written
         XCTAssertEqual(try db.query("SELECT * FROM order_items").count, 1)
     }
