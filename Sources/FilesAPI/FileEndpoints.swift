@@ -23,8 +23,7 @@ enum FileEndpoints {
 
     static let list: FilesEndpoint = { call in
         let pagination = Pagination(call.params)
-        let (files, total) = try call.app.files.list(accountID: call.accountID,
-                                                     page: Page(limit: pagination.perPage, offset: pagination.offset))
+        let (files, total) = try call.app.files.list(accountID: call.accountID, page: call.page)
         return JSONViews.reply(.object([
             ("files", .array(files.map { JSONViews.file($0, downloadPath: downloadPath($0, app: call.app)) })),
             ("page", .int(Int64(pagination.page))),
@@ -35,19 +34,19 @@ enum FileEndpoints {
     }
 
     static let show: FilesEndpoint = { call in
-        let file = try call.app.files.get(accountID: call.accountID, id: call.captures["id"] ?? "")
+        let file = try call.app.files.get(accountID: call.accountID, id: call.capture("id"))
         return JSONViews.reply(JSONViews.file(file, downloadPath: downloadPath(file, app: call.app)))
     }
 
     static let delete: FilesEndpoint = { call in
-        let id = call.captures["id"] ?? ""
+        let id = call.capture("id")
         try call.app.files.delete(accountID: call.accountID, id: id)
         return JSONViews.reply(.object([("id", .string(id)), ("deleted", .bool(true))]))
     }
 
     /// 302 to a short-lived link that nginx checks (`secure_link`) and serves (Range included).
     static let download: FilesEndpoint = { call in
-        let file = try call.app.files.get(accountID: call.accountID, id: call.captures["id"] ?? "")
+        let file = try call.app.files.get(accountID: call.accountID, id: call.capture("id"))
         guard file.status == .ready, let key = file.storageKey else {
             throw Failure(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
         }

@@ -8,18 +8,7 @@ import Support
 import Glibc
 #endif
 
-/// One authenticated, routed request of the Files dialect.
-struct FilesCall {
-    let request: Request
-    let principal: Principal
-    let captures: [String: String]
-    let params: Params
-    let app: FilesApp
-
-    var accountID: Int64 { principal.account.id }
-}
-
-typealias FilesEndpoint = @Sendable (FilesCall) throws -> Response
+typealias FilesEndpoint = @Sendable (Call<FilesApp>) throws -> Response
 
 /// The Files dialect (seed 001): JSON, `X-API-KEY` / `?key=`.
 final class FilesApp {
@@ -52,7 +41,7 @@ final class FilesApp {
             let admission = try gate.route(incoming)
             let principal = try Gate<FilesEndpoint>.principal(admission.request, accounts: accounts)
             let params = try Gate<FilesEndpoint>.params(admission.request)
-            return try admission.handler(FilesCall(request: admission.request, principal: principal,
+            return try admission.handler(Call(request: admission.request, principal: principal,
                                                    captures: admission.captures, params: params, app: self))
         } catch {
             let failure = Failure(error)

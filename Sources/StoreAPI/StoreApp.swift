@@ -7,24 +7,7 @@ import Store
 import Glibc
 #endif
 
-/// One request, authenticated and routed: what an endpoint works with.
-struct Call {
-    let request: Request
-    let principal: Principal
-    let captures: [String: String]
-    let params: Params
-    let app: StoreApp
-
-    var accountID: Int64 { principal.account.id }
-    var page: Page {
-        let p = Pagination(params)
-        return Page(limit: p.perPage, offset: p.offset)
-    }
-
-    func capture(_ name: String) -> String { captures[name] ?? "" }
-}
-
-typealias Endpoint = @Sendable (Call) throws -> Response
+typealias Endpoint = @Sendable (Call<StoreApp>) throws -> Response
 
 /// A route of the store server: an API endpoint (credentials required) or a customer link.
 enum StoreRoute: Sendable {
