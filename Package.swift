@@ -21,8 +21,9 @@ let package = Package(
 
         // Layers, one way down.
         .target(name: "FastCGI", dependencies: ["CFastCGI", "HTTPCore", "Support"]),
-        // Process plumbing every executable shares: options, logging.
-        .target(name: "Support"),
+        // Process plumbing every executable shares: options, logging, signals, subprocesses.
+        .target(name: "CSupport"),
+        .target(name: "Support", dependencies: ["CSupport"]),
         .target(name: "Crypto", dependencies: ["CCrypto"]),
         .target(name: "HTTPCore", dependencies: ["Crypto"]),
         .target(name: "Store", dependencies: ["CSQLite"]),

@@ -11,6 +11,7 @@ import Glibc
 //             --signing-secret-file run/secure-link.secret [--threads N] [--body-dir DIR]
 //             [--public-url http://127.0.0.1:8080] [--link-seconds 3600] [--allow-private-hosts h1,h2]
 let arguments = Arguments()
+if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let socket = arguments["socket"], let database = arguments["database"], let data = arguments["data"],
       let secretFile = arguments["signing-secret-file"] else {
     logError("usage: files-api --socket PATH --database PATH --data DIR --signing-secret-file PATH [--threads N]")

@@ -10,6 +10,7 @@ import Glibc
 //   store-api --socket run/store.sock --database run/fetchgate.sqlite --data run/data
 //             [--threads N] [--max-body BYTES] [--body-dir run/data/tmp/body] [--public-url URL]
 let arguments = Arguments()
+if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let socket = arguments["socket"], let database = arguments["database"], let data = arguments["data"] else {
     logError("usage: store-api --socket PATH --database PATH --data DIR [--threads N] [--max-body BYTES] [--body-dir DIR]")
     exit(2)

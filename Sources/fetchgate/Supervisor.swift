@@ -65,14 +65,16 @@ struct Supervisor {
         var children = [
             Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket,
                                             "--database", paths.database, "--data", paths.data,
-                                            "--body-dir", paths.bodyTemp, "--public-url", publicURL] + threads, stopSignal: SIGTERM),
+                                            "--body-dir", paths.bodyTemp, "--public-url", publicURL] + threads + ["--supervised"],
+                  stopSignal: SIGTERM),
             Child(name: "files-api", argv: [binDirectory + "/files-api", "--socket", paths.filesSocket,
                                             "--database", paths.database, "--data", paths.data, "--body-dir", paths.bodyTemp,
                                             "--signing-secret-file", paths.signingSecret, "--public-url", mediaURL,
                                             "--link-seconds", arguments["link-seconds"] ?? "3600"]
-                                            + threads + privateHosts, stopSignal: SIGTERM),
+                                            + threads + privateHosts + ["--supervised"], stopSignal: SIGTERM),
             Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
-                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts + workerTuning,
+                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts + workerTuning
+                                         + ["--supervised"],
                   stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),
         ]
@@ -83,6 +85,7 @@ struct Supervisor {
         for s in [SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
+        stopLeftoverNginx()
         for i in children.indices { try start(&children[i]) }
         Supervisor.waitForSocket(paths.storeSocket)
         Supervisor.waitForSocket(paths.filesSocket)
@@ -124,6 +127,19 @@ struct Supervisor {
         let logPath = paths.logs + "/" + child.name + ".log"
         child.pid = try Supervisor.spawn(child.argv, logPath: logPath)
         child.startedAt = Supervisor.now()
+    }
+
+    /// An nginx left running by a supervisor that was killed outright still holds the ports:
+    /// ask it to quit (its pid file is in the run directory) before starting a new one.
+    private func stopLeftoverNginx() {
+        guard let text = try? String(contentsOfFile: paths.runDirectory + "/nginx.pid", encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
+              let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+              command.contains("nginx"), command.contains(paths.nginxConfig) else { return }
+        log("stopping nginx left from an earlier run (pid \(pid))")
+        kill(pid, SIGQUIT)
+        let deadline = Supervisor.now() + 10
+        while kill(pid, 0) == 0 && Supervisor.now() < deadline { usleep(50_000) }
     }
 
     private func log(_ message: String) {

@@ -13,6 +13,7 @@ import Glibc
 //          [--outbox run/outbox | --smtp-url smtp://host:port [--smtp-user U --smtp-password P] [--smtp-starttls]]
 //          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
 let arguments = Arguments()
+if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let database = arguments["database"] else {
     logError("usage: worker --database PATH [--concurrency N] [--outbox DIR | --smtp-url URL …]")
     exit(2)
