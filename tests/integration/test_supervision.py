@@ -1,9 +1,12 @@
 """Process supervision: a killed store-api is restarted and the store answers again."""
 import os
 import signal
+import subprocess
 import time
 
 import requests
+
+from conftest import Server, StoreClient
 
 RECOVERY_SECONDS = 2.0
 
@@ -64,3 +67,38 @@ def test_store_api_restarts_again(server, demo):
     took, _ = poll_until_ok(demo, killed_at)
     assert took is not None, f"store did not recover within {RECOVERY_SECONDS}s of a second kill -9"
     assert "BILL-WAX" in demo.skus()
+
+
+def _pids(pattern):
+    r = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+    return [int(p) for p in r.stdout.split()]
+
+
+def test_killed_supervisor_takes_its_processes_along_and_restarts_clean(tmp_path):
+    """kill -9 of `fetchgate serve`: the FastCGI processes and the worker stop with it (parent-death
+    signal); a new `serve` on the same run directory retires the nginx left behind and serves again."""
+    run = tmp_path / "run"
+    first = Server(run)
+    first.start()
+    try:
+        apps = [f"store-api --socket {run}/", f"files-api --socket {run}/", f"worker --database {run}/"]
+        assert all(_pids(p) for p in apps), "every app process should run under the supervisor"
+        first.proc.kill()
+        first.proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_pids(p) for p in apps):
+            time.sleep(0.1)
+        assert not any(_pids(p) for p in apps), "app processes outlived a killed supervisor"
+    finally:
+        first.out.close()
+
+    second = Server(run)
+    second.store_port, second.media_port = first.store_port, first.media_port
+    second.start()
+    try:
+        client = StoreClient(second.store_url, second.demo_key, second.demo_token)
+        assert client.get("/api/account").status_code == 200
+        assert "stopping nginx left from an earlier run" in second.out_path.read_text()
+    finally:
+        second.stop()
+    assert not _pids(f"nginx -p {run}"), "nginx should stop with the second supervisor"
