@@ -129,6 +129,12 @@ public struct MediaFileService {
             """, [storageKey, sizeBytes, contentType, probe.json, probe.error, clock.now(), publicID]) == 1
     }
 
+    /// A transient failure: back to `pending` (with the reason) until the job runs again.
+    public func awaitRetry(publicID: String, error: String) throws {
+        try db.execute("UPDATE media_files SET status = 'pending', error = ?, updated_at = ? WHERE public_id = ? AND status = 'processing'",
+                       [error, clock.now(), publicID])
+    }
+
     /// The file cannot be made ready: `failed` with a clear error.
     public func fail(publicID: String, error: String) throws {
         try db.execute("UPDATE media_files SET status = 'failed', error = ?, updated_at = ? WHERE public_id = ?",

@@ -56,9 +56,13 @@ final class WorkerLoop {
             let text = (error as? OutboundError)?.description ?? "\(error)"
             logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(text)")
             let final = !transient || job.attempts >= job.maxAttempts
-            // The job's subject learns of a final failure in the same breath.
-            if final, job.kind == MediaFileService.importJobKind || job.kind == MediaFileService.probeJobKind {
-                _ = try? db.write { try MediaFileService(db: db, storage: settings.storage).fail(publicID: job.payload, error: text) }
+            // The job's subject learns the outcome: failed for good, or pending again until the retry.
+            if job.kind == MediaFileService.importJobKind || job.kind == MediaFileService.probeJobKind {
+                let files = MediaFileService(db: db, storage: settings.storage)
+                _ = try? db.write {
+                    if final { try files.fail(publicID: job.payload, error: text) }
+                    else { try files.awaitRetry(publicID: job.payload, error: "will retry: " + text) }
+                }
             }
             _ = try? queue.fail(job, error: text, retryable: transient)
         }
