@@ -20,6 +20,8 @@ public struct Gate<Handler: Sendable>: Sendable {
         public let request: Request
         public let handler: Handler
         public let captures: [String: String]
+        /// A GET/HEAD-only route: its work may run in one read transaction.
+        public let readOnly: Bool
     }
 
     /// Routes the request. Upload locations buffer every body to a file; a small form/XML
@@ -33,7 +35,8 @@ public struct Gate<Handler: Sendable>: Sendable {
         }
         if request.bodyTooLarge { throw .tooLarge }
         switch router.match(method: request.method, path: request.path) {
-        case .found(let match): return Admission(request: request, handler: match.handler, captures: match.captures)
+        case .found(let match):
+            return Admission(request: request, handler: match.handler, captures: match.captures, readOnly: match.readOnly)
         case .notFound: throw Failure(status: 404, code: "not_found", message: "Not found")
         case .methodNotAllowed(let allowed):
             throw Failure(status: 405, code: "method_not_allowed", message: "Method not allowed", allow: allowed)

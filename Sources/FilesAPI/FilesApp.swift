@@ -39,10 +39,13 @@ final class FilesApp {
     func handle(_ incoming: Request) -> Response {
         do {
             let admission = try gate.route(incoming)
-            let principal = try Gate<FilesEndpoint>.principal(admission.request, accounts: accounts)
-            let params = try Gate<FilesEndpoint>.params(admission.request)
-            return try admission.handler(Call(request: admission.request, principal: principal,
-                                                   captures: admission.captures, params: params, app: self))
+            // Reading routes take one snapshot: the credential check and every query share it.
+            return try db.snapshot(if: admission.readOnly) {
+                let principal = try Gate<FilesEndpoint>.principal(admission.request, accounts: accounts)
+                let params = try Gate<FilesEndpoint>.params(admission.request)
+                return try admission.handler(Call(request: admission.request, principal: principal,
+                                                  captures: admission.captures, params: params, app: self))
+            }
         } catch {
             let failure = Failure(error)
             if failure.status == 500 { logError("files-api: \(incoming.method) \(incoming.path): \(error)") }

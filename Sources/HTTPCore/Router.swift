@@ -21,6 +21,8 @@ public struct Router<Handler: Sendable>: Sendable {
         public let handler: Handler
         public let captures: [String: String]
         public let format: String?
+        /// The route answers only GET/HEAD: by HTTP's rules it only reads.
+        public let readOnly: Bool
     }
 
     public enum Outcome: Sendable {
@@ -78,7 +80,8 @@ public struct Router<Handler: Sendable>: Sendable {
             for i in 0..<parts.count {
                 if case .capture(let name) = route.segments[i] { captures[name] = String(parts[i]) }
             }
-            return .found(Match(handler: route.handler, captures: captures, format: format))
+            let readOnly = route.methods.map { $0.allSatisfy { $0 == "GET" || $0 == "HEAD" } } ?? false
+            return .found(Match(handler: route.handler, captures: captures, format: format, readOnly: readOnly))
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: Array(Set(allowed)).sorted())
     }

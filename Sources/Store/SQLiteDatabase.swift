@@ -133,6 +133,9 @@ public final class SQLiteDatabase: Database {
 
     public func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
         let savepoint = "sp\(depth)"
+        if depth > 0 && immediate && !holdsWriteLock {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "write transaction inside a read snapshot")
+        }
         if depth == 0 {
             // Writers of this process queue on a mutex instead of meeting SQLITE_BUSY, whose
             // handler sleeps in milliseconds; other processes still meet the busy timeout.

@@ -60,10 +60,13 @@ final class StoreApp {
             case .open(let handler): return handler(admission.request, admission.captures, self)
             case .api(let handler): endpoint = handler
             }
-            let principal = try Gate<StoreRoute>.principal(admission.request, accounts: accounts)
-            let params = try Gate<StoreRoute>.params(admission.request)
-            return try endpoint(Call(request: admission.request, principal: principal, captures: admission.captures,
-                                     params: params, app: self))
+            // Reading routes take one snapshot: the credential check and every query share it.
+            return try db.snapshot(if: admission.readOnly) {
+                let principal = try Gate<StoreRoute>.principal(admission.request, accounts: accounts)
+                let params = try Gate<StoreRoute>.params(admission.request)
+                return try endpoint(Call(request: admission.request, principal: principal, captures: admission.captures,
+                                         params: params, app: self))
+            }
         } catch {
             let failure = Failure(error)
             if failure.status == 500 { logError("store-api: \(incoming.method) \(incoming.path): \(error)") }

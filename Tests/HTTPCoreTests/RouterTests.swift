@@ -41,6 +41,12 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(found("GET", "/api/items/file.zip")?.captures["sku"], "file.zip")
     }
 
+    func testOnlyGETRoutesAreReadOnly() {
+        XCTAssertEqual(found("GET", "/api/items/x")?.readOnly, true)
+        XCTAssertEqual(found("GET", "/api/items/create")?.readOnly, false) // command URI: any method, may write
+        XCTAssertEqual(found("PUT", "/api/items/x")?.readOnly, false)
+    }
+
     func testRESTVerbs() {
         XCTAssertEqual(found("POST", "/api/items")?.handler, "create-rest")
         XCTAssertEqual(found("PUT", "/api/items/x")?.handler, "update")

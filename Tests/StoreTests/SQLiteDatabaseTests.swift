@@ -49,6 +49,16 @@ final class SQLiteDatabaseTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT v FROM t ORDER BY v").map { $0.int("v") }, [1, 2])
     }
 
+    func testSnapshotRefusesWrites() throws {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute("CREATE TABLE t (v INTEGER)")
+        XCTAssertThrowsError(try db.snapshot(if: true) { try db.write { try db.execute("INSERT INTO t VALUES (1)") } })
+        try db.snapshot(if: false) { try db.write { try db.execute("INSERT INTO t VALUES (2)") } }
+        XCTAssertEqual(try db.snapshot(if: true) { try db.query("SELECT v FROM t").map { $0.int("v") } }, [2])
+        // Nested writes inside a write transaction stay allowed.
+        try db.write { try db.write { try db.execute("INSERT INTO t VALUES (3)") } }
+    }
+
     func testConstraintViolationIsRecognised() throws {
         let db = try SQLiteDatabase(path: path)
         try db.execute("CREATE TABLE t (v INTEGER UNIQUE)")
