@@ -43,12 +43,14 @@ public struct Request: Sendable {
                   bodyFile: bodyFile, remoteAddress: params["REMOTE_ADDR"] ?? "", bodyTooLarge: bodyTooLarge)
     }
 
+    /// `HTTP_X_API_KEY` → `x-api-key`.
     static func headerName(fromCGI name: String) -> String {
-        String(name.utf8.dropFirst(5).map { c -> Character in
-            if c == UInt8(ascii: "_") { return "-" }
-            if c >= 65 && c <= 90 { return Character(Unicode.Scalar(c + 32)) }
-            return Character(Unicode.Scalar(c))
-        })
+        var bytes = Array(name.utf8.dropFirst(5))
+        for i in bytes.indices {
+            if bytes[i] == UInt8(ascii: "_") { bytes[i] = UInt8(ascii: "-") }
+            else if bytes[i] >= 65 && bytes[i] <= 90 { bytes[i] += 32 }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public func header(_ name: String) -> String? { headers[name] }
