@@ -920,3 +920,19 @@ def origin():
     o = Origin()
     yield o
     o.close()
+
+
+def stray_temp_files(server):
+    """Files left in the data volume's temp areas (the upload body buffer and the app's tmp/)."""
+    tmp = server.data_dir / "tmp"
+    return sorted(str(p) for p in tmp.rglob("*") if p.is_file())
+
+
+def wait_no_temp_files(server, seconds=5):
+    """Temp files still there after waiting up to `seconds` (nginx removes its buffer after the reply)."""
+    deadline = time.monotonic() + seconds
+    left = stray_temp_files(server)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = stray_temp_files(server)
+    return left

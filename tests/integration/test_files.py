@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from conftest import (HTTP_TIMEOUT, assert_close, assert_json_error, check_file_object, parse_json,
-                      secure_link_md5, sha256_file, sha256_hex, utcnow)
+                      secure_link_md5, sha256_file, sha256_hex, utcnow, wait_no_temp_files)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -48,20 +48,6 @@ def assert_link_error(resp, status, code):
 
 def with_query(path, md5, expires, name, server):
     return f"{server.media_url}{path}?md5={md5}&expires={expires}&name={name}"
-
-
-def stray_temp_files(server):
-    tmp = server.data_dir / "tmp"
-    return sorted(str(p) for p in tmp.rglob("*") if p.is_file())
-
-
-def wait_no_temp_files(server, seconds=5):
-    deadline = time.monotonic() + seconds
-    left = stray_temp_files(server)
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = stray_temp_files(server)
-    return left
 
 
 def datetime_of(f):

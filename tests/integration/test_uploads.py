@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FORM_HEADERS, XML_HEADERS, assert_error, child_text, item_xml, parse_xml
+from conftest import FORM_HEADERS, XML_HEADERS, assert_error, child_text, item_xml, parse_xml, wait_no_temp_files
 
 
 def upload_ids(client, **params):
@@ -15,21 +15,6 @@ def upload_ids(client, **params):
     root = parse_xml(resp)
     assert root.tag == "uploads" and root.get("type") == "array"
     return [child_text(u, "id") for u in root.findall("upload")]
-
-
-def stray_temp_files(server):
-    """Files left in the data volume's temp areas (the upload body buffer and the app's tmp/)."""
-    tmp = server.data_dir / "tmp"
-    return sorted(str(p) for p in tmp.rglob("*") if p.is_file())
-
-
-def wait_until_empty(server, seconds=3):
-    deadline = time.monotonic() + seconds
-    left = stray_temp_files(server)
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = stray_temp_files(server)
-    return left
 
 
 def test_upload_multipart(tenant):
@@ -108,7 +93,7 @@ def test_upload_needs_credentials(anon, tenant, server):
     resp = anon.post("/api/uploads", files={"file": ("x.txt", b"nope")}, auth=(tenant.key, "wrong"))
     assert_error(resp, 401)
     assert tenant.snapshot() == before
-    assert wait_until_empty(server) == []
+    assert wait_no_temp_files(server, seconds=3) == []
 
 
 def test_large_upload_is_stored_intact(tenant, server):
@@ -132,7 +117,7 @@ def test_large_upload_is_stored_intact(tenant, server):
         digests.append(h.hexdigest())
     assert digest in digests, "stored bytes differ from the uploaded bytes"
 
-    assert wait_until_empty(server) == [], "nginx body buffer / app temp files left behind"
+    assert wait_no_temp_files(server, seconds=3) == [], "nginx body buffer / app temp files left behind"
     body_dir = server.body_temp
     assert body_dir.is_dir() and list(body_dir.iterdir()) == []
 
@@ -187,7 +172,7 @@ def test_bad_upload_is_400(tenant, server, case):
     resp = tenant.post("/api/uploads", data=body, headers=headers)
     assert_error(resp, 400)
     assert tenant.snapshot() == before
-    assert wait_until_empty(server) == []
+    assert wait_no_temp_files(server, seconds=3) == []
 
 
 def test_good_handmade_multipart(tenant):
@@ -257,7 +242,7 @@ def test_upload_without_usable_filename_is_400(tenant, server, filename):
     resp = tenant.post("/api/uploads", data=multipart([file_part(filename=filename, body=b"x")]), headers=MP)
     assert_error(resp, 400)
     assert tenant.snapshot() == before
-    assert wait_until_empty(server) == []
+    assert wait_no_temp_files(server, seconds=3) == []
 
 
 def test_upload_xml_suffix(tenant):
@@ -280,7 +265,7 @@ def test_aborted_upload_leaves_nothing(tenant, server):
         s.sendall(f"--{BOUNDARY}\r\n".encode()
                   + b'Content-Disposition: form-data; name="file"; filename="half.bin"\r\n\r\n' + b"h" * 300000)
         time.sleep(0.2)
-    assert wait_until_empty(server) == []
+    assert wait_no_temp_files(server, seconds=3) == []
     assert tenant.snapshot() == before
     assert sorted(p for p in (server.data_dir / "files").rglob("*") if p.is_file()) == files_before
 
