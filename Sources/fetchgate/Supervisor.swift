@@ -35,7 +35,7 @@ struct Supervisor {
                                      maxUpload: arguments["max-upload"] ?? "2g", signingSecret: secret)
         try config.write()
         let nginx = arguments["nginx"] ?? "nginx"
-        let check = try Supervisor.runAndWait([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
+        let check = try Subprocess.run([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
         guard check == 0 else { throw DomainError.invalid("nginx -t rejected \(paths.nginxConfig)") }
 
         let db = try SQLiteDatabase(path: paths.database)
@@ -125,7 +125,8 @@ struct Supervisor {
 
     private func start(_ child: inout Child) throws {
         let logPath = paths.logs + "/" + child.name + ".log"
-        child.pid = try Supervisor.spawn(child.argv, logPath: logPath)
+        // Own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in order.
+        child.pid = try Subprocess.spawn(child.argv, stdout: logPath, stderr: logPath, newProcessGroup: true)
         child.startedAt = Supervisor.now()
     }
 
@@ -189,14 +190,6 @@ struct Supervisor {
 
     static func executablePath() -> String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
-
-    static func spawn(_ argv: [String], logPath: String?) throws -> pid_t {
-        try Subprocess.spawn(argv, stdout: logPath, stderr: logPath, newProcessGroup: true)
-    }
-
-    static func runAndWait(_ argv: [String]) throws -> Int32 {
-        try Subprocess.run(argv)
     }
 
     static func waitForSocket(_ path: String, seconds: Double = 10) {
