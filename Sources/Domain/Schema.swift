@@ -2,6 +2,12 @@ import Store
 
 /// The schema, as numbered migrations. Append; never edit a migration that has shipped.
 public enum Schema {
+    /// Brings a database to the current schema; returns the versions applied now.
+    @discardableResult
+    public static func migrate(_ db: any Database, clock: Clock = .system) throws -> [Int] {
+        try Migrator.migrate(db, migrations, now: clock.now())
+    }
+
     public static let migrations: [Migration] = [
         Migration(1, "accounts, credentials, uploads, items, downloads", """
         CREATE TABLE accounts (

@@ -22,7 +22,7 @@ let storage = FileStorage(root: data)
 let secret: String
 do {
     try storage.prepare()
-    try Migrator.migrate(SQLiteDatabase(path: database), Schema.migrations, now: Clock.system.now())
+    try Schema.migrate(SQLiteDatabase(path: database))
     guard let text = BodyFileText.read(secretFile), !text.isEmpty else {
         logError("files-api: empty signing secret in \(secretFile)")
         exit(1)

@@ -19,7 +19,7 @@ guard let socket = arguments["socket"], let database = arguments["database"], le
 let storage = FileStorage(root: data)
 do {
     try storage.prepare()
-    try Migrator.migrate(SQLiteDatabase(path: database), Schema.migrations, now: Clock.system.now())
+    try Schema.migrate(SQLiteDatabase(path: database))
 } catch {
     logError("store-api: cannot prepare storage: \(error)")
     exit(1)

@@ -39,7 +39,7 @@ struct Supervisor {
         guard check == 0 else { throw DomainError.invalid("nginx -t rejected \(paths.nginxConfig)") }
 
         let db = try SQLiteDatabase(path: paths.database)
-        try Migrator.migrate(db, Schema.migrations, now: Clock.system.now())
+        try Schema.migrate(db)
         let demo = try Demo(paths: paths, db: db).ensure()
 
         let binDirectory = (Supervisor.executablePath() as NSString).deletingLastPathComponent

@@ -41,7 +41,7 @@ func openDatabase() -> SQLiteDatabase {
         try FileManager.default.createDirectory(atPath: (paths.database as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         let db = try SQLiteDatabase(path: paths.database)
-        try Migrator.migrate(db, Schema.migrations, now: Clock.system.now())
+        try Schema.migrate(db)
         return db
     } catch {
         fail("cannot open database \(paths.database): \(error)")
@@ -60,7 +60,7 @@ do {
         try Supervisor(paths: paths, arguments: arguments).run()
     case "migrate":
         let db = try SQLiteDatabase(path: paths.database)
-        let applied = try Migrator.migrate(db, Schema.migrations, now: Clock.system.now())
+        let applied = try Schema.migrate(db)
         print("schema at version \(try Migrator.currentVersion(db)); applied now: \(applied.map(String.init).joined(separator: ", "))")
     case "account":
         let accounts = AccountService(db: openDatabase())

@@ -31,7 +31,7 @@ if let url = arguments["smtp-url"] {
 }
 
 do {
-    try Migrator.migrate(SQLiteDatabase(path: database), Schema.migrations, now: Clock.system.now())
+    try Schema.migrate(SQLiteDatabase(path: database))
 } catch {
     logError("worker: cannot open \(database): \(error)")
     exit(1)
