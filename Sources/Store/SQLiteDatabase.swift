@@ -73,7 +73,15 @@ public final class SQLiteDatabase: Database {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .integer(let v): rc = sqlite3_bind_int64(statement, index, v)
             case .real(let v): rc = sqlite3_bind_double(statement, index, v)
-            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, SQLITE_TRANSIENT)
+            case .text(let s):
+                // Bound with its byte length: a NUL inside is stored, not a place to cut.
+                var text = s
+                rc = text.withUTF8 { bytes in
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, SQLITE_TRANSIENT) }
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        sqlite3_bind_text64(statement, index, $0, sqlite3_uint64(bytes.count), SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
+                    }
+                }
             case .blob(let b):
                 rc = b.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
             }
@@ -115,7 +123,11 @@ public final class SQLiteDatabase: Database {
                 switch sqlite3_column_type(statement, i) {
                 case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(statement, i)))
                 case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(statement, i)))
-                case SQLITE_TEXT: values.append(.text(String(cString: sqlite3_column_text(statement, i))))
+                case SQLITE_TEXT:
+                    // Read with its byte length, like it was bound.
+                    let text = sqlite3_column_text(statement, i)
+                    let length = Int(sqlite3_column_bytes(statement, i))
+                    values.append(.text(text.map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""))
                 case SQLITE_BLOB:
                     let length = Int(sqlite3_column_bytes(statement, i))
                     if let pointer = sqlite3_column_blob(statement, i) {

@@ -58,7 +58,7 @@ public struct Row: Sendable {
     public func int(_ name: String) -> Int64? {
         switch self[name] {
         case .integer(let v): return v
-        case .real(let v): return Int64(v)
+        case .real(let v): return Int64(exactly: v.rounded(.towardZero))
         case .text(let s): return Int64(s)
         default: return nil
         }

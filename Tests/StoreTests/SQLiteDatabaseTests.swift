@@ -31,6 +31,22 @@ final class SQLiteDatabaseTests: XCTestCase {
         XCTAssertEqual(row["n"], .null)
     }
 
+    func testTextIsBoundWithItsLengthNotCutAtNUL() throws {
+        let db = try SQLiteDatabase(path: path)
+        try db.execute("CREATE TABLE t (s TEXT NOT NULL)")
+        try db.execute("INSERT INTO t VALUES (?), (?)", ["a\u{0}b", ""])
+        let rows = try db.query("SELECT s, LENGTH(CAST(s AS BLOB)) AS n FROM t ORDER BY rowid")
+        XCTAssertEqual(rows.map { $0.string("s") }, ["a\u{0}b", ""])
+        XCTAssertEqual(rows.map { $0.int("n") }, [3, 0])
+        XCTAssertEqual(try db.queryOne("SELECT COUNT(*) AS c FROM t WHERE s = ?", ["a"])?.int("c"), 0)
+    }
+
+    func testHugeRealReadAsIntegerIsNilNotATrap() throws {
+        let db = try SQLiteDatabase(path: path)
+        XCTAssertNil(try db.queryOne("SELECT 1e300 AS v")?.int("v"))
+        XCTAssertEqual(try db.queryOne("SELECT 2.9 AS v")?.int("v"), 2)
+    }
+
     func testTransactionRollsBackOnError() throws {
         let db = try SQLiteDatabase(path: path)
         try db.execute("CREATE TABLE t (v INTEGER UNIQUE)")
