@@ -27,6 +27,8 @@ public struct AccountService {
     /// (the only time it is ever seen).
     public func create(_ new: NewAccount, apiKey: String? = nil, token: String? = nil) throws -> (Account, apiKey: String, token: String) {
         guard !new.name.isEmpty else { throw DomainError.invalid("name is required") }
+        try FieldRules.text(new.name, field: "name", maxBytes: FieldRules.maxAccountNameBytes)
+        try AccountService.validate(hours: new.orderExpirationInHours, limit: new.downloadLimitPerItem)
         return try db.write {
             try db.execute("""
                 INSERT INTO accounts (name, email, url, order_expiration_in_hours, download_limit_per_item, created_at)
@@ -126,8 +128,9 @@ public struct AccountService {
     /// Changes account settings (admin CLI).
     public func update(accountID: Int64, orderExpirationInHours: Int64? = nil, downloadLimitPerItem: Int64? = nil,
                        email: String? = nil, url: String? = nil) throws {
-        if let hours = orderExpirationInHours, hours < 0 { throw DomainError.invalid("order_expiration_in_hours must not be negative") }
-        if let limit = downloadLimitPerItem, limit < 0 { throw DomainError.invalid("download_limit_per_item must not be negative") }
+        try AccountService.validate(hours: orderExpirationInHours, limit: downloadLimitPerItem)
+        try FieldRules.text(email, field: "email", maxBytes: FieldRules.maxEmailBytes)
+        try FieldRules.text(url, field: "url", maxBytes: FieldRules.maxURLBytes)
         try db.write {
             guard try account(id: accountID) != nil else { throw DomainError.notFound("account \(accountID) not found") }
             try db.execute("""
@@ -138,5 +141,10 @@ public struct AccountService {
                 WHERE id = ?
                 """, [orderExpirationInHours, downloadLimitPerItem, email, url, accountID])
         }
+    }
+
+    static func validate(hours: Int64?, limit: Int64?) throws {
+        try FieldRules.number(hours, field: "order_expiration_in_hours", in: FieldRules.expirationHours)
+        try FieldRules.number(limit, field: "download_limit_per_item", in: FieldRules.downloadCount)
     }
 }

@@ -31,7 +31,7 @@ public struct ItemService {
 
     public func create(accountID: Int64, _ input: ItemInput) throws -> Item {
         guard let sku = input.sku, !sku.isEmpty else { throw DomainError.unprocessable("SKU is required") }
-        try ItemService.validate(sku: sku, price: input.price)
+        try ItemService.validate(sku: sku, input)
         return try db.write {
             let uploadID = try resolveFile(accountID: accountID, input)
             do {
@@ -50,8 +50,7 @@ public struct ItemService {
     /// Updates the fields given; a new `sku` renames the item (422 if taken).
     public func update(accountID: Int64, sku: String, _ input: ItemInput) throws -> Item {
         let newSKU = input.sku
-        if let newSKU, !newSKU.isEmpty { try ItemService.validate(sku: newSKU, price: input.price) }
-        else { try ItemService.validate(sku: sku, price: input.price) }
+        try ItemService.validate(sku: (newSKU?.isEmpty ?? true) ? nil : newSKU, input)
         return try db.write {
             let current = try get(accountID: accountID, sku: sku)
             let uploadID = try resolveFile(accountID: accountID, input) ?? current.file?.id
@@ -94,12 +93,14 @@ public struct ItemService {
         return nil
     }
 
-    static func validate(sku: String, price: Double?) throws {
-        if sku.utf8.count > maxSKULength { throw DomainError.invalid("SKU is longer than \(maxSKULength) bytes") }
-        if sku.contains("/") { throw DomainError.invalid("SKU must not contain '/'") }
-        if sku.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-            throw DomainError.invalid("SKU must not contain control characters")
-        }
-        if let price, !price.isFinite || price < 0 { throw DomainError.invalid("price must be a non-negative number") }
+    /// Command words of `/api/items/…`: an item with such a SKU could not be shown by URL.
+    static let reservedSKUs: Set<String> = ["create"]
+
+    /// `sku`: a new SKU (create or rename); nil keeps the current one.
+    static func validate(sku: String?, _ input: ItemInput) throws {
+        if let sku { try FieldRules.identifier(sku, field: "SKU", reserved: reservedSKUs) }
+        try FieldRules.text(input.name, field: "name", maxBytes: FieldRules.maxNameBytes)
+        try FieldRules.number(input.price, field: "price", in: FieldRules.price)
+        try FieldRules.text(input.filename, field: "filename", maxBytes: 255)
     }
 }

@@ -61,7 +61,7 @@ public struct OrderService {
             let now = clock.now()
             let number = try input.number.flatMap { $0.isEmpty ? nil : $0 } ?? nextNumber(accountID: accountID)
             let limit = input.downloadLimit ?? account.downloadLimitPerItem
-            let expiry = input.expirationDate ?? now + account.orderExpirationInHours * 3600
+            let expiry = try input.expirationDate ?? OrderService.expiry(from: now, hours: account.orderExpirationInHours)
             do {
                 try db.execute("""
                     INSERT INTO orders (account_id, number, title, first_name, last_name, email, expiration_date,
@@ -143,7 +143,7 @@ public struct OrderService {
             if let expirationDate {
                 expiry = expirationDate
             } else if resetExpiration, let account = try AccountService(db: db).account(id: accountID) {
-                expiry = now + account.orderExpirationInHours * 3600
+                expiry = try OrderService.expiry(from: now, hours: account.orderExpirationInHours)
             }
             try db.execute("UPDATE orders SET expiration_date = ?, updated_at = ? WHERE id = ?", [expiry, now, order.id])
             try queueEmail(try get(accountID: accountID, number: number))
@@ -167,7 +167,9 @@ public struct OrderService {
                 if let explicit = entry.downloadsRemaining {
                     remaining = explicit
                 } else if let previousLimit, previousLimit != limit {
-                    remaining = max(0, remaining + limit - previousLimit)
+                    // Both limits lie in FieldRules.downloadCount, so this cannot overflow;
+                    // clamped all the same, as a stored row may predate the rule.
+                    remaining = FieldRules.clamp(remaining, plus: limit, minus: previousLimit, to: FieldRules.downloadCount)
                 }
                 try db.execute("UPDATE order_items SET downloads_remaining = ? WHERE id = ?", [remaining, existing.int("id")])
             } else {
@@ -180,35 +182,54 @@ public struct OrderService {
         try db.execute("DELETE FROM order_items WHERE order_id = ?" + (keep.isEmpty ? "" : " AND item_id NOT IN (\(keep))"), [orderID])
     }
 
+    /// Auto-numbered ids continue from the largest numeric id of at most 18 digits that the
+    /// account has (1001 for the first). Longer all-digit ids a client chose are left out, so
+    /// the sum always fits 64 bits; past 18 digits auto-numbering stops with a 422.
     private func nextNumber(accountID: Int64) throws -> String {
-        // Numeric ids continue from the largest numeric id the account has; 1001 for the first.
         let row = try db.queryOne("""
             SELECT MAX(CAST(number AS INTEGER)) AS n FROM orders
-            WHERE account_id = ? AND number GLOB '[0-9]*' AND number NOT GLOB '*[^0-9]*'
+            WHERE account_id = ? AND number GLOB '[0-9]*' AND number NOT GLOB '*[^0-9]*' AND LENGTH(number) <= 18
             """, [accountID])
-        return String(max(1000, row?.int("n") ?? 1000) + 1)
+        let next = max(1000, row?.int("n") ?? 1000) + 1
+        guard next <= OrderService.maxAutoNumber else {
+            throw DomainError.unprocessable("Order ids are used up to \(OrderService.maxAutoNumber): give the order an id")
+        }
+        return String(next)
     }
 
+    static let maxAutoNumber: Int64 = 999_999_999_999_999_999
+
+    /// `now` plus an account's expiry setting; checked, as the setting comes from outside.
+    static func expiry(from now: Int64, hours: Int64) throws -> Int64 {
+        let (seconds, o1) = hours.multipliedReportingOverflow(by: 3600)
+        let (sum, o2) = now.addingReportingOverflow(seconds)
+        guard !o1, !o2, FieldRules.expirationHours.contains(hours) else {
+            throw DomainError.unprocessable("order_expiration_in_hours of the account is out of range")
+        }
+        return sum
+    }
+
+    /// Command words of `/api/orders/…`: an order with such an id could not be shown by URL.
+    static let reservedNumbers: Set<String> = ["create"]
+
     static func validate(_ input: OrderInput) throws {
-        if let limit = input.downloadLimit, limit < 0 { throw DomainError.invalid("download_limit must not be negative") }
+        try FieldRules.number(input.downloadLimit, field: "download_limit", in: FieldRules.downloadCount)
         for entry in input.items ?? [] {
-            if let remaining = entry.downloadsRemaining, remaining < 0 {
-                throw DomainError.invalid("downloads_remaining must not be negative")
-            }
+            try FieldRules.number(entry.downloadsRemaining, field: "downloads_remaining", in: FieldRules.downloadCount)
             if entry.sku.isEmpty { throw DomainError.unprocessable("Every order item needs a SKU") }
         }
+        try FieldRules.text(input.title, field: "title", maxBytes: FieldRules.maxNameBytes)
+        try FieldRules.text(input.firstName, field: "first_name", maxBytes: FieldRules.maxPersonNameBytes)
+        try FieldRules.text(input.lastName, field: "last_name", maxBytes: FieldRules.maxPersonNameBytes)
         if let email = input.email, !email.isEmpty {
+            try FieldRules.text(email, field: "email", maxBytes: FieldRules.maxEmailBytes)
             let parts = email.split(separator: "@", omittingEmptySubsequences: false)
             if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty
-                || email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || "<>\",;".unicodeScalars.contains($0) }) {
+                || email.unicodeScalars.contains(where: { $0.properties.isWhitespace || "<>\",;".unicodeScalars.contains($0) }) {
                 throw DomainError.invalid("email is not a valid address: \(email)")
             }
         }
-        if let number = input.number {
-            if number.utf8.count > 255 || number.contains("/") || number.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-                throw DomainError.invalid("order id must be at most 255 bytes without '/' or control characters")
-            }
-        }
+        if let number = input.number { try FieldRules.identifier(number, field: "order id", reserved: reservedNumbers) }
     }
 
     private func queueEmail(_ order: Order) throws {

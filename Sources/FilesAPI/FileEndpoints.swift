@@ -2,6 +2,7 @@ import Dialect
 import Domain
 import HTTPCore
 import Outbound
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,6 +78,7 @@ enum FileEndpoints {
         case (.some, .some):
             throw Failure(status: 400, code: "bad_request", message: "Send either file or file_url, not both")
         case (nil, .some(let url)):
+            try FieldRules.text(url, field: "file_url", maxBytes: FieldRules.maxURLBytes)
             do { _ = try call.app.policy.check(url: url) } catch let error as OutboundError {
                 throw Failure(status: 400, code: "url_not_allowed", message: error.description)
             }
@@ -89,8 +91,10 @@ enum FileEndpoints {
                 try body.copy(part, to: temp)
             } catch {
                 unlink(temp)
-                // Disk full and friends: nothing recorded, nothing left behind.
-                throw Failure(status: 507, code: "storage_failed", message: "Cannot store the file: \(error)")
+                // Disk full and friends: nothing recorded, nothing left behind. The reason
+                // (with server paths) goes to the log only.
+                logError("files-api: storing an upload failed: \(error)")
+                throw Failure(status: 507, code: "storage_failed", message: "Cannot store the file right now")
             }
             do {
                 let file = try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",

@@ -5,14 +5,19 @@ import HTTPCore
 enum InputReader {
     static func double(_ value: Params?, field: String) throws -> Double? {
         guard let text = value?.string?.trimmingWhitespace, !text.isEmpty else { return nil }
-        guard let number = Double(text), number.isFinite else { throw Failure.badRequest("\(field) is not a number: \(text)") }
+        guard let number = Double(text), number.isFinite else { throw Failure.badRequest("\(field) is not a number: \(text.prefix(40))") }
         return number
     }
 
     static func integer(_ value: Params?, field: String) throws -> Int64? {
         guard let text = value?.string?.trimmingWhitespace, !text.isEmpty else { return nil }
-        guard let number = Int64(text) else { throw Failure.badRequest("\(field) is not an integer: \(text)") }
-        return number
+        if let number = Int64(text) { return number }
+        // All digits, but past 64 bits: a number, just out of any range we keep.
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        if !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            throw Failure(status: 422, code: "unprocessable", message: "\(field) is out of range: \(text.prefix(40))")
+        }
+        throw Failure.badRequest("\(field) is not an integer: \(text.prefix(40))")
     }
 
     static func boolean(_ value: Params?, field: String) throws -> Bool? {

@@ -58,12 +58,62 @@ final class OrderServiceTests: DomainTestCase {
         }
         XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(title: "only a title")))
         XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(downloadLimit: -1, items: [OrderItemInput(sku: "A")]))) {
-            XCTAssertEqual($0 as? DomainError, .invalid("download_limit must not be negative"))
+            XCTAssertEqual($0 as? DomainError, .unprocessable("download_limit must be between 0 and 1000000000"))
         }
         XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(email: "a@b\r\nBcc: x@y", items: [OrderItemInput(sku: "A")])))
         XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(number: "7\r\nX", items: [OrderItemInput(sku: "A")])))
         XCTAssertEqual(try orders.list(accountID: account.id, filter: .all, page: .all).count, 1) // nothing half-written
         XCTAssertEqual(try db.query("SELECT * FROM order_items").count, 1)
+    }
+
+    func testAutoNumberSkipsIdsPast64Bits() throws {
+        // An all-digit id past Int64 once made `MAX(...) + 1` trap and take the process down.
+        _ = try orders.create(accountID: account.id, OrderInput(number: "99999999999999999999999", items: [OrderItemInput(sku: "A")], sendEmail: false))
+        _ = try orders.create(accountID: account.id, OrderInput(number: "9223372036854775807", items: [OrderItemInput(sku: "A")], sendEmail: false))
+        XCTAssertEqual(try orders.create(accountID: account.id, OrderInput(items: [OrderItemInput(sku: "A")], sendEmail: false)).number, "1001")
+        _ = try orders.create(accountID: account.id, OrderInput(number: "999999999999999998", items: [OrderItemInput(sku: "A")], sendEmail: false))
+        XCTAssertEqual(try orders.create(accountID: account.id, OrderInput(items: [OrderItemInput(sku: "A")], sendEmail: false)).number,
+                       "999999999999999999")
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(items: [OrderItemInput(sku: "A")], sendEmail: false))) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("Order ids are used up to 999999999999999999: give the order an id"))
+        }
+    }
+
+    func testLimitsOutOfRangeAreRefusedAndNothingChanges() throws {
+        _ = try orders.create(accountID: account.id, OrderInput(number: "L", downloadLimit: 5, items: [OrderItemInput(sku: "A")], sendEmail: false))
+        for limit in [Int64.max, 1_000_000_001, -1, Int64.min] {
+            XCTAssertThrowsError(try orders.update(accountID: account.id, number: "L", OrderInput(downloadLimit: limit))) {
+                XCTAssertEqual($0 as? DomainError, .unprocessable("download_limit must be between 0 and 1000000000"))
+            }
+            XCTAssertThrowsError(try orders.update(accountID: account.id, number: "L",
+                                                   OrderInput(items: [OrderItemInput(sku: "A", downloadsRemaining: limit)]))) {
+                XCTAssertEqual($0 as? DomainError, .unprocessable("downloads_remaining must be between 0 and 1000000000"))
+            }
+        }
+        XCTAssertEqual(try orders.get(accountID: account.id, number: "L").items.map(\.downloadsRemaining), [5])
+        let raised = try orders.update(accountID: account.id, number: "L", OrderInput(downloadLimit: 1_000_000_000))
+        XCTAssertEqual(raised.items.map(\.downloadsRemaining), [1_000_000_000])
+    }
+
+    func testDotAndCommandIdsAreRefused() throws {
+        for id in [".", "..", "create", "a/b", "a\u{0}b"] {
+            XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(number: id, items: [OrderItemInput(sku: "A")]))) {
+                guard case .invalid = $0 as? DomainError else { return XCTFail("\(id): \($0)") }
+            }
+        }
+        XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(title: String(repeating: "t", count: 1025), items: [OrderItemInput(sku: "A")]))) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("title is longer than 1024 bytes"))
+        }
+        XCTAssertEqual(try orders.list(accountID: account.id, filter: .all, page: .all).count, 0)
+    }
+
+    func testClampNeverTraps() {
+        let r = FieldRules.downloadCount
+        XCTAssertEqual(FieldRules.clamp(5, plus: .max, minus: 5, to: r), r.upperBound)
+        XCTAssertEqual(FieldRules.clamp(5, plus: 1, minus: .max, to: r), 0)
+        XCTAssertEqual(FieldRules.clamp(.max, plus: .max, minus: .min, to: r), r.upperBound)
+        XCTAssertEqual(FieldRules.clamp(3, plus: 10, minus: 5, to: r), 8)
+        XCTAssertEqual(FieldRules.clamp(3, plus: 1, minus: 5, to: r), 0)
     }
 
     func testUpdateRenamesAndReplacesItemsKeepingLog() throws {

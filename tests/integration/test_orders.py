@@ -503,43 +503,44 @@ def test_send_email_with_bad_date_is_400_and_changes_nothing(shop):
 
 # ----------------------------------------------------------------------------- bad input
 
+# Unreadable values are 400; readable numbers outside their range (negative limits) are 422.
 BAD_CREATES = {
-    "date_word": ("expiration_date", {"expiration_date": "yesterday"}, None),
-    "date_garbage": ("expiration_date", {"expiration_date": "2031-13-45T99:00:00+00:00"}, None),
-    "limit_word": ("download_limit", {"download_limit": "abc"}, None),
-    "limit_float": ("download_limit", {"download_limit": "2.5"}, None),
-    "limit_negative": ("download_limit", {"download_limit": "-1"}, None),
-    "remaining_word": ("downloads_remaining", {}, [{"sku": "A", "downloads_remaining": "lots"}]),
-    "remaining_negative": ("downloads_remaining", {}, [{"sku": "A", "downloads_remaining": "-2"}]),
+    "date_word": ("expiration_date", {"expiration_date": "yesterday"}, None, 400),
+    "date_garbage": ("expiration_date", {"expiration_date": "2031-13-45T99:00:00+00:00"}, None, 400),
+    "limit_word": ("download_limit", {"download_limit": "abc"}, None, 400),
+    "limit_float": ("download_limit", {"download_limit": "2.5"}, None, 400),
+    "limit_negative": ("download_limit", {"download_limit": "-1"}, None, 422),
+    "remaining_word": ("downloads_remaining", {}, [{"sku": "A", "downloads_remaining": "lots"}], 400),
+    "remaining_negative": ("downloads_remaining", {}, [{"sku": "A", "downloads_remaining": "-2"}], 422),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CREATES))
-def test_bad_create_xml_is_400_naming_the_field(shop, case):
-    field, fields, items = BAD_CREATES[case]
+def test_bad_create_xml_is_refused_naming_the_field(shop, case):
+    field, fields, items, status = BAD_CREATES[case]
     before_item = shop.get("/api/items/A").content
     body = order_xml(items or ["A"], id="BAD-1", send_email="false", **fields)
-    assert_error(shop.post("/api/orders", data=body, headers=XML_HEADERS), 400, contains=field)
+    assert_error(shop.post("/api/orders", data=body, headers=XML_HEADERS), status, contains=field)
     assert shop.order_ids() == []
     assert_error(shop.get("/api/orders/BAD-1"), 404)
     assert shop.get("/api/items/A").content == before_item
 
 
-@pytest.mark.parametrize("field,value", [("expiration_date", "yesterday"), ("download_limit", "abc"),
-                                         ("download_limit", "-5")])
-def test_bad_create_form_is_400_naming_the_field(shop, field, value):
+@pytest.mark.parametrize("field,value,status", [("expiration_date", "yesterday", 400), ("download_limit", "abc", 400),
+                                                ("download_limit", "-5", 422)])
+def test_bad_create_form_is_refused_naming_the_field(shop, field, value, status):
     body = form([("order[send_email]", "false"), (f"order[{field}]", value), ("order[order_items][][sku]", "A")])
-    assert_error(shop.post("/api/orders/create", data=body, headers=FORM_HEADERS), 400, contains=field)
+    assert_error(shop.post("/api/orders/create", data=body, headers=FORM_HEADERS), status, contains=field)
     assert shop.order_ids() == []
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CREATES))
-def test_bad_update_is_400_and_changes_nothing(shop, case):
-    field, fields, items = BAD_CREATES[case]
+def test_bad_update_is_refused_and_changes_nothing(shop, case):
+    field, fields, items, status = BAD_CREATES[case]
     shop.create_order(["A"], id="GOOD-1", title="Good", send_email="false")
     before = shop.get("/api/orders/GOOD-1").content
     body = order_xml(items, title="Half written", **fields)
-    assert_error(shop.put("/api/orders/GOOD-1", data=body, headers=XML_HEADERS), 400, contains=field)
+    assert_error(shop.put("/api/orders/GOOD-1", data=body, headers=XML_HEADERS), status, contains=field)
     assert shop.get("/api/orders/GOOD-1").content == before
 
 
