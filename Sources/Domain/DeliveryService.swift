@@ -12,8 +12,12 @@ public struct DeliveryService {
     }
 
     public enum Outcome: Equatable, Sendable {
-        /// Deliver this file (the download is already taken and logged).
-        case deliver(Upload, downloadID: Int64)
+        /// Deliver this file: the download is taken and logged (`downloadID`), or, for a
+        /// look that takes nothing (HEAD), nil.
+        case deliver(Upload, downloadID: Int64?)
+        /// The link is good, but the request can be sent no byte of this file (an
+        /// unsatisfiable Range): nothing is taken or logged.
+        case unsendable(Upload)
         case notFound
         case expired
         case exhausted
@@ -21,12 +25,31 @@ public struct DeliveryService {
         case noFile
     }
 
+    /// What a request wants of a link: to take a download, or only to look (HEAD, link
+    /// checkers, mail scanners). `sends` tells whether the request would be sent any byte
+    /// of the file; one that would not takes nothing.
+    public struct Request {
+        public var ipAddress: String
+        public var takes: Bool
+        public var sends: (Upload) -> Bool
+
+        public init(ipAddress: String, takes: Bool = true, sends: @escaping (Upload) -> Bool = { _ in true }) {
+            self.ipAddress = ipAddress
+            self.takes = takes
+            self.sends = sends
+        }
+    }
+
     /// Takes one download of an order item in one statement (`downloads_remaining > 0` and
     /// not expired), then logs it, in one transaction: concurrent requests can never take
     /// more downloads than are left.
     public func claimOrderLink(guid: String, ipAddress: String) throws -> Outcome {
+        try claimOrderLink(guid: guid, Request(ipAddress: ipAddress))
+    }
+
+    public func claimOrderLink(guid: String, _ request: Request) throws -> Outcome {
         let now = clock.now()
-        return try db.write {
+        return try db.transaction(immediate: request.takes) {
             guard let link = try db.queryOne("""
                 SELECT oi.id, oi.order_id, oi.item_id, oi.downloads_remaining, o.expiration_date, o.number, o.account_id,
                        i.sku, i.upload_id
@@ -38,6 +61,9 @@ public struct DeliveryService {
                 return .noFile
             }
             if (link.int("expiration_date") ?? 0) <= now { return .expired }
+            guard (link.int("downloads_remaining") ?? 0) > 0 else { return .exhausted }
+            guard request.sends(upload) else { return .unsendable(upload) }
+            guard request.takes else { return .deliver(upload, downloadID: nil) }
             let taken = try db.execute("""
                 UPDATE order_items SET downloads_remaining = downloads_remaining - 1
                 WHERE id = ? AND downloads_remaining > 0
@@ -45,15 +71,19 @@ public struct DeliveryService {
             guard taken == 1 else { return .exhausted }
             let id = try log(accountID: link.int("account_id") ?? 0, itemID: link.int("item_id"), sku: link.string("sku") ?? "",
                              orderRef: link.int("order_id"), orderItemRef: link.int("id"), orderNumber: link.string("number"),
-                             upload: upload, ipAddress: ipAddress, at: now)
+                             upload: upload, ipAddress: request.ipAddress, at: now)
             return .deliver(upload, downloadID: id)
         }
     }
 
     /// The item's file without an order; logged without an order id.
     public func claimPermalink(guid: String, ipAddress: String) throws -> Outcome {
+        try claimPermalink(guid: guid, Request(ipAddress: ipAddress))
+    }
+
+    public func claimPermalink(guid: String, _ request: Request) throws -> Outcome {
         let now = clock.now()
-        return try db.write {
+        return try db.transaction(immediate: request.takes) {
             guard let item = try db.queryOne("SELECT id, account_id, sku, upload_id FROM items WHERE guid = ?", [guid]) else {
                 return .notFound
             }
@@ -61,8 +91,10 @@ public struct DeliveryService {
                   let upload = try db.queryOne("SELECT * FROM uploads WHERE id = ?", [uploadID]).map({ Upload(row: $0) }) else {
                 return .noFile
             }
+            guard request.sends(upload) else { return .unsendable(upload) }
+            guard request.takes else { return .deliver(upload, downloadID: nil) }
             let id = try log(accountID: item.int("account_id") ?? 0, itemID: item.int("id"), sku: item.string("sku") ?? "",
-                             orderRef: nil, orderItemRef: nil, orderNumber: nil, upload: upload, ipAddress: ipAddress, at: now)
+                             orderRef: nil, orderItemRef: nil, orderNumber: nil, upload: upload, ipAddress: request.ipAddress, at: now)
             return .deliver(upload, downloadID: id)
         }
     }

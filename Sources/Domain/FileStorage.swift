@@ -58,6 +58,13 @@ public struct FileStorage: Sendable {
         unlink(path(forKey: key))
     }
 
+    /// Size and modification time (Unix seconds) of a stored file, as nginx sees them.
+    public func attributes(key: String) -> (size: Int64, modified: Int64)? {
+        var info = stat()
+        guard stat(path(forKey: key), &info) == 0 else { return nil }
+        return (Int64(info.st_size), Int64(info.st_mtim.tv_sec))
+    }
+
     public func size(ofPath path: String) -> Int64? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }

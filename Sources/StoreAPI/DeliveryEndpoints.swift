@@ -4,34 +4,58 @@ import HTTPCore
 /// Customer delivery on the store server, without API credentials (the GUID is the secret):
 /// `/get/GUID` (order link) and `/permalink/GUID` (item). The download is taken and logged
 /// here; nginx sends the bytes from an internal location (`X-Accel-Redirect`), Range included.
+/// A HEAD takes no download, and neither does a GET that can be sent no byte.
 enum DeliveryEndpoints {
     typealias Public = @Sendable (Request, [String: String], StoreApp) -> Response
 
     static func register(_ r: inout Router<StoreRoute>) {
         r.get("/get/:guid", .open { request, captures, app in
-            respond { try app.delivery.claimOrderLink(guid: captures["guid"] ?? "", ipAddress: request.remoteAddress) }
+            respond(request, app) { try app.delivery.claimOrderLink(guid: captures["guid"] ?? "", $0) }
         })
         r.get("/permalink/:guid", .open { request, captures, app in
-            respond { try app.delivery.claimPermalink(guid: captures["guid"] ?? "", ipAddress: request.remoteAddress) }
+            respond(request, app) { try app.delivery.claimPermalink(guid: captures["guid"] ?? "", $0) }
         })
     }
 
-    static func respond(_ outcome: () throws -> DeliveryService.Outcome) -> Response {
+    /// HEAD looks and takes nothing; a GET whose Range nginx would answer with 416 takes
+    /// nothing either and gets the 416 here.
+    static func respond(_ request: Request, _ app: StoreApp,
+                        _ claim: (DeliveryService.Request) throws -> DeliveryService.Outcome) -> Response {
+        let wanted = DeliveryService.Request(ipAddress: request.remoteAddress, takes: request.method != "HEAD") { upload in
+            verdict(request, upload, storage: app.settings.storage) != .unsatisfiable
+        }
         let result: DeliveryService.Outcome
-        do { result = try outcome() } catch { return page(500, "Something went wrong", "Please try again in a moment.") }
+        do { result = try claim(wanted) } catch { return page(500, "Something went wrong", "Please try again in a moment.") }
         switch result {
         case .deliver(let upload, _):
             return Response(status: 200, headers: [
                 ("X-Accel-Redirect", "/_files/" + upload.storageKey),
-                ("Content-Type", upload.contentType),
+                // Re-checked on the way out: a row stored before types were validated can
+                // never make a header nginx refuses.
+                ("Content-Type", ContentTypes.normalize(upload.contentType, filename: upload.filename)),
                 ("Content-Disposition", ContentDisposition.attachment(filename: upload.filename)),
                 ("Cache-Control", "private, no-store"),
             ])
+        case .unsendable(let upload):
+            var response = page(416, "Range not satisfiable", "The requested part of this file does not exist. No download was used.")
+            let size = app.settings.storage.attributes(key: upload.storageKey)?.size ?? upload.sizeBytes
+            response.headers.append(("Content-Range", "bytes */\(size)"))
+            return response
         case .notFound: return page(404, "Link not found", "This download link does not exist.")
         case .expired: return page(410, "Link expired", "This download link has expired. Please contact the shop for a new one.")
         case .exhausted: return page(403, "No downloads left", "This link has been used as often as it may be. Please contact the shop.")
         case .noFile: return page(404, "File not available", "The shop has not attached a file to this item yet.")
         }
+    }
+
+    /// What nginx's range filter will do with this request on this file.
+    static func verdict(_ request: Request, _ upload: Upload, storage: FileStorage) -> ByteRanges.Verdict {
+        guard let range = request.header("range") else { return .whole }
+        let file = storage.attributes(key: upload.storageKey)
+        let size = file?.size ?? upload.sizeBytes
+        return ByteRanges.verdict(range: range, ifRange: request.header("if-range"), size: size,
+                                  etag: file.map { ByteRanges.etag(size: $0.size, modified: $0.modified) },
+                                  lastModified: file?.modified)
     }
 
     /// A small human page for people following a link in their email.

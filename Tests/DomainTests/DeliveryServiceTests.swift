@@ -27,6 +27,27 @@ final class DeliveryServiceTests: DomainTestCase {
         XCTAssertEqual(try ItemService(db: db).get(accountID: account.id, sku: "S").downloadCount, 2)
     }
 
+    func testLookingOrSendingNothingTakesNothing() throws {
+        let (account, _, _) = try makeAccount()
+        let upload = try makeUpload(account: account.id, name: "a.bin", bytes: Array(repeating: 1, count: 10))
+        let item = try ItemService(db: db).create(accountID: account.id, ItemInput(sku: "S", uploadID: upload.id))
+        let order = try OrderService(db: db).create(
+            accountID: account.id, OrderInput(number: "1", items: [OrderItemInput(sku: "S", downloadsRemaining: 1)], sendEmail: false))
+        let guid = order.items[0].guid
+        let delivery = DeliveryService(db: db)
+        let look = DeliveryService.Request(ipAddress: "", takes: false)
+        let unsendable = DeliveryService.Request(ipAddress: "") { $0.sizeBytes > 100 }
+        for _ in 0..<3 {
+            guard case .deliver(_, nil) = try delivery.claimOrderLink(guid: guid, look) else { return XCTFail() }
+            guard case .unsendable = try delivery.claimOrderLink(guid: guid, unsendable) else { return XCTFail() }
+            guard case .deliver(_, nil) = try delivery.claimPermalink(guid: item.guid, look) else { return XCTFail() }
+            guard case .unsendable = try delivery.claimPermalink(guid: item.guid, unsendable) else { return XCTFail() }
+        }
+        XCTAssertEqual(try DownloadService(db: db).list(accountID: account.id, page: .all).count, 0)
+        guard case .deliver(_, .some) = try delivery.claimOrderLink(guid: guid, ipAddress: "") else { return XCTFail() }
+        XCTAssertEqual(try delivery.claimOrderLink(guid: guid, look), .exhausted)
+    }
+
     func testPermalinkLogsWithoutOrder() throws {
         let (account, _, _) = try makeAccount()
         let upload = try makeUpload(account: account.id)

@@ -1,0 +1,118 @@
+/// What nginx's range filter will make of a request's `Range` header for a file of a
+/// given size, decided before the app hands the file to nginx (`X-Accel-Redirect`), so a
+/// counted download is taken only when nginx will send bytes.
+///
+/// The rules are nginx's (1.22, `ngx_http_range_filter_module`), restated, not guessed:
+/// - A header that does not start with `bytes=` (case-insensitive), or is shorter than
+///   7 bytes, is ignored: the whole file is sent.
+/// - `If-Range` that matches neither the file's ETag nor its Last-Modified: whole file.
+/// - The list is read left to right; spaces (only spaces) may surround numbers and `-`.
+///   Any other byte where a number, `-` or `,` belongs makes the whole header
+///   unsatisfiable (416), as does a number past 2^63.
+/// - A range with first ≥ size is skipped, except that one starting at 0 (an empty
+///   file) means the whole file; a suffix `-N` takes the last N bytes (all when N ≥ size).
+/// - No range left: 416.
+public enum ByteRanges {
+    public enum Verdict: Equatable, Sendable {
+        /// No usable Range: nginx sends the whole file.
+        case whole
+        /// nginx sends part (206) or, for ranges that add up past the size, the whole file.
+        case partial
+        /// nginx answers 416 and sends no byte.
+        case unsatisfiable
+    }
+
+    /// - Parameters:
+    ///   - range: the `Range` header, if any.
+    ///   - ifRange: the `If-Range` header, if any.
+    ///   - size: the file's size in bytes.
+    ///   - etag / lastModified: the file's validators as nginx would send them.
+    public static func verdict(range: String?, ifRange: String? = nil, size: Int64,
+                               etag: String? = nil, lastModified: Int64? = nil) -> Verdict {
+        guard let range else { return .whole }
+        let bytes = Array(range.utf8)
+        guard bytes.count >= 7, bytes[0..<6].map(lowercased) == Array("bytes=".utf8) else { return .whole }
+        if let ifRange {
+            if ifRange.utf8.count >= 2, ifRange.hasSuffix("\"") {
+                guard let etag, ifRange == etag else { return .whole }
+            } else {
+                // Clients echo Last-Modified as nginx sent it (RFC 1123).
+                guard let lastModified, ifRange == DateTime.httpDate(lastModified) else { return .whole }
+            }
+        }
+        return parse(bytes[6...], size: size)
+    }
+
+    /// nginx's ETag for a static file: `"<mtime hex>-<size hex>"`.
+    public static func etag(size: Int64, modified: Int64) -> String {
+        "\"" + String(modified, radix: 16) + "-" + String(size, radix: 16) + "\""
+    }
+
+    private static func lowercased(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+
+    private static let space = UInt8(ascii: " ")
+    private static let dash = UInt8(ascii: "-")
+    private static let comma = UInt8(ascii: ",")
+
+    private static func parse(_ spec: ArraySlice<UInt8>, size: Int64) -> Verdict {
+        var i = spec.startIndex
+        let end = spec.endIndex
+        func at(_ k: Int) -> UInt8? { k < end ? spec[k] : nil }
+        func skipSpaces() { while at(i) == space { i += 1 } }
+        /// Reads digits at `i`; nil on a value past Int64 (nginx: unsatisfiable).
+        func number() -> Int64?? {
+            guard let c = at(i), c >= 48, c <= 57 else { return .some(nil) }
+            var value: Int64 = 0
+            while let c = at(i), c >= 48, c <= 57 {
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(Int64(c - 48))
+                if o1 || o2 { return nil }
+                value = sum
+                i += 1
+            }
+            return .some(value)
+        }
+        var found = 0
+        while true {
+            var start: Int64 = 0
+            var stop: Int64 = 0
+            skipSpaces()
+            var closed = false
+            if at(i) != dash {
+                guard let first = number(), let first else { return .unsatisfiable }
+                start = first
+                skipSpaces()
+                guard at(i) == dash else { return .unsatisfiable }
+                i += 1
+                skipSpaces()
+                if at(i) == comma || at(i) == nil {
+                    stop = size
+                    closed = true
+                }
+            } else {
+                i += 1
+                // A suffix: "-N".
+                guard let last = number(), let last else { return .unsatisfiable }
+                skipSpaces()
+                guard at(i) == comma || at(i) == nil else { return .unsatisfiable }
+                start = last < size ? size - last : 0
+                stop = size
+                closed = true
+            }
+            if !closed {
+                guard let last = number(), let last else { return .unsatisfiable }
+                skipSpaces()
+                guard at(i) == comma || at(i) == nil else { return .unsatisfiable }
+                stop = last >= size ? size : last + 1
+            }
+            if start < stop {
+                found += 1
+            } else if start == 0 {
+                return .whole
+            }
+            guard at(i) == comma else { break }
+            i += 1
+        }
+        return found == 0 ? .unsatisfiable : .partial
+    }
+}
