@@ -36,7 +36,7 @@ public struct MediaFileService {
                     INSERT INTO media_files (public_id, account_id, name, source, status, size_bytes, content_type, storage_key,
                                              created_at, updated_at)
                     VALUES (?, ?, ?, 'upload', 'pending', ?, ?, ?, ?, ?)
-                    """, [publicID, accountID, name, size, MediaFileService.type(contentType, name: name), key, now, now])
+                    """, [publicID, accountID, name, size, ContentTypes.normalize(contentType, filename: name), key, now, now])
                 try JobQueue(db: db, clock: clock).enqueue(kind: MediaFileService.probeJobKind, payload: publicID,
                                                            accountID: accountID, maxAttempts: 3)
                 return try get(publicID: publicID)!
@@ -126,7 +126,7 @@ public struct MediaFileService {
                 content_type = COALESCE(?, content_type, 'application/octet-stream'),
                 ffprobe = ?, ffprobe_error = ?, error = NULL, updated_at = ?
             WHERE public_id = ?
-            """, [storageKey, sizeBytes, contentType, probe.json, probe.error, clock.now(), publicID]) == 1
+            """, [storageKey, sizeBytes, contentType.flatMap(ContentTypes.validated), probe.json, probe.error, clock.now(), publicID]) == 1
     }
 
     /// A transient failure: back to `pending` (with the reason) until the job runs again.
@@ -156,11 +156,6 @@ public struct MediaFileService {
             if candidate.count <= 8, candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) { ext = "." + candidate }
         }
         return "m/" + publicID + ext
-    }
-
-    static func type(_ given: String?, name: String) -> String {
-        if let given, !given.isEmpty, given != "application/octet-stream" { return given }
-        return ContentTypes.guess(filename: name)
     }
 
     static func name(fromURL url: String) -> String {

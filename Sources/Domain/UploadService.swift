@@ -19,8 +19,7 @@ public struct UploadService {
         let filename = UploadService.sanitize(filename: rawName)
         guard !filename.isEmpty else { throw DomainError.invalid("filename is required") }
         guard let size = storage.size(ofPath: temporaryPath) else { throw DomainError.invalid("uploaded file is missing") }
-        let type = contentType.flatMap { $0.isEmpty || $0 == "application/octet-stream" ? nil : $0 }
-            ?? ContentTypes.guess(filename: filename)
+        let type = ContentTypes.normalize(contentType, filename: filename)
         let key = storage.newKey()
         try storage.publish(temporaryPath: temporaryPath, key: key)
         do {
