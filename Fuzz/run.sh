@@ -39,11 +39,44 @@ mkdir -p "$scratch/corpus"
 if [ -d "Corpus/$target" ]; then
     cp -R "Corpus/$target/." "$scratch/corpus/"
 fi
+# Inputs at the parsers' limits, made here rather than checked in: a form body of
+# exactly FormParser.maxPairs pairs and one pair more, a 10,000-item form order, and XML
+# orders just under and just over XMLReader.maxBytes. max_len lets the fuzzer keep them.
+max_len=65536
+case "$target" in
+FuzzForm)
+    max_len=400000
+    python3 - "$scratch/corpus" <<'PY'
+import sys
+d = sys.argv[1]
+for n in (19999, 20000, 20001):
+    open(f"{d}/pairs-{n}", "w").write("&".join(f"a[]={i % 10}" for i in range(n)))
+items = "&".join(f"order[order_items][][sku]=S{i}" for i in range(10000))
+open(f"{d}/order-10000", "w").write("order[id]=X&" + items + "&order[email]=a@b.c")
+PY
+    ;;
+FuzzXML)
+    max_len=1100000
+    python3 - "$scratch/corpus" <<'PY'
+import sys
+d = sys.argv[1]
+def order(n):
+    items = "".join(f"<order_item><sku>S{i}</sku></order_item>" for i in range(n))
+    return f'<?xml version="1.0" encoding="UTF-8"?><order><id>X</id><order_items type="array">{items}</order_items></order>'
+open(f"{d}/order-10000", "w").write(order(10000))
+under = order(1)
+pad = (1 << 20) - len(under) - len("<!---->")
+open(f"{d}/just-under-limit", "w").write(under.replace("<order>", "<order><!--" + "x" * pad + "-->", 1))
+open(f"{d}/just-over-limit", "w").write(under.replace("<order>", "<order><!--" + "x" * (pad + 1) + "-->", 1))
+PY
+    ;;
+esac
+
 artifacts="$here/.build/artifacts/$target"
 mkdir -p "$artifacts"
 
 status=0
-"$binary" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+"$binary" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
     -artifact_prefix="$artifacts/" "$@" "$scratch/corpus" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "run.sh: $target failed (exit $status); reproducers in $artifacts" >&2

@@ -57,7 +57,10 @@ public struct Gate<Handler: Sendable>: Sendable {
 
     /// Query merged with the body (form or XML), or a 400 naming the problem.
     public static func params(_ request: Request) throws(Failure) -> Params {
-        do { return try RequestInput.params(request) } catch { throw Failure(status: 400, code: "bad_request", message: error.message) }
+        do { return try RequestInput.params(request) } catch {
+            if error.tooLarge { throw Failure(status: 413, code: "payload_too_large", message: error.message) }
+            throw Failure(status: 400, code: "bad_request", message: error.message)
+        }
     }
 }
 

@@ -18,26 +18,38 @@
 /// - Type conflicts (`a=1&a[b]=2`, `a[]=1&a[b]=2`, ...) never fail: the later
 ///   pair replaces the earlier value with a container of the kind it needs.
 ///
-/// Bounds: only the first `maxPairs` (1000) non-empty pairs are read and the
-/// rest of the input is ignored; a key keeps at most `maxDepth` (32) bracket
+/// Bounds: a body with more than `maxPairs` (20,000) non-empty pairs is refused
+/// (`parseBody` throws `TooManyPairs`, which a dialect answers with 413); a query
+/// string keeps its first `maxPairs` pairs (nginx's 8 KiB request line cannot carry
+/// more). A form order can therefore carry as many items as an XML one. A key keeps at most `maxDepth` (32) bracket
 /// segments after its base name and any further segments are ignored, so
 /// `a[1]...[40]` is treated as `a[1]...[32]`.
 public enum FormParser {
-    public static let maxPairs = 1000
+    public static let maxPairs = 20_000
     public static let maxDepth = 32
 
+    /// A body with more than `maxPairs` non-empty pairs.
+    public struct TooManyPairs: Error, Equatable, Sendable {}
+
+    /// A request body: every pair or none (`TooManyPairs`).
+    public static func parseBody(_ bytes: [UInt8]) throws(TooManyPairs) -> Params {
+        guard let params = bytes.withUnsafeBufferPointer({ parse(buffer: $0, strict: true) }) else { throw TooManyPairs() }
+        return params
+    }
+
+    /// A query string: the first `maxPairs` pairs. Never fails.
     public static func parse(_ bytes: [UInt8]) -> Params {
-        bytes.withUnsafeBufferPointer { parse(buffer: $0) }
+        bytes.withUnsafeBufferPointer { parse(buffer: $0, strict: false)! }
     }
 
     public static func parse(_ string: String) -> Params {
         var copy = string
-        return copy.withUTF8 { parse(buffer: $0) }
+        return copy.withUTF8 { parse(buffer: $0, strict: false)! }
     }
 
     public static func parse(_ string: Substring) -> Params {
         var copy = string
-        return copy.withUTF8 { parse(buffer: $0) }
+        return copy.withUTF8 { parse(buffer: $0, strict: false)! }
     }
 
     /// Decodes `%XX` escapes (and `+` as space unless `plusAsSpace` is false).
@@ -110,13 +122,14 @@ public enum FormParser {
 
     // MARK: - Pairs
 
-    private static func parse(buffer: UnsafeBufferPointer<UInt8>) -> Params {
+    /// nil only when `strict` and the input holds more than `maxPairs` pairs.
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>, strict: Bool) -> Params? {
         var root = ObjectNode()
         var pairs = 0
         var start = 0
         let count = buffer.count
         var keyBytes: [UInt8] = []
-        while start < count && pairs < maxPairs {
+        while start < count {
             var end = start
             var eq = -1
             while end < count {
@@ -126,6 +139,10 @@ public enum FormParser {
                 end += 1
             }
             if end > start {
+                if pairs == maxPairs {
+                    if strict { return nil }
+                    break
+                }
                 pairs += 1
                 let keyEnd = eq < 0 ? end : eq
                 let rawKey = buffer[start..<keyEnd]

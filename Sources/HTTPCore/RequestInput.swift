@@ -3,6 +3,8 @@
 public enum RequestInput {
     public struct Error: Swift.Error, Equatable, Sendable {
         public let message: String
+        /// The body is larger than a reader takes (too many pairs, XML past its size): a 413.
+        public var tooLarge = false
     }
 
     public static func params(_ request: Request) throws(RequestInput.Error) -> Params {
@@ -14,6 +16,9 @@ public enum RequestInput {
     public static func body(_ request: Request) throws(RequestInput.Error) -> Params {
         let type = request.contentType
         if type.hasSuffix("/xml") || type.hasSuffix("+xml") || (type.isEmpty && looksLikeXML(request.body)) {
+            guard request.body.count <= XMLReader.maxBytes else {
+                throw Error(message: "XML body is larger than \(XMLReader.maxBytes) bytes", tooLarge: true)
+            }
             do {
                 return try XMLReader.params(request.body)
             } catch {
@@ -21,7 +26,11 @@ public enum RequestInput {
             }
         }
         if type.isEmpty || type == "application/x-www-form-urlencoded" {
-            return FormParser.parse(request.body)
+            do {
+                return try FormParser.parseBody(request.body)
+            } catch {
+                throw Error(message: "Form body has more than \(FormParser.maxPairs) fields", tooLarge: true)
+            }
         }
         if type == "multipart/form-data" {
             return .empty // multipart bodies are read by the upload handlers themselves

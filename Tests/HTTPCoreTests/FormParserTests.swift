@@ -135,14 +135,32 @@ final class FormParserTests: XCTestCase {
         _ = FormParser.parse("[[[]]]=1&]]][[=2&[=&]=&a[=&a]]=")
     }
 
-    func testPairLimit() {
-        let body = (0..<1500).map { "k\($0)=\($0)" }.joined(separator: "&")
-        guard case .object(let members) = FormParser.parse(body) else { return XCTFail("not an object") }
-        XCTAssertEqual(members.count, FormParser.maxPairs)
-        XCTAssertEqual(members.last?.0, "k999")
+    func testPairLimit() throws {
+        let max = FormParser.maxPairs
+        // A query keeps its first maxPairs pairs.
+        let query = (0..<(max + 500)).map { "k\($0)=\($0)" }.joined(separator: "&")
+        guard case .object(let members) = FormParser.parse(query) else { return XCTFail("not an object") }
+        XCTAssertEqual(members.count, max)
+        XCTAssertEqual(members.last?.0, "k\(max - 1)")
+        // A body at the limit is read whole; one pair more is refused, not cut.
+        let atLimit = (0..<max).map { "k\($0)=\($0)" }.joined(separator: "&")
+        guard case .object(let all) = try FormParser.parseBody(Array(atLimit.utf8)) else { return XCTFail("not an object") }
+        XCTAssertEqual(all.count, max)
+        XCTAssertThrowsError(try FormParser.parseBody(Array((atLimit + "&late=1").utf8))) {
+            XCTAssertEqual($0 as? FormParser.TooManyPairs, FormParser.TooManyPairs())
+        }
         // Empty pairs do not count against the limit.
-        let sparse = String(repeating: "&", count: 5000) + "a=1"
-        XCTAssertEqual(FormParser.parse(sparse), .object([("a", s("1"))]))
+        let sparse = String(repeating: "&", count: max + 10) + "a=1"
+        XCTAssertEqual(try FormParser.parseBody(Array(sparse.utf8)), .object([("a", s("1"))]))
+        XCTAssertEqual(try FormParser.parseBody(Array((atLimit + "&&&").utf8))["k0"], s("0"))
+    }
+
+    func testTenThousandOrderItemsInAForm() throws {
+        let body = "order[id]=X&" + (0..<10_000).map { "order[order_items][][sku]=S\($0)" }.joined(separator: "&") + "&order[email]=a@b.c"
+        let params = try FormParser.parseBody(Array(body.utf8))
+        XCTAssertEqual(params["order"]?["order_items"]?.elements.count, 10_000)
+        XCTAssertEqual(params["order"]?["email"], s("a@b.c"))
+        XCTAssertEqual(params["order"]?["id"], s("X"))
     }
 
     func testManyDistinctKeysAndRepeats() {
