@@ -113,12 +113,6 @@ public struct IdempotencyService {
                   result.headers, result.body.isEmpty ? SQLValue.null : SQLValue.blob(result.body), clock.now()])
     }
 
-    /// Entries older than the window (for a periodic sweep); returns how many were removed.
-    @discardableResult
-    public func prune() throws -> Int {
-        try db.write { try db.execute("DELETE FROM idempotency_keys WHERE created_at <= ?", [clock.now() - window]) }
-    }
-
     private struct Replay: Error {
         let result: Result
     }
