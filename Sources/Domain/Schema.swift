@@ -139,5 +139,19 @@ public enum Schema {
         );
         CREATE INDEX media_files_account ON media_files(account_id, id);
         """),
+        Migration(4, "idempotency keys: the first result of a create, kept 24 h", """
+        CREATE TABLE idempotency_keys (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            scope TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,
+            body BLOB,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (account_id, scope, idempotency_key)
+        );
+        CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+        """),
     ]
 }

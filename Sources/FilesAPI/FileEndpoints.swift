@@ -59,7 +59,7 @@ enum FileEndpoints {
     }
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.
-    static let create: FilesEndpoint = { call in
+    static let create: FilesEndpoint = Idempotency.create { call in
         let storage = call.app.settings.storage
         let body: MultipartBody
         do {

@@ -11,6 +11,12 @@ public protocol Database: AnyObject {
     /// Runs `body` in one transaction. `immediate` takes the write lock up front
     /// (`BEGIN IMMEDIATE`) for read-modify-write. Nested calls become savepoints.
     func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T
+    /// Runs `body` as one unit of work that the caller completes: the first top-level write
+    /// transaction `body` opens stays open when it ends, and its later writes join it. `begin`
+    /// runs first inside that transaction (it may throw to refuse the write); after `body`
+    /// returns, `end` runs in it with the result, and then it commits. If `body` opened no write
+    /// transaction, one is opened for `begin` and `end`. Any error rolls everything back.
+    func holdingWrite<T>(begin: () throws -> Void, _ body: () throws -> T, end: (T) throws -> Void) throws -> T
     /// Row id of the last inserted row on this connection.
     var lastInsertRowID: Int64 { get }
     /// Runs a script of several statements (migrations).

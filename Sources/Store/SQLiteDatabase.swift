@@ -144,6 +144,7 @@ public final class SQLiteDatabase: Database {
     }
 
     public func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
+        if depth == 0, immediate, let held, !held.open { try open(held) }
         let savepoint = "sp\(depth)"
         if depth > 0 && immediate && !holdsWriteLock {
             throw SQLiteError(code: SQLITE_MISUSE, message: "write transaction inside a read snapshot")
@@ -192,6 +193,78 @@ public final class SQLiteDatabase: Database {
     }
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// The unit of work of a running `holdingWrite`: its transaction is open at depth 1 and
+    /// writes inside it are savepoints.
+    private final class HeldWrite {
+        let begin: () throws -> Void
+        var open = false
+        init(_ begin: @escaping () throws -> Void) { self.begin = begin }
+    }
+
+    private var held: HeldWrite?
+
+    public func holdingWrite<T>(begin: () throws -> Void, _ body: () throws -> T, end: (T) throws -> Void) throws -> T {
+        guard depth == 0, held == nil else {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "holdingWrite inside a transaction")
+        }
+        return try withoutActuallyEscaping(begin) { begin in
+            let unit = HeldWrite(begin)
+            held = unit
+            defer { held = nil }
+            let result: T
+            do {
+                result = try body()
+                if !unit.open { try open(unit) }
+                try end(result)
+            } catch {
+                abandon(unit)
+                throw error
+            }
+            try commit(unit)
+            return result
+        }
+    }
+
+    private func open(_ unit: HeldWrite) throws {
+        SQLiteDatabase.writeLock.lock()
+        do {
+            try execute("BEGIN IMMEDIATE")
+        } catch {
+            SQLiteDatabase.writeLock.unlock()
+            throw error
+        }
+        holdsWriteLock = true
+        depth = 1
+        unit.open = true
+        do {
+            try unit.begin()
+        } catch {
+            abandon(unit)
+            throw error
+        }
+    }
+
+    private func commit(_ unit: HeldWrite) throws {
+        guard unit.open else { return }
+        unit.open = false
+        depth = 0
+        defer { releaseWriteLock() }
+        do {
+            try execute("COMMIT")
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func abandon(_ unit: HeldWrite) {
+        guard unit.open else { return }
+        unit.open = false
+        depth = 0
+        _ = try? execute("ROLLBACK")
+        releaseWriteLock()
+    }
 
     private var holdsWriteLock = false
 

@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import HTTPCore
 
@@ -29,7 +30,7 @@ enum ItemEndpoints {
         return render(item, downloads: downloads)
     }
 
-    static let create: Endpoint = { call in
+    static let create: Endpoint = Idempotency.create { call in
         let item = try call.app.items.create(accountID: call.accountID, try input(call.params))
         return render(item, downloads: [], status: 201)
     }

@@ -31,7 +31,7 @@ enum OrderEndpoints {
         render(try call.app.orders.get(accountID: call.accountID, number: call.capture("id")))
     }
 
-    static let create: Endpoint = { call in
+    static let create: Endpoint = Idempotency.create { call in
         render(try call.app.orders.create(accountID: call.accountID, try input(call.params)), status: 201)
     }
 

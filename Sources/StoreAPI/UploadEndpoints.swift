@@ -31,7 +31,7 @@ enum UploadEndpoints {
         return XMLViews.reply(w)
     }
 
-    static let create: Endpoint = { call in
+    static let create: Endpoint = Idempotency.create { call in
         let storage = call.app.settings.storage
         let body: MultipartBody
         do {
