@@ -169,12 +169,7 @@ public final class SQLiteDatabase: Database {
             depth -= 1
             if depth == 0 {
                 defer { releaseWriteLock() }
-                do {
-                    try execute("COMMIT")
-                } catch {
-                    _ = try? execute("ROLLBACK")
-                    throw error
-                }
+                try commitOrRollBack()
             } else {
                 try execute("RELEASE \(savepoint)")
             }
@@ -250,6 +245,11 @@ public final class SQLiteDatabase: Database {
         unit.open = false
         depth = 0
         defer { releaseWriteLock() }
+        try commitOrRollBack()
+    }
+
+    /// Commits the outermost transaction; a failed commit rolls it back.
+    private func commitOrRollBack() throws {
         do {
             try execute("COMMIT")
         } catch {
