@@ -29,6 +29,9 @@ struct Supervisor {
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
 
+        // nginx's error log comes through here to have credentials masked.
+        let errorLog = try ErrorLogRelay(socketPath: paths.errorLogSocket, logPath: paths.nginxErrorLog)
+
         let secret = try Supervisor.signingSecret(at: paths.signingSecret)
         let config = try NginxConfig(paths: paths, template: arguments["nginx-template"] ?? NginxConfig.defaultTemplate(),
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
@@ -85,6 +88,7 @@ struct Supervisor {
         for s in [SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
+        errorLog.start()
         stopLeftoverNginx()
         for i in children.indices { try start(&children[i]) }
         Supervisor.waitForSocket(paths.storeSocket)
@@ -149,6 +153,13 @@ struct Supervisor {
 
     private func printBanner(demo: (key: String, token: String), listen: String, storePort: Int, mediaPort: Int) {
         let store = "http://\(listen):\(storePort)"
+        // Standard output that is no terminal is a log (a file, systemd's journal): no token goes there.
+        guard isatty(1) == 1 else {
+            print("fetchgate serve: store API \(store)/api/, media API http://\(listen):\(mediaPort)/, "
+                  + "data \(paths.runDirectory); demo account credentials in \(paths.demoCredentials)")
+            fflush(nil)
+            return
+        }
         print("""
 
         Fetchgate is running.
