@@ -19,15 +19,51 @@ struct Supervisor {
         var startedAt: Double = 0
     }
 
+    /// Every option `serve` takes (besides --run-dir, --database and --data): any other is refused.
+    static let options: Set<String> = [
+        "store-port", "media-port", "listen", "threads", "public-url", "media-public-url", "nginx", "nginx-template",
+        "max-upload", "link-seconds", "smtp-url", "smtp-user", "smtp-password", "smtp-starttls", "mail-from",
+        "mail-from-name", "allow-private-hosts", "job-lease", "job-poll-ms", "worker-concurrency", "max-fetch-bytes",
+        "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
+    ]
+
+    /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
+    static func checkOptions(_ arguments: Arguments) throws {
+        let global: Set<String> = ["run-dir", "database", "data"]
+        for name in arguments.values.keys.sorted() where !options.contains(name) && !global.contains(name) {
+            throw UsageError(message: "serve: unknown option --\(name)")
+        }
+        if arguments.positional.count > 1 {
+            throw UsageError(message: "serve: unexpected argument \(arguments.positional[1])")
+        }
+        for name in ["store-port", "media-port"] where arguments.has(name) {
+            guard let port = arguments.int(name), (1...65535).contains(port) else {
+                throw UsageError(message: "serve: --\(name) needs a port number (1-65535), got '\(arguments[name] ?? "")'")
+            }
+        }
+        for name in ["temp-max-age", "temp-sweep-interval"] where arguments.has(name) {
+            guard let seconds = arguments.int(name), seconds > 0 else {
+                throw UsageError(message: "serve: --\(name) needs a whole number of seconds above 0, got '\(arguments[name] ?? "")'")
+            }
+        }
+    }
+
     func run() throws {
         let fm = FileManager.default
-        for dir in [paths.runDirectory, paths.logs, paths.runDirectory + "/nginx-temp", paths.bodyTemp] {
+        for dir in [paths.runDirectory, paths.logs, paths.nginxTemp, paths.bodyTemp] {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         try FileStorage(root: paths.data).prepare()
         let storePort = arguments.int("store-port") ?? 8081
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
+
+        // Leftovers of processes killed mid-upload: at start, then every interval.
+        let sweeper = TempSweeper(directories: [FileStorage(root: paths.data).tempDirectory, paths.bodyTemp, paths.nginxTemp],
+                                  maxAge: Double(arguments.int("temp-max-age") ?? 3600))
+        let sweepInterval = Double(arguments.int("temp-sweep-interval") ?? 3600)
+        sweep(sweeper)
+        var nextSweep = Supervisor.now() + sweepInterval
 
         // nginx's error log comes through here to have credentials masked.
         let errorLog = try ErrorLogRelay(socketPath: paths.errorLogSocket, logPath: paths.nginxErrorLog)
@@ -113,6 +149,10 @@ struct Supervisor {
                 if Supervisor.now() - children[i].startedAt < 1 { continue }
                 try? start(&children[i])
             }
+            if Supervisor.now() >= nextSweep {
+                sweep(sweeper)
+                nextSweep = Supervisor.now() + sweepInterval
+            }
         }
         log("stopping")
         for child in children where child.pid > 0 { kill(child.pid, child.stopSignal) }
@@ -145,6 +185,11 @@ struct Supervisor {
         kill(pid, SIGQUIT)
         let deadline = Supervisor.now() + 10
         while kill(pid, 0) == 0 && Supervisor.now() < deadline { usleep(50_000) }
+    }
+
+    private func sweep(_ sweeper: TempSweeper) {
+        let removed = sweeper.sweep()
+        if removed > 0 { log("removed \(removed) stray temp file\(removed == 1 ? "" : "s") older than \(Int(sweeper.maxAge)) s") }
     }
 
     private func log(_ message: String) {
@@ -207,4 +252,9 @@ struct Supervisor {
         let deadline = now() + seconds
         while now() < deadline && !FileManager.default.fileExists(atPath: path) { usleep(20_000) }
     }
+}
+
+/// A command line `serve` refuses (exit status 2).
+struct UsageError: Error {
+    let message: String
 }
