@@ -4,7 +4,7 @@ SWIFT ?= swift
 RUN_DIR ?= run
 STORE_PORT ?= 8081
 MEDIA_PORT ?= 8080
-APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl python3-pip
+APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl python3-pip systemd
 PY_PACKAGES := pytest requests aiosmtpd
 BIN := .build/release
 

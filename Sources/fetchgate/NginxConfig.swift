@@ -20,6 +20,7 @@ struct NginxConfig {
             "RUN_DIR": paths.runDirectory,
             "DATA_DIR": paths.data,
             "BODY_TEMP": paths.bodyTemp,
+            "ERROR_LOG_SOCKET": paths.errorLogSocket,
             "LISTEN": listen,
             "STORE_PORT": String(storePort),
             "MEDIA_PORT": String(mediaPort),

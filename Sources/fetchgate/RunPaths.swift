@@ -21,6 +21,11 @@ struct RunPaths {
     var signingSecret: String { runDirectory + "/secure-link.secret" }
     var nginxConfig: String { runDirectory + "/nginx.conf" }
     var bodyTemp: String { data + "/tmp/body" }
+    /// nginx's error log arrives here (a unix datagram socket) to have credentials masked.
+    var errorLogSocket: String { runDirectory + "/nginx-log.sock" }
+    var nginxErrorLog: String { logs + "/nginx-error.log" }
+    /// nginx's temp directories outside the data volume (bodies of non-upload requests, buffers).
+    var nginxTemp: String { runDirectory + "/nginx-temp" }
     var demoCredentials: String { runDirectory + "/demo-credentials" }
     /// The store server's public base URL as `serve` last started it (links in order emails).
     var storePublicURL: String { runDirectory + "/store-public-url" }

@@ -19,15 +19,54 @@ struct Supervisor {
         var startedAt: Double = 0
     }
 
+    /// Every option `serve` takes (besides --run-dir, --database and --data): any other is refused.
+    static let options: Set<String> = [
+        "store-port", "media-port", "listen", "threads", "public-url", "media-public-url", "nginx", "nginx-template",
+        "max-upload", "link-seconds", "smtp-url", "smtp-user", "smtp-password", "smtp-starttls", "mail-from",
+        "mail-from-name", "allow-private-hosts", "job-lease", "job-poll-ms", "worker-concurrency", "max-fetch-bytes",
+        "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
+    ]
+
+    /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
+    static func checkOptions(_ arguments: Arguments) throws {
+        let global: Set<String> = ["run-dir", "database", "data"]
+        for name in arguments.values.keys.sorted() where !options.contains(name) && !global.contains(name) {
+            throw UsageError(message: "serve: unknown option --\(name)")
+        }
+        if arguments.positional.count > 1 {
+            throw UsageError(message: "serve: unexpected argument \(arguments.positional[1])")
+        }
+        for name in ["store-port", "media-port"] where arguments.has(name) {
+            guard let port = arguments.int(name), (1...65535).contains(port) else {
+                throw UsageError(message: "serve: --\(name) needs a port number (1-65535), got '\(arguments[name] ?? "")'")
+            }
+        }
+        for name in ["temp-max-age", "temp-sweep-interval"] where arguments.has(name) {
+            guard let seconds = arguments.int(name), seconds > 0 else {
+                throw UsageError(message: "serve: --\(name) needs a whole number of seconds above 0, got '\(arguments[name] ?? "")'")
+            }
+        }
+    }
+
     func run() throws {
         let fm = FileManager.default
-        for dir in [paths.runDirectory, paths.logs, paths.runDirectory + "/nginx-temp", paths.bodyTemp] {
+        for dir in [paths.runDirectory, paths.logs, paths.nginxTemp, paths.bodyTemp] {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         try FileStorage(root: paths.data).prepare()
         let storePort = arguments.int("store-port") ?? 8081
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
+
+        // Leftovers of processes killed mid-upload: at start, then every interval.
+        let sweeper = TempSweeper(directories: [FileStorage(root: paths.data).tempDirectory, paths.bodyTemp, paths.nginxTemp],
+                                  maxAge: Double(arguments.int("temp-max-age") ?? 3600))
+        let sweepInterval = Double(arguments.int("temp-sweep-interval") ?? 3600)
+        sweep(sweeper)
+        var nextSweep = Supervisor.now() + sweepInterval
+
+        // nginx's error log comes through here to have credentials masked.
+        let errorLog = try ErrorLogRelay(socketPath: paths.errorLogSocket, logPath: paths.nginxErrorLog)
 
         let secret = try Supervisor.signingSecret(at: paths.signingSecret)
         let config = try NginxConfig(paths: paths, template: arguments["nginx-template"] ?? NginxConfig.defaultTemplate(),
@@ -85,6 +124,7 @@ struct Supervisor {
         for s in [SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
+        errorLog.start()
         stopLeftoverNginx()
         for i in children.indices { try start(&children[i]) }
         Supervisor.waitForSocket(paths.storeSocket)
@@ -108,6 +148,10 @@ struct Supervisor {
                 // A crash loop is slowed to one start per second.
                 if Supervisor.now() - children[i].startedAt < 1 { continue }
                 try? start(&children[i])
+            }
+            if Supervisor.now() >= nextSweep {
+                sweep(sweeper)
+                nextSweep = Supervisor.now() + sweepInterval
             }
         }
         log("stopping")
@@ -143,12 +187,24 @@ struct Supervisor {
         while kill(pid, 0) == 0 && Supervisor.now() < deadline { usleep(50_000) }
     }
 
+    private func sweep(_ sweeper: TempSweeper) {
+        let removed = sweeper.sweep()
+        if removed > 0 { log("removed \(removed) stray temp file\(removed == 1 ? "" : "s") older than \(Int(sweeper.maxAge)) s") }
+    }
+
     private func log(_ message: String) {
         FileHandle.standardError.write(Data("fetchgate serve: \(message)\n".utf8))
     }
 
     private func printBanner(demo: (key: String, token: String), listen: String, storePort: Int, mediaPort: Int) {
         let store = "http://\(listen):\(storePort)"
+        // Standard output that is no terminal is a log (a file, systemd's journal): no token goes there.
+        guard isatty(1) == 1 else {
+            print("fetchgate serve: store API \(store)/api/, media API http://\(listen):\(mediaPort)/, "
+                  + "data \(paths.runDirectory); demo account credentials in \(paths.demoCredentials)")
+            fflush(nil)
+            return
+        }
         print("""
 
         Fetchgate is running.
@@ -196,4 +252,9 @@ struct Supervisor {
         let deadline = now() + seconds
         while now() < deadline && !FileManager.default.fileExists(atPath: path) { usleep(20_000) }
     }
+}
+
+/// A command line `serve` refuses (exit status 2).
+struct UsageError: Error {
+    let message: String
 }

@@ -12,6 +12,7 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
         [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS] [--worker-concurrency N]
         [--max-fetch-bytes N] [--fetch-timeout SECONDS] [--probe-timeout SECONDS] [--ffprobe PATH]
         [--link-seconds 3600] (lifetime of signed download links)
+        [--temp-max-age 3600] [--temp-sweep-interval 3600] (stray temp files: age in seconds, sweep period)
                                  render nginx config, migrate, start nginx + FastCGI processes + worker, supervise
   migrate                        apply schema migrations
   account create --name NAME [--email E] [--key KEY] [--token TOKEN]
@@ -57,6 +58,7 @@ func accountFor(key: String?, _ accounts: AccountService) -> Account {
 do {
     switch command {
     case "serve":
+        try Supervisor.checkOptions(arguments)
         try Supervisor(paths: paths, arguments: arguments).run()
     case "migrate":
         let db = try SQLiteDatabase(path: paths.database)
@@ -129,6 +131,8 @@ do {
     default:
         fail(usage, code: 2)
     }
+} catch let error as UsageError {
+    fail(error.message + "\n" + usage, code: 2)
 } catch let error as DomainError {
     fail(error.message)
 } catch {
