@@ -38,7 +38,7 @@ fuzz-short: deps
 	cd Fuzz && ./run.sh all 20
 
 fuzz: deps
-	cd Fuzz && ./run.sh all 300
+	cd Fuzz && FUZZ_LIMITS=1 ./run.sh all 300
 
 bench: build
 	FETCHGATE_BIN=$(CURDIR)/$(BIN) bench/run.sh

@@ -31,25 +31,26 @@ public enum FormParser {
     /// A body with more than `maxPairs` non-empty pairs.
     public struct TooManyPairs: Error, Equatable, Sendable {}
 
-    /// A request body: every pair or none (`TooManyPairs`).
-    public static func parseBody(_ bytes: [UInt8]) throws(TooManyPairs) -> Params {
-        guard let params = bytes.withUnsafeBufferPointer({ parse(buffer: $0, strict: true) }) else { throw TooManyPairs() }
+    /// A request body: every pair or none (`TooManyPairs`). `limit` is for tests and
+    /// fuzzing, which exercise the edge with small inputs.
+    public static func parseBody(_ bytes: [UInt8], limit: Int = maxPairs) throws(TooManyPairs) -> Params {
+        guard let params = bytes.withUnsafeBufferPointer({ parse(buffer: $0, limit: limit, strict: true) }) else { throw TooManyPairs() }
         return params
     }
 
-    /// A query string: the first `maxPairs` pairs. Never fails.
-    public static func parse(_ bytes: [UInt8]) -> Params {
-        bytes.withUnsafeBufferPointer { parse(buffer: $0, strict: false)! }
+    /// A query string: the first `limit` (`maxPairs`) pairs. Never fails.
+    public static func parse(_ bytes: [UInt8], limit: Int = maxPairs) -> Params {
+        bytes.withUnsafeBufferPointer { parse(buffer: $0, limit: limit, strict: false)! }
     }
 
     public static func parse(_ string: String) -> Params {
         var copy = string
-        return copy.withUTF8 { parse(buffer: $0, strict: false)! }
+        return copy.withUTF8 { parse(buffer: $0, limit: maxPairs, strict: false)! }
     }
 
     public static func parse(_ string: Substring) -> Params {
         var copy = string
-        return copy.withUTF8 { parse(buffer: $0, strict: false)! }
+        return copy.withUTF8 { parse(buffer: $0, limit: maxPairs, strict: false)! }
     }
 
     /// Decodes `%XX` escapes (and `+` as space unless `plusAsSpace` is false).
@@ -122,8 +123,8 @@ public enum FormParser {
 
     // MARK: - Pairs
 
-    /// nil only when `strict` and the input holds more than `maxPairs` pairs.
-    private static func parse(buffer: UnsafeBufferPointer<UInt8>, strict: Bool) -> Params? {
+    /// nil only when `strict` and the input holds more than `limit` pairs.
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>, limit: Int, strict: Bool) -> Params? {
         var root = ObjectNode()
         var pairs = 0
         var start = 0
@@ -139,7 +140,7 @@ public enum FormParser {
                 end += 1
             }
             if end > start {
-                if pairs == maxPairs {
+                if pairs == limit {
                     if strict { return nil }
                     break
                 }

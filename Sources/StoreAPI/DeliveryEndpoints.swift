@@ -4,7 +4,7 @@ import HTTPCore
 /// Customer delivery on the store server, without API credentials (the GUID is the secret):
 /// `/get/GUID` (order link) and `/permalink/GUID` (item). The download is taken and logged
 /// here; nginx sends the bytes from an internal location (`X-Accel-Redirect`), Range included.
-/// A HEAD takes no download, and neither does a GET that can be sent no byte.
+/// A HEAD takes no download, and neither does a GET that can be sent no byte (see `respond`).
 enum DeliveryEndpoints {
     typealias Public = @Sendable (Request, [String: String], StoreApp) -> Response
 
@@ -17,12 +17,19 @@ enum DeliveryEndpoints {
         })
     }
 
-    /// HEAD looks and takes nothing; a GET whose Range nginx would answer with 416 takes
-    /// nothing either and gets the 416 here.
+    /// HEAD looks and takes nothing. A GET that nginx would answer without a byte of the
+    /// file (304, 412, 416) takes nothing either, and gets that answer from here: were the
+    /// prediction ever wrong, the customer is refused, never handed a free download.
     static func respond(_ request: Request, _ app: StoreApp,
                         _ claim: (DeliveryService.Request) throws -> DeliveryService.Outcome) -> Response {
+        var verdict = StaticReply.Verdict.whole
+        var described: StaticReply.File?
         let wanted = DeliveryService.Request(ipAddress: request.remoteAddress, takes: request.method != "HEAD") { upload in
-            verdict(request, upload, storage: app.settings.storage) != .unsatisfiable
+            let file = app.settings.storage.attributes(key: upload.storageKey).map { StaticReply.File(size: $0.size, modified: $0.modified) }
+                ?? StaticReply.File(size: upload.sizeBytes, modified: 0)
+            described = file
+            verdict = StaticReply.verdict(for: file) { request.header($0) }
+            return verdict.sendsBytes
         }
         let result: DeliveryService.Outcome
         do { result = try claim(wanted) } catch { return page(500, "Something went wrong", "Please try again in a moment.") }
@@ -36,26 +43,24 @@ enum DeliveryEndpoints {
                 ("Content-Disposition", ContentDisposition.attachment(filename: upload.filename)),
                 ("Cache-Control", "private, no-store"),
             ])
-        case .unsendable(let upload):
-            var response = page(416, "Range not satisfiable", "The requested part of this file does not exist. No download was used.")
-            let size = app.settings.storage.attributes(key: upload.storageKey)?.size ?? upload.sizeBytes
-            response.headers.append(("Content-Range", "bytes */\(size)"))
-            return response
+        case .unsendable:
+            let file = described ?? StaticReply.File(size: 0, modified: 0)
+            switch verdict {
+            case .notModified:
+                return Response(status: 304, headers: [("ETag", file.etag), ("Last-Modified", file.lastModified),
+                                                       ("Cache-Control", "private, no-store")])
+            case .preconditionFailed:
+                return page(412, "Precondition failed", "The file is not the version asked for. No download was used.")
+            default:
+                var response = page(416, "Range not satisfiable", "The requested part of this file does not exist. No download was used.")
+                response.headers.append(("Content-Range", "bytes */\(file.size)"))
+                return response
+            }
         case .notFound: return page(404, "Link not found", "This download link does not exist.")
         case .expired: return page(410, "Link expired", "This download link has expired. Please contact the shop for a new one.")
         case .exhausted: return page(403, "No downloads left", "This link has been used as often as it may be. Please contact the shop.")
         case .noFile: return page(404, "File not available", "The shop has not attached a file to this item yet.")
         }
-    }
-
-    /// What nginx's range filter will do with this request on this file.
-    static func verdict(_ request: Request, _ upload: Upload, storage: FileStorage) -> ByteRanges.Verdict {
-        guard let range = request.header("range") else { return .whole }
-        let file = storage.attributes(key: upload.storageKey)
-        let size = file?.size ?? upload.sizeBytes
-        return ByteRanges.verdict(range: range, ifRange: request.header("if-range"), size: size,
-                                  etag: file.map { ByteRanges.etag(size: $0.size, modified: $0.modified) },
-                                  lastModified: file?.modified)
     }
 
     /// A small human page for people following a link in their email.

@@ -149,9 +149,11 @@ RANGES = {
 def test_range_takes_a_download_only_when_bytes_are_sent(server, shop, header):
     expected = RANGES[header]
     order = shop.create_order(["A"], id="R", send_email="false", download_limit="3")
-    resp = fetch(link(server, order, "A"), headers={"Range": header})
+    url = link(server, order, "A")
+    # HEAD takes nothing and lets nginx itself judge the Range: the app's verdict must be nginx's.
+    assert requests.head(url, headers={"Range": header}, timeout=10).status_code == expected
+    resp = fetch(url, headers={"Range": header})
     assert resp.status_code == expected, f"{header!r}: {resp.status_code} {resp.text[:200]!r}"
-    # The same file straight from nginx answers the same: the app's verdict is nginx's.
     if expected == 416:
         assert resp.headers["Content-Range"] == "bytes */34"
         assert remaining(shop, "R", "A") == 3, "an unsatisfiable Range took a download"
@@ -159,6 +161,44 @@ def test_range_takes_a_download_only_when_bytes_are_sent(server, shop, header):
     else:
         assert remaining(shop, "R", "A") == 2
         assert len(shop.downloads(path="/api/orders/R/downloads")) == 1
+
+
+# Conditional requests: header builders from the file's own validators → nginx's status.
+CONDITIONALS = {
+    "none_match_same": (lambda v: {"If-None-Match": v["etag"]}, 304),
+    "none_match_star": (lambda v: {"If-None-Match": "*"}, 304),
+    "none_match_other": (lambda v: {"If-None-Match": '"other"'}, 200),
+    "modified_since_same": (lambda v: {"If-Modified-Since": v["date"]}, 304),
+    "modified_since_later": (lambda v: {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}, 200),
+    "both_agree": (lambda v: {"If-Modified-Since": v["date"], "If-None-Match": v["etag"]}, 304),
+    "both_disagree": (lambda v: {"If-Modified-Since": v["date"], "If-None-Match": '"x"'}, 200),
+    "match_other": (lambda v: {"If-Match": '"other"'}, 412),
+    "match_same": (lambda v: {"If-Match": v["etag"]}, 200),
+    "match_weak": (lambda v: {"If-Match": "W/" + v["etag"]}, 412),
+    "unmodified_since_past": (lambda v: {"If-Unmodified-Since": "Thu, 01 Jan 1970 00:00:01 GMT"}, 412),
+    "unmodified_since_same": (lambda v: {"If-Unmodified-Since": v["date"]}, 200),
+    "unmodified_since_garbage": (lambda v: {"If-Unmodified-Since": "soon"}, 412),
+    "none_match_and_bad_range": (lambda v: {"If-None-Match": v["etag"], "Range": "bytes=99-"}, 304),
+    "match_and_range": (lambda v: {"If-Match": v["etag"], "Range": "bytes=0-1"}, 206),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONDITIONALS))
+def test_conditional_get_takes_a_download_only_when_bytes_are_sent(server, shop, case):
+    build, expected = CONDITIONALS[case]
+    order = shop.create_order(["A"], id="C", send_email="false", download_limit="3")
+    url = link(server, order, "A")
+    head = requests.head(url, timeout=10)
+    headers = build({"etag": head.headers["ETag"], "date": head.headers["Last-Modified"]})
+    assert requests.head(url, headers=headers, timeout=10).status_code == expected, "nginx's own verdict"
+    resp = fetch(url, headers=headers)
+    assert resp.status_code == expected, f"{headers}: {resp.status_code} {resp.text[:200]!r}"
+    taken = 1 if expected in (200, 206) else 0
+    assert remaining(shop, "C", "A") == 3 - taken
+    assert len(shop.downloads(path="/api/orders/C/downloads")) == taken
+    if expected == 304:
+        assert resp.content == b""
+        assert resp.headers["ETag"] == head.headers["ETag"]
 
 
 def test_if_range_mismatch_sends_whole_file_and_counts(server, shop):

@@ -88,7 +88,7 @@ def test_no_credential_reaches_any_log(srv):
     get(S + f"/api/items/NO-SUCH-SKU?key={token}", 404, "store 404 ?key=")
     get(S + "/api/items/NO-SUCH-SKU", 404, "store 404 X-API-KEY", headers={"X-API-KEY": token})
     # A body nginx buffers to a temp file before the app sees it (nginx warns about that, naming the request).
-    body = b'<?xml version="1.0" encoding="UTF-8"?><item><sku>NO-SUCH-SKU</sku><name>' + b"n" * 60000 + b"</name></item>"
+    body = b'<?xml version="1.0" encoding="UTF-8"?><item><sku>NO-SUCH-SKU</sku><notes>' + b"n" * 60000 + b"</notes></item>"
     r = requests.put(S + f"/api/items/NO-SUCH-SKU?key={token}", data=body, headers=XML_HEADERS, timeout=HTTP_TIMEOUT)
     check(r.status_code, 404, "store 404 with a buffered body")
     # 413: nginx refuses on the announced length and logs an error naming the request (and its Referer).

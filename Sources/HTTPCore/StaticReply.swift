@@ -1,0 +1,219 @@
+/// What nginx's static file handler will answer to a GET of a file, predicted before the
+/// app hands the file to nginx (`X-Accel-Redirect`), so a counted download is taken only
+/// when nginx will send bytes. The rules are nginx's (1.22, the not-modified and range
+/// filters), restated, not guessed.
+///
+/// Preconditions first:
+/// - `If-Unmodified-Since` not at or after the file's time (or unreadable): 412.
+/// - `If-Match` listing neither `*` nor the file's ETag (strong comparison): 412.
+/// - `If-Modified-Since` equal to the file's time (nginx's default `if_modified_since
+///   exact`) and/or `If-None-Match` listing `*` or the ETag (weak comparison), every one
+///   of those sent agreeing: 304.
+///
+/// Then the Range:
+/// - A header that does not start with `bytes=` (case-insensitive), or is shorter than
+///   7 bytes, is ignored: the whole file is sent.
+/// - `If-Range` that matches neither the file's ETag nor its Last-Modified: whole file.
+/// - The list is read left to right; spaces (only spaces) may surround numbers and `-`.
+///   Any other byte where a number, `-` or `,` belongs makes the whole header
+///   unsatisfiable (416), as does a number past 2^63.
+/// - A range with first ≥ size is skipped, except that one starting at 0 (an empty
+///   file) means the whole file; a suffix `-N` takes the last N bytes (all when N ≥ size).
+/// - No range left: 416.
+public enum StaticReply {
+    public enum Verdict: Equatable, Sendable {
+        /// 200 with the whole file.
+        case whole
+        /// 206 (or, for ranges that add up past the size, 200 with the whole file).
+        case partial
+        /// 304: no byte.
+        case notModified
+        /// 412: no byte.
+        case preconditionFailed
+        /// 416: no byte.
+        case unsatisfiable
+
+        public var sendsBytes: Bool { self == .whole || self == .partial }
+    }
+
+    /// A stored file as nginx describes it.
+    public struct File: Equatable, Sendable {
+        public var size: Int64
+        /// Modification time, Unix seconds.
+        public var modified: Int64
+        public init(size: Int64, modified: Int64) {
+            self.size = size
+            self.modified = modified
+        }
+        /// nginx's ETag for a static file: `"<mtime hex>-<size hex>"`.
+        public var etag: String { "\"" + String(modified, radix: 16) + "-" + String(size, radix: 16) + "\"" }
+        public var lastModified: String { DateTime.httpDate(modified) }
+    }
+
+    /// - Parameter header: the request's header of that lower-case name, if any.
+    public static func verdict(for file: File, header: (String) -> String?) -> Verdict {
+        if let since = header("if-unmodified-since") {
+            guard let t = httpTime(since), t >= file.modified else { return .preconditionFailed }
+        }
+        if let list = header("if-match"), !listMatches(list, etag: file.etag, weak: false) { return .preconditionFailed }
+        let ims = header("if-modified-since")
+        let inm = header("if-none-match")
+        if ims != nil || inm != nil {
+            let unchangedSince = ims.map { httpTime($0) == file.modified } ?? true
+            let sameTag = inm.map { listMatches($0, etag: file.etag, weak: true) } ?? true
+            if unchangedSince && sameTag { return .notModified }
+        }
+        switch ByteRanges.verdict(range: header("range"), ifRange: header("if-range"), size: file.size,
+                                  etag: file.etag, lastModified: file.modified) {
+        case .whole: return .whole
+        case .partial: return .partial
+        case .unsatisfiable: return .unsatisfiable
+        }
+    }
+
+    /// `If-Match` / `If-None-Match`: `*`, or a comma list containing the ETag. The weak
+    /// comparison (If-None-Match) ignores `W/` on either side.
+    static func listMatches(_ list: String, etag: String, weak: Bool) -> Bool {
+        if list == "*" { return true }
+        let tag = Array(weak && etag.hasPrefix("W/") ? etag.utf8.dropFirst(2) : etag.utf8[...])
+        for entry in list.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
+            var candidate = entry.drop { $0 == 32 || $0 == 9 }
+            while let last = candidate.last, last == 32 || last == 9 { candidate = candidate.dropLast() }
+            if weak, candidate.starts(with: "W/".utf8) { candidate = candidate.dropFirst(2) }
+            if candidate.elementsEqual(tag) { return true }
+        }
+        return false
+    }
+
+    /// An HTTP date in any of the three forms nginx reads (RFC 1123, RFC 850, asctime).
+    static func httpTime(_ text: String) -> Int64? {
+        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        var day: Int64?, month: Int64?, year: Int64?, clock: String?
+        func monthNumber(_ name: String) -> Int64? {
+            let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            return names.firstIndex(of: name).map { Int64($0) + 1 }
+        }
+        if words.count == 6, words[0].hasSuffix(","), words[5] == "GMT" {
+            // Sun, 06 Nov 1994 08:49:37 GMT
+            day = Int64(words[1]); month = monthNumber(words[2]); year = Int64(words[3]); clock = words[4]
+            if words[3].count != 4 { return nil }
+        } else if words.count == 4, words[0].hasSuffix(","), words[3] == "GMT" {
+            // Sunday, 06-Nov-94 08:49:37 GMT
+            let parts = words[1].split(separator: "-").map(String.init)
+            guard parts.count == 3, parts[2].count == 2, let yy = Int64(parts[2]) else { return nil }
+            day = Int64(parts[0]); month = monthNumber(parts[1]); year = yy < 70 ? 2000 + yy : 1900 + yy; clock = words[2]
+        } else if words.count == 5 {
+            // Sun Nov  6 08:49:37 1994
+            month = monthNumber(words[1]); day = Int64(words[2]); clock = words[3]; year = Int64(words[4])
+            if words[4].count != 4 { return nil }
+        }
+        guard let day, let month, let year, let clock, year >= 1970, day >= 1, day <= DateTime.daysInMonth(year, month) else {
+            return nil
+        }
+        let hms = clock.split(separator: ":").map { Int64($0) }
+        guard hms.count == 3, clock.count == 8, let h = hms[0], let m = hms[1], let s = hms[2], h < 24, m < 60, s < 60 else {
+            return nil
+        }
+        return DateTime.days(year: year, month: month, day: day) * 86_400 + h * 3600 + m * 60 + s
+    }
+}
+
+/// The Range part of `StaticReply`.
+public enum ByteRanges {
+    public enum Verdict: Equatable, Sendable {
+        /// No usable Range: nginx sends the whole file.
+        case whole
+        /// nginx sends part (206) or, for ranges that add up past the size, the whole file.
+        case partial
+        /// nginx answers 416 and sends no byte.
+        case unsatisfiable
+    }
+
+    /// - Parameters:
+    ///   - range: the `Range` header, if any.
+    ///   - ifRange: the `If-Range` header, if any.
+    ///   - size: the file's size in bytes.
+    ///   - etag / lastModified: the file's validators as nginx would send them.
+    public static func verdict(range: String?, ifRange: String? = nil, size: Int64,
+                               etag: String? = nil, lastModified: Int64? = nil) -> Verdict {
+        guard let range else { return .whole }
+        let bytes = Array(range.utf8)
+        guard bytes.count >= 7, bytes[0..<6].map(lowercased) == Array("bytes=".utf8) else { return .whole }
+        if let ifRange {
+            if ifRange.utf8.count >= 2, ifRange.hasSuffix("\"") {
+                guard let etag, ifRange == etag else { return .whole }
+            } else {
+                guard let lastModified, StaticReply.httpTime(ifRange) == lastModified else { return .whole }
+            }
+        }
+        return parse(bytes[6...], size: size)
+    }
+
+    private static func lowercased(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+
+    private static let space = UInt8(ascii: " ")
+    private static let dash = UInt8(ascii: "-")
+    private static let comma = UInt8(ascii: ",")
+
+    private static func parse(_ spec: ArraySlice<UInt8>, size: Int64) -> Verdict {
+        var i = spec.startIndex
+        let end = spec.endIndex
+        func at(_ k: Int) -> UInt8? { k < end ? spec[k] : nil }
+        func skipSpaces() { while at(i) == space { i += 1 } }
+        /// Reads digits at `i`; nil on a value past Int64 (nginx: unsatisfiable).
+        func number() -> Int64?? {
+            guard let c = at(i), c >= 48, c <= 57 else { return .some(nil) }
+            var value: Int64 = 0
+            while let c = at(i), c >= 48, c <= 57 {
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(Int64(c - 48))
+                if o1 || o2 { return nil }
+                value = sum
+                i += 1
+            }
+            return .some(value)
+        }
+        var found = 0
+        while true {
+            var start: Int64 = 0
+            var stop: Int64 = 0
+            skipSpaces()
+            var closed = false
+            if at(i) != dash {
+                guard let first = number(), let first else { return .unsatisfiable }
+                start = first
+                skipSpaces()
+                guard at(i) == dash else { return .unsatisfiable }
+                i += 1
+                skipSpaces()
+                if at(i) == comma || at(i) == nil {
+                    stop = size
+                    closed = true
+                }
+            } else {
+                i += 1
+                // A suffix: "-N".
+                guard let last = number(), let last else { return .unsatisfiable }
+                skipSpaces()
+                guard at(i) == comma || at(i) == nil else { return .unsatisfiable }
+                start = last < size ? size - last : 0
+                stop = size
+                closed = true
+            }
+            if !closed {
+                guard let last = number(), let last else { return .unsatisfiable }
+                skipSpaces()
+                guard at(i) == comma || at(i) == nil else { return .unsatisfiable }
+                stop = last >= size ? size : last + 1
+            }
+            if start < stop {
+                found += 1
+            } else if start == 0 {
+                return .whole
+            }
+            guard at(i) == comma else { break }
+            i += 1
+        }
+        return found == 0 ? .unsatisfiable : .partial
+    }
+}
