@@ -73,7 +73,8 @@ struct Supervisor {
                                             "--link-seconds", arguments["link-seconds"] ?? "3600"]
                                             + threads + privateHosts + ["--supervised"], stopSignal: SIGTERM),
             Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
-                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts + workerTuning
+                                         "--concurrency", arguments["worker-concurrency"] ?? "2",
+                                         "--short-concurrency", arguments["worker-short-concurrency"] ?? "1"] + mail + privateHosts + workerTuning
                                          + ["--supervised"],
                   stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),

@@ -4,16 +4,18 @@ import Outbound
 import Store
 import Support
 
-/// One worker thread: claim a job, run it while a heartbeat keeps the lease, complete or
-/// fail it — only while still holding the lease.
+/// One worker thread of one lane: claim a job of the lane's kinds, run it while a heartbeat
+/// keeps the lease, complete or fail it — only while still holding the lease.
 final class WorkerLoop {
     let settings: WorkerSettings
+    let lane: JobLane
     let stop: Flag
     let db: SQLiteDatabase
     let queue: JobQueue
 
-    init(settings: WorkerSettings, stop: Flag) {
+    init(settings: WorkerSettings, lane: JobLane, stop: Flag) {
         self.settings = settings
+        self.lane = lane
         self.stop = stop
         db = try! SQLiteDatabase(path: settings.databasePath)
         queue = JobQueue(db: db)
@@ -25,23 +27,26 @@ final class WorkerLoop {
         let failed: (Job, JobFailure, _ final: Bool) -> Void
     }
 
-    /// The handler of every kind of job, made for one loop: one entry per kind.
+    /// The handler of every kind a lane lists (`JobLane`), made for one loop: one entry per kind.
     static let handlers: [String: @Sendable (WorkerLoop) -> Handler] = [
         OrderService.emailJobKind: { loop in Handler(run: loop.sendOrderEmail, failed: { _, _, _ in }) },
         MediaFileService.importJobKind: { loop in FileJobs(loop).handler },
         MediaFileService.probeJobKind: { loop in FileJobs(loop).handler },
     ]
 
-    static let kinds = Array(handlers.keys)
+    /// Kinds some lane lists that no handler runs (the worker refuses to start with any).
+    static var kindsWithoutHandler: [String] {
+        JobLane.all.flatMap(\.kinds).filter { handlers[$0] == nil }
+    }
 
     func run() {
         let handlers = WorkerLoop.handlers.mapValues { $0(self) }
         while !stop.isSet {
             let job: Job?
             do {
-                job = try queue.claim(kinds: WorkerLoop.kinds, leaseSeconds: settings.leaseSeconds)
+                job = try queue.claim(lane: lane, leaseSeconds: settings.leaseSeconds)
             } catch {
-                logError("worker: claim failed: \(error)")
+                logError("worker: \(lane.name) lane: claim failed: \(error)")
                 job = nil
             }
             guard let job else {
