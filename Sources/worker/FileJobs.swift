@@ -54,7 +54,8 @@ struct FileJobs {
         defer { unlink(temp) }
         let fetched = try settings.fetcher.download(url, to: temp)
         guard fetched.sizeBytes > 0 else {
-            throw JobFailure(MediaFileError(.emptyFile), transient: false, detail: "\(url) returned an empty body")
+            // The URL itself stays out of the log: its query may carry a credential.
+            throw JobFailure(MediaFileError(.emptyFile), transient: false, detail: "the URL of file \(file.id) returned an empty body")
         }
         let probe = probe(path: temp, job: job, file: file)
         let key = MediaFileService.storageKey(publicID: file.id, name: file.name)

@@ -2,14 +2,14 @@ import Domain
 import Media
 import Outbound
 
-/// What a failed job tells its file: the code replies show (`MediaFileError`), whether a
-/// retry may help, and the detail, which goes to the log and the job row only.
+/// How a job failed: whether a retry may help, the detail (for the log and the job row only,
+/// never a reply) and, for a file's job, the code its file shows (`MediaFileError`).
 struct JobFailure: Error, CustomStringConvertible {
     let problem: MediaFileError
     let transient: Bool
     let detail: String
 
-    var description: String { "\(problem.stored): \(detail)" }
+    var description: String { detail }
 
     init(_ problem: MediaFileError, transient: Bool, detail: String) {
         self.problem = problem

@@ -67,10 +67,10 @@ final class WorkerLoop {
             try handler.run(job)
         } catch {
             let failure = JobFailure(error)
-            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(failure)")
+            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(failure.detail)")
             let final = !failure.transient || job.attempts >= job.maxAttempts
             handler?.failed(job, failure, final)
-            _ = try? queue.fail(job, error: failure.description, retryable: failure.transient)
+            _ = try? queue.fail(job, error: failure.detail, retryable: failure.transient)
         }
     }
 
