@@ -43,6 +43,11 @@ public struct JobQueue {
         }
     }
 
+    /// Claims the oldest due job of the lane's kinds (see `claim(kinds:leaseSeconds:)`).
+    public func claim(lane: JobLane, leaseSeconds: Int64) throws -> Job? {
+        try claim(kinds: lane.kinds, leaseSeconds: leaseSeconds)
+    }
+
     /// Extends the lease; false when the lease was lost (the job must stop).
     public func heartbeat(_ job: Job, leaseSeconds: Int64) throws -> Bool {
         try db.write {

@@ -111,8 +111,9 @@ public struct MediaFileService {
 
     public struct ProbeOutcome: Sendable {
         public var json: String?
-        public var error: String?
-        public init(json: String?, error: String?) {
+        /// Why there is no probe; stored as its code only (see `MediaFileError`).
+        public var error: MediaFileError?
+        public init(json: String?, error: MediaFileError?) {
             self.json = json
             self.error = error
         }
@@ -126,19 +127,19 @@ public struct MediaFileService {
                 content_type = COALESCE(?, content_type, 'application/octet-stream'),
                 ffprobe = ?, ffprobe_error = ?, error = NULL, updated_at = ?
             WHERE public_id = ?
-            """, [storageKey, sizeBytes, contentType.flatMap(ContentTypes.validated), probe.json, probe.error, clock.now(), publicID]) == 1
+            """, [storageKey, sizeBytes, contentType.flatMap(ContentTypes.validated), probe.json, probe.error?.stored, clock.now(), publicID]) == 1
     }
 
-    /// A transient failure: back to `pending` (with the reason) until the job runs again.
-    public func awaitRetry(publicID: String, error: String) throws {
+    /// A transient failure: back to `pending` (with the reason's code) until the job runs again.
+    public func awaitRetry(publicID: String, error: MediaFileError) throws {
         try db.execute("UPDATE media_files SET status = 'pending', error = ?, updated_at = ? WHERE public_id = ? AND status = 'processing'",
-                       [error, clock.now(), publicID])
+                       [error.stored, clock.now(), publicID])
     }
 
-    /// The file cannot be made ready: `failed` with a clear error.
-    public func fail(publicID: String, error: String) throws {
+    /// The file cannot be made ready: `failed`, with the reason's code (never a tool's text).
+    public func fail(publicID: String, error: MediaFileError) throws {
         try db.execute("UPDATE media_files SET status = 'failed', error = ?, updated_at = ? WHERE public_id = ?",
-                       [error, clock.now(), publicID])
+                       [error.stored, clock.now(), publicID])
     }
 
     public var fileStorage: FileStorage { storage }

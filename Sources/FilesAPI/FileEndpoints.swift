@@ -80,7 +80,13 @@ enum FileEndpoints {
         case (nil, .some(let url)):
             try FieldRules.text(url, field: "file_url", maxBytes: FieldRules.maxURLBytes)
             do { _ = try call.app.policy.check(url: url) } catch let error as OutboundError {
-                throw Failure(status: 400, code: "url_not_allowed", message: error.description)
+                // The reason, not the resolver's answer: a reply never says what an internal name resolves to.
+                let problem: MediaFileError = switch error.reason {
+                case .blockedAddress: MediaFileError(.blockedAddress)
+                case .unresolvable: MediaFileError(.hostNotFound)
+                default: MediaFileError(.invalidURL)
+                }
+                throw Failure(status: 400, code: "url_not_allowed", message: problem.message)
             }
             let file = try call.app.files.createFromURL(accountID: call.accountID, url: url, name: name)
             return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
@@ -91,10 +97,9 @@ enum FileEndpoints {
                 try body.copy(part, to: temp)
             } catch {
                 unlink(temp)
-                // Disk full and friends: nothing recorded, nothing left behind. The reason
-                // (with server paths) goes to the log only.
-                logError("files-api: storing an upload failed: \(error)")
-                throw Failure(status: 507, code: "storage_failed", message: "Cannot store the file right now")
+                // Disk full and friends: nothing recorded, nothing left behind; the detail goes to the log.
+                logError("files-api: cannot store an upload: \(error)")
+                throw Failure(status: 507, code: "storage_failed", message: MediaFileError(.storageFailed).message)
             }
             do {
                 let file = try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",

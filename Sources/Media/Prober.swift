@@ -3,7 +3,7 @@ import Support
 
 /// Runs ffprobe on a local file, safely: only the `file` protocol, only media container
 /// demuxers (no playlists, no concat, no image sequences), a time limit, bounded output.
-/// A file that is not media yields an error text, never a crash.
+/// A file that is not media yields a `Failure`, never a crash.
 public struct Prober: Sendable {
     public var ffprobe: String
     public var timeoutSeconds: Double
@@ -23,7 +23,24 @@ public struct Prober: Sendable {
     public struct Outcome: Equatable, Sendable {
         /// Normalised JSON (duration, format_name, bit_rate, size, streams…), nil when not media.
         public var json: String?
-        public var error: String?
+        /// Why there is no JSON; nil when there is.
+        public var failure: Failure?
+    }
+
+    /// Why a probe gave no JSON. `kind` is for replies; `detail` (ffprobe's own last line of
+    /// stderr, which names the probed path) is for the log only.
+    public struct Failure: Equatable, Sendable, CustomStringConvertible {
+        public enum Kind: Equatable, Sendable {
+            /// ffprobe ran and found no media it may read (unknown format, or no stream).
+            case notMedia
+            /// ffprobe ran longer than the time limit and was killed.
+            case timeout
+            /// ffprobe could not be started.
+            case failed
+        }
+        public var kind: Kind
+        public var detail: String
+        public var description: String { detail }
     }
 
     public func probe(path: String) -> Outcome {
@@ -38,19 +55,21 @@ public struct Prober: Sendable {
         do {
             status = try Subprocess.run(argv, stdout: scratch + ".out", stderr: scratch + ".err", timeoutSeconds: timeoutSeconds)
         } catch {
-            return Outcome(json: nil, error: "ffprobe could not run: \(error)")
+            return Outcome(json: nil, failure: Failure(kind: .failed, detail: "ffprobe could not run: \(error)"))
         }
         let errText = Subprocess.readCapped(scratch + ".err", limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
-        if status == Subprocess.timedOut { return Outcome(json: nil, error: "ffprobe timed out after \(Int(timeoutSeconds)) s") }
+        if status == Subprocess.timedOut {
+            return Outcome(json: nil, failure: Failure(kind: .timeout, detail: "ffprobe timed out after \(Int(timeoutSeconds)) s on \(path)"))
+        }
         guard status == 0 else {
-            let reason = errText.isEmpty ? "ffprobe exited with status \(status)" : errText
-            return Outcome(json: nil, error: "not a recognised media file: " + Prober.lastLine(reason))
+            let reason = errText.isEmpty ? "ffprobe exited with status \(status) on \(path)" : Prober.lastLine(errText)
+            return Outcome(json: nil, failure: Failure(kind: .notMedia, detail: reason))
         }
         let output = Subprocess.readCapped(scratch + ".out", limit: 4 << 20)
         guard let normalized = Prober.normalize(ffprobeJSON: Data(output.utf8)) else {
-            return Outcome(json: nil, error: "not a recognised media file: ffprobe found no streams")
+            return Outcome(json: nil, failure: Failure(kind: .notMedia, detail: "ffprobe found no audio, video or subtitle stream in \(path)"))
         }
-        return Outcome(json: normalized, error: nil)
+        return Outcome(json: normalized, failure: nil)
     }
 
     static func lastLine(_ text: String) -> String {

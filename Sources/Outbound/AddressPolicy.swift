@@ -26,19 +26,24 @@ public struct AddressPolicy: Sendable {
     public func check(url: String) throws -> Target {
         guard url.utf8.count <= 4096, !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7f }),
               let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-            throw OutboundError("not a valid URL", transient: false)
+            throw OutboundError("not a valid URL", transient: false, reason: .invalidURL)
         }
-        guard scheme == "http" || scheme == "https" else { throw OutboundError("only http and https URLs can be fetched", transient: false) }
-        guard var host = components.percentEncodedHost?.lowercased(), !host.isEmpty else { throw OutboundError("URL has no host", transient: false) }
+        guard scheme == "http" || scheme == "https" else {
+            throw OutboundError("only http and https URLs can be fetched", transient: false, reason: .invalidURL)
+        }
+        guard var host = components.percentEncodedHost?.lowercased(), !host.isEmpty else {
+            throw OutboundError("URL has no host", transient: false, reason: .invalidURL)
+        }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if host.hasSuffix(".") { host.removeLast() }
         let port = components.port ?? (scheme == "https" ? 443 : 80)
-        guard (1...65535).contains(port) else { throw OutboundError("bad port", transient: false) }
+        guard (1...65535).contains(port) else { throw OutboundError("bad port", transient: false, reason: .invalidURL) }
 
         let resolved = try AddressPolicy.resolve(host: host, port: port)
         let allowPrivate = allowedPrivateHosts.contains(host)
         for (address, text) in resolved where !allowPrivate && !AddressPolicy.isPublic(address) {
-            throw OutboundError("refusing to fetch from \(host): it resolves to the non-public address \(text)", transient: false)
+            throw OutboundError("refusing to fetch from \(host): it resolves to the non-public address \(text)", transient: false,
+                                reason: .blockedAddress)
         }
         return Target(url: url, scheme: scheme, host: host, port: port, addresses: resolved.map(\.0), addressStrings: resolved.map(\.1))
     }
@@ -51,7 +56,7 @@ public struct AddressPolicy: Sendable {
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw OutboundError("cannot resolve \(host)", transient: rc == EAI_AGAIN)
+            throw OutboundError("cannot resolve \(host)", transient: rc == EAI_AGAIN, reason: .unresolvable)
         }
         defer { freeaddrinfo(first) }
         var result: [(sockaddr_storage, String)] = []
@@ -66,7 +71,9 @@ public struct AddressPolicy: Sendable {
             }
             cursor = entry.pointee.ai_next
         }
-        guard !result.isEmpty, result.count <= 16 else { throw OutboundError("cannot resolve \(host)", transient: false) }
+        guard !result.isEmpty, result.count <= 16 else {
+            throw OutboundError("cannot resolve \(host)", transient: false, reason: .unresolvable)
+        }
         return result
     }
 

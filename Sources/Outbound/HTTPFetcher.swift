@@ -45,14 +45,16 @@ public struct HTTPFetcher: Sendable {
             case .redirect(let next): current = next
             }
         }
-        throw OutboundError("too many redirects (more than \(limits.maxRedirects))", transient: false)
+        throw OutboundError("too many redirects (more than \(limits.maxRedirects))", transient: false, reason: .tooManyRedirects)
     }
 
     enum Hop { case done(FetchResult), redirect(String) }
 
     private func fetchOnce(_ target: AddressPolicy.Target, to path: String) throws -> Hop {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
-        guard fd >= 0 else { throw OutboundError("cannot write \(path): \(String(cString: strerror(errno)))", transient: false) }
+        guard fd >= 0 else {
+            throw OutboundError("cannot write \(path): \(String(cString: strerror(errno)))", transient: false, reason: .localWrite)
+        }
         defer { close(fd) }
         guard let handle = curl_easy_init() else { throw OutboundError("curl_easy_init failed", transient: true) }
         defer { curl_easy_cleanup(handle) }
@@ -91,17 +93,20 @@ public struct HTTPFetcher: Sendable {
         }
         _ = resolve
         if allowed.refused != 0 {
-            throw OutboundError("refusing to connect to a non-checked address for \(target.host)", transient: false)
+            throw OutboundError("refusing to connect to a non-checked address for \(target.host)", transient: false,
+                                reason: .blockedAddress)
         }
         if sink.exceeded != 0 || code == CURLE_FILESIZE_EXCEEDED {
-            throw OutboundError("the file is larger than the limit of \(limits.maxBytes) bytes", transient: false)
+            throw OutboundError("the file is larger than the limit of \(limits.maxBytes) bytes", transient: false, reason: .tooLarge)
         }
         if sink.failed != 0 {
-            throw OutboundError("cannot write the download: \(String(cString: strerror(sink.failed)))", transient: false)
+            throw OutboundError("cannot write the download: \(String(cString: strerror(sink.failed)))", transient: false,
+                                reason: .localWrite)
         }
         guard code == CURLE_OK else {
             let detail = error[0] != 0 ? String(cString: error) : String(cString: curl_easy_strerror(code))
-            throw OutboundError("download failed: \(detail)", transient: true)
+            throw OutboundError("download failed: \(detail)", transient: true,
+                                reason: code == CURLE_OPERATION_TIMEDOUT ? .timeout : .network)
         }
         var status = 0
         fg_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -109,7 +114,8 @@ public struct HTTPFetcher: Sendable {
             return .redirect(String(cString: location))
         }
         guard (200..<300).contains(status) else {
-            throw OutboundError("the origin answered HTTP \(status)", transient: status >= 500 || status == 408 || status == 429)
+            throw OutboundError("the origin answered HTTP \(status)", transient: status >= 500 || status == 408 || status == 429,
+                                reason: .httpStatus(status))
         }
         let type = fg_curl_getinfo_string(handle, CURLINFO_CONTENT_TYPE).map { String(cString: $0) }
         return .done(FetchResult(sizeBytes: sink.written, contentType: type, finalURL: target.url))

@@ -23,7 +23,8 @@ struct Supervisor {
     static let options: Set<String> = [
         "store-port", "media-port", "listen", "threads", "public-url", "media-public-url", "nginx", "nginx-template",
         "max-upload", "link-seconds", "smtp-url", "smtp-user", "smtp-password", "smtp-starttls", "mail-from",
-        "mail-from-name", "allow-private-hosts", "job-lease", "job-poll-ms", "worker-concurrency", "max-fetch-bytes",
+        "mail-from-name", "allow-private-hosts", "job-lease", "job-poll-ms", "worker-concurrency", "worker-short-concurrency",
+        "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
     ]
 
@@ -112,7 +113,8 @@ struct Supervisor {
                                             "--link-seconds", arguments["link-seconds"] ?? "3600"]
                                             + threads + privateHosts + ["--supervised"], stopSignal: SIGTERM),
             Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
-                                         "--concurrency", arguments["worker-concurrency"] ?? "2"] + mail + privateHosts + workerTuning
+                                         "--concurrency", arguments["worker-concurrency"] ?? "2",
+                                         "--short-concurrency", arguments["worker-short-concurrency"] ?? "1"] + mail + privateHosts + workerTuning
                                          + ["--supervised"],
                   stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),

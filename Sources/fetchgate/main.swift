@@ -9,7 +9,8 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
                                          or --database PATH --data DIR)
   serve [--store-port 8081] [--media-port 8080] [--listen 127.0.0.1] [--threads N] [--public-url URL]
         [--smtp-url smtp://host:port [--smtp-user U] [--smtp-password P] [--smtp-starttls]] [--mail-from ADDR]
-        [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS] [--worker-concurrency N]
+        [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS]
+        [--worker-concurrency N] [--worker-short-concurrency N] (threads for probes and imports; for emails)
         [--max-fetch-bytes N] [--fetch-timeout SECONDS] [--probe-timeout SECONDS] [--ffprobe PATH]
         [--link-seconds 3600] (lifetime of signed download links)
         [--temp-max-age 3600] [--temp-sweep-interval 3600] (stray temp files: age in seconds, sweep period)

@@ -4,67 +4,73 @@ import Outbound
 import Store
 import Support
 
-/// One worker thread: claim a job, run it while a heartbeat keeps the lease, complete or
-/// fail it — only while still holding the lease.
+/// One worker thread of one lane: claim a job of the lane's kinds, run it while a heartbeat
+/// keeps the lease, complete or fail it — only while still holding the lease.
 final class WorkerLoop {
     let settings: WorkerSettings
+    let lane: JobLane
     let stop: Flag
     let db: SQLiteDatabase
     let queue: JobQueue
 
-    init(settings: WorkerSettings, stop: Flag) {
+    init(settings: WorkerSettings, lane: JobLane, stop: Flag) {
         self.settings = settings
+        self.lane = lane
         self.stop = stop
         db = try! SQLiteDatabase(path: settings.databasePath)
         queue = JobQueue(db: db)
     }
 
-    static let kinds = [OrderService.emailJobKind, MediaFileService.importJobKind, MediaFileService.probeJobKind]
+    /// How each kind of job runs, and what its subject learns when it fails.
+    struct Handler {
+        let run: (Job) throws -> Void
+        let failed: (Job, JobFailure, _ final: Bool) -> Void
+    }
+
+    /// The handler of every kind a lane lists (`JobLane`), made for one loop: one entry per kind.
+    static let handlers: [String: @Sendable (WorkerLoop) -> Handler] = [
+        OrderService.emailJobKind: { loop in Handler(run: loop.sendOrderEmail, failed: { _, _, _ in }) },
+        MediaFileService.importJobKind: { loop in FileJobs(loop).handler },
+        MediaFileService.probeJobKind: { loop in FileJobs(loop).handler },
+    ]
+
+    /// Kinds some lane lists that no handler runs (the worker refuses to start with any).
+    static var kindsWithoutHandler: [String] {
+        JobLane.all.flatMap(\.kinds).filter { handlers[$0] == nil }
+    }
 
     func run() {
+        let handlers = WorkerLoop.handlers.mapValues { $0(self) }
         while !stop.isSet {
             let job: Job?
             do {
-                job = try queue.claim(kinds: WorkerLoop.kinds, leaseSeconds: settings.leaseSeconds)
+                job = try queue.claim(lane: lane, leaseSeconds: settings.leaseSeconds)
             } catch {
-                logError("worker: claim failed: \(error)")
+                logError("worker: \(lane.name) lane: claim failed: \(error)")
                 job = nil
             }
             guard let job else {
                 usleep(UInt32(settings.pollMilliseconds) * 1000)
                 continue
             }
-            execute(job)
+            execute(job, handlers[job.kind])
         }
     }
 
-    func execute(_ job: Job) {
+    func execute(_ job: Job, _ handler: Handler?) {
         let heartbeat = Heartbeat(databasePath: settings.databasePath, job: job, leaseSeconds: settings.leaseSeconds)
         defer { heartbeat.stop() }
         do {
-            switch job.kind {
-            case OrderService.emailJobKind:
-                try sendOrderEmail(job)
-                if try !queue.complete(job) { logError("worker: job \(job.id) lost its lease before completing") }
-            case MediaFileService.importJobKind, MediaFileService.probeJobKind:
-                try FileJobs(settings: settings, db: db, queue: queue).run(job)
-            default:
-                throw OutboundError("no handler for job kind \(job.kind)", transient: false)
+            guard let handler else {
+                throw JobFailure(MediaFileError(.processingFailed), transient: false, detail: "no handler for job kind \(job.kind)")
             }
+            try handler.run(job)
         } catch {
-            let transient = (error as? OutboundError)?.transient ?? true
-            let text = (error as? OutboundError)?.description ?? "\(error)"
-            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(text)")
-            let final = !transient || job.attempts >= job.maxAttempts
-            // The job's subject learns the outcome: failed for good, or pending again until the retry.
-            if job.kind == MediaFileService.importJobKind || job.kind == MediaFileService.probeJobKind {
-                let files = MediaFileService(db: db, storage: settings.storage)
-                _ = try? db.write {
-                    if final { try files.fail(publicID: job.payload, error: text) }
-                    else { try files.awaitRetry(publicID: job.payload, error: "will retry: " + text) }
-                }
-            }
-            _ = try? queue.fail(job, error: text, retryable: transient)
+            let failure = JobFailure(error)
+            logError("worker: job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(failure.detail)")
+            let final = !failure.transient || job.attempts >= job.maxAttempts
+            handler?.failed(job, failure, final)
+            _ = try? queue.fail(job, error: failure.detail, retryable: failure.transient)
         }
     }
 
@@ -77,6 +83,7 @@ final class WorkerLoop {
         case .smtp(let smtp): try SMTPClient(settings: smtp).send(message)
         case .outbox(let outbox): try outbox.deliver(message, name: "order-\(email.orderNumber)-job-\(job.id)")
         }
+        if try !queue.complete(job) { logError("worker: job \(job.id) lost its lease before completing") }
     }
 }
 

@@ -7,15 +7,16 @@ import Support
 import Glibc
 #endif
 
-// worker: runs queued jobs: order emails, URL imports, ffprobe of files.
-//   worker --database run/fetchgate.sqlite --data run/data [--concurrency 2]
+// worker: runs queued jobs: order emails, URL imports, ffprobe of files, in lanes (Domain's
+// JobLane): each lane has threads of its own, so an order email never waits behind probes.
+//   worker --database run/fetchgate.sqlite --data run/data [--concurrency 2] [--short-concurrency 1]
 //          [--allow-private-hosts localhost] [--max-fetch-bytes N] [--fetch-timeout S] [--probe-timeout S]
 //          [--outbox run/outbox | --smtp-url smtp://host:port [--smtp-user U --smtp-password P] [--smtp-starttls]]
 //          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let database = arguments["database"] else {
-    logError("usage: worker --database PATH [--concurrency N] [--outbox DIR | --smtp-url URL …]")
+    logError("usage: worker --database PATH [--concurrency N] [--short-concurrency N] [--outbox DIR | --smtp-url URL …]")
     exit(2)
 }
 
@@ -50,10 +51,20 @@ let settings = WorkerSettings(databasePath: database, leaseSeconds: Int64(argume
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)))
+let missing = WorkerLoop.kindsWithoutHandler
+guard missing.isEmpty else {
+    logError("worker: no handler for job kinds \(missing.joined(separator: ", ")) (see JobLane)")
+    exit(1)
+}
+/// Threads per lane: `--concurrency` for the long lane (probes, imports), `--<lane>-concurrency`
+/// for the others (`--short-concurrency`); at least one each.
+func threadCount(_ lane: JobLane) -> Int {
+    max(1, arguments.int(lane == .long ? "concurrency" : lane.name + "-concurrency") ?? lane.defaultThreads)
+}
 let stop = Flag()
 StopSignals.block()
-let threads = (0..<max(1, arguments.int("concurrency") ?? 2)).map { _ in
-    WorkerThread { WorkerLoop(settings: settings, stop: stop).run() }
+let threads = JobLane.all.flatMap { lane in
+    (0..<threadCount(lane)).map { _ in WorkerThread { WorkerLoop(settings: settings, lane: lane, stop: stop).run() } }
 }
 StopSignals.wait()
 stop.set()

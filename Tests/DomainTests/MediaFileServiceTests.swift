@@ -35,10 +35,11 @@ final class MediaFileServiceTests: DomainTestCase {
         XCTAssertEqual(file.source, .url)
         XCTAssertEqual(try jobs(MediaFileService.importJobKind).count, 1)
         XCTAssertTrue(try files.markProcessing(publicID: file.id))
-        try files.awaitRetry(publicID: file.id, error: "will retry: origin 503")
+        try files.awaitRetry(publicID: file.id, error: .httpStatus(503))
         var now = try XCTUnwrap(files.get(publicID: file.id))
         XCTAssertEqual(now.status, .pending)
-        XCTAssertEqual(now.error, "will retry: origin 503")
+        XCTAssertEqual(now.error, "http_status 503")
+        XCTAssertEqual(now.failure, .httpStatus(503))
         XCTAssertTrue(try files.markProcessing(publicID: file.id))
         XCTAssertTrue(try files.finish(publicID: file.id, storageKey: "m/x.mp3", sizeBytes: 9, contentType: "audio/mpeg",
                                        probe: .init(json: "{\"streams\":[]}", error: nil)))
@@ -47,7 +48,7 @@ final class MediaFileServiceTests: DomainTestCase {
         XCTAssertNil(now.error)
         XCTAssertEqual(now.ffprobe, "{\"streams\":[]}")
         XCTAssertFalse(try files.markProcessing(publicID: file.id)) // ready stays ready
-        try files.fail(publicID: "file_missing", error: "x")          // unknown ids change nothing
+        try files.fail(publicID: "file_missing", error: MediaFileError(.network)) // unknown ids change nothing
     }
 
     func testDeleteRemovesBytesAndCancelsWork() throws {

@@ -78,7 +78,7 @@ final class ProberTests: XCTestCase {
 
     func testVideoWithAudio() throws {
         let outcome = Prober().probe(path: ProberTests.clip)
-        XCTAssertNil(outcome.error)
+        XCTAssertNil(outcome.failure)
         let root = try object(outcome.json)
         XCTAssertEqual(Set(root.keys), ["duration", "format_name", "bit_rate", "size", "streams"])
         XCTAssertEqual(try XCTUnwrap(double(root["duration"])), Double(ProberTests.seconds), accuracy: 0.2)
@@ -118,7 +118,7 @@ final class ProberTests: XCTestCase {
 
     func testAudioOnly() throws {
         let outcome = Prober().probe(path: ProberTests.tone)
-        XCTAssertNil(outcome.error)
+        XCTAssertNil(outcome.failure)
         let root = try object(outcome.json)
         XCTAssertEqual(streams(root, "video").count, 0)
         let audio = try XCTUnwrap(streams(root, "audio").first)
@@ -136,7 +136,9 @@ final class ProberTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: path, contents: noise)
         let outcome = Prober().probe(path: path)
         XCTAssertNil(outcome.json)
-        XCTAssertTrue(outcome.error?.hasPrefix("not a recognised media file") == true, "\(String(describing: outcome.error))")
+        XCTAssertEqual(outcome.failure?.kind, .notMedia, "\(String(describing: outcome.failure))")
+        // The detail (for the log) is ffprobe's own complaint, naming the file.
+        XCTAssertTrue(outcome.failure?.detail.contains(path) == true, "\(String(describing: outcome.failure))")
     }
 
     func testEmptyAndMissingFilesAreErrorsNotCrashes() {
@@ -144,7 +146,8 @@ final class ProberTests: XCTestCase {
         for path in [empty, ProberTests.directory + "/does-not-exist.mp4"] {
             let outcome = Prober().probe(path: path)
             XCTAssertNil(outcome.json, path)
-            XCTAssertFalse((outcome.error ?? "").isEmpty, path)
+            XCTAssertEqual(outcome.failure?.kind, .notMedia, path)
+            XCTAssertFalse((outcome.failure?.detail ?? "").isEmpty, path)
         }
     }
 
@@ -163,8 +166,8 @@ final class ProberTests: XCTestCase {
         for (name, text) in cases {
             let outcome = Prober().probe(path: write(text, name))
             XCTAssertNil(outcome.json, "\(name) was followed: \(outcome.json ?? "")")
-            XCTAssertFalse((outcome.error ?? "").isEmpty, name)
-            XCTAssertFalse((outcome.error ?? "").contains(firstLine), name)
+            XCTAssertEqual(outcome.failure?.kind, .notMedia, name)
+            XCTAssertFalse((outcome.failure?.detail ?? "").contains(firstLine), name)
         }
     }
 
@@ -176,7 +179,8 @@ final class ProberTests: XCTestCase {
         let outcome = Prober(ffprobe: slow, timeoutSeconds: 1).probe(path: ProberTests.clip)
         let took = Date().timeIntervalSince(start)
         XCTAssertNil(outcome.json)
-        XCTAssertTrue(outcome.error?.contains("timed out") == true, "\(String(describing: outcome.error))")
+        XCTAssertEqual(outcome.failure?.kind, .timeout, "\(String(describing: outcome.failure))")
+        XCTAssertTrue(outcome.failure?.detail.contains("timed out") == true, "\(String(describing: outcome.failure))")
         XCTAssertGreaterThanOrEqual(took, 0.9)
         XCTAssertLessThan(took, 5, "the time limit was not enforced")
     }
@@ -184,7 +188,8 @@ final class ProberTests: XCTestCase {
     func testMissingFFprobeIsAnError() {
         let outcome = Prober(ffprobe: ProberTests.directory + "/no-such-ffprobe", timeoutSeconds: 5).probe(path: ProberTests.clip)
         XCTAssertNil(outcome.json)
-        XCTAssertFalse((outcome.error ?? "").isEmpty)
+        XCTAssertEqual(outcome.failure?.kind, .failed, "\(String(describing: outcome.failure))")
+        XCTAssertFalse((outcome.failure?.detail ?? "").isEmpty)
     }
 
     func testFFprobeIsConfinedByItsArguments() throws {
@@ -225,8 +230,8 @@ final class ProberTests: XCTestCase {
             """)
         let outcome = Prober(ffprobe: failing, timeoutSeconds: 10).probe(path: ProberTests.clip)
         XCTAssertNil(outcome.json)
-        let error = outcome.error ?? ""
-        XCTAssertTrue(error.hasPrefix("not a recognised media file"), error)
+        XCTAssertEqual(outcome.failure?.kind, .notMedia)
+        let error = outcome.failure?.detail ?? ""
         XCTAssertTrue(error.contains("Invalid data found"), error)
         XCTAssertFalse(error.contains("first complaint"), error)
         XCTAssertFalse(error.contains("file:/some"), "the protocol prefix is stripped: \(error)")
@@ -238,7 +243,7 @@ final class ProberTests: XCTestCase {
                      #"echo '{"streams":[{"codec_type":"data"}]}'"#] {
             let outcome = Prober(ffprobe: script(body), timeoutSeconds: 10).probe(path: ProberTests.clip)
             XCTAssertNil(outcome.json, body)
-            XCTAssertTrue((outcome.error ?? "").hasPrefix("not a recognised media file"), "\(body): \(outcome.error ?? "nil")")
+            XCTAssertEqual(outcome.failure?.kind, .notMedia, "\(body): \(String(describing: outcome.failure))")
         }
     }
 

@@ -154,7 +154,7 @@ final class HTTPFetcherTests: XCTestCase {
     }
 
     func assertFails(_ fetcher: HTTPFetcher, _ url: String, transient: Bool, mentioning: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
+                     reason: OutboundError.Reason? = nil, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try fetcher.download(url, to: scratch), url, file: file, line: line) { error in
             guard let outbound = error as? OutboundError else {
                 return XCTFail("expected OutboundError, got \(error)", file: file, line: line)
@@ -162,6 +162,7 @@ final class HTTPFetcherTests: XCTestCase {
             XCTAssertEqual(outbound.transient, transient, "\(outbound.description)", file: file, line: line)
             XCTAssertTrue(outbound.description.lowercased().contains(mentioning.lowercased()),
                           "\(outbound.description) should mention \(mentioning)", file: file, line: line)
+            if let reason { XCTAssertEqual(outbound.reason, reason, "\(outbound.description)", file: file, line: line) }
         }
     }
 
@@ -199,7 +200,7 @@ final class HTTPFetcherTests: XCTestCase {
 
     func testSizeLimitWithContentLengthIsAFinalError() {
         server.route("/big", .init(body: bytes(5000)))
-        assertFails(fetcher(maxBytes: 1000), server.url("/big"), transient: false, mentioning: "larger than the limit")
+        assertFails(fetcher(maxBytes: 1000), server.url("/big"), transient: false, mentioning: "larger than the limit", reason: .tooLarge)
     }
 
     func testSizeLimitWithoutContentLengthIsAFinalError() {
@@ -220,12 +221,12 @@ final class HTTPFetcherTests: XCTestCase {
     // MARK: HTTP errors
 
     func testNotFoundIsAFinalError() {
-        assertFails(fetcher(), server.url("/nothing-here"), transient: false, mentioning: "404")
+        assertFails(fetcher(), server.url("/nothing-here"), transient: false, mentioning: "404", reason: .httpStatus(404))
     }
 
     func testServerErrorsAreTransient() {
         server.route("/down", .init(status: 503, body: Array("busy".utf8)))
-        assertFails(fetcher(), server.url("/down"), transient: true, mentioning: "503")
+        assertFails(fetcher(), server.url("/down"), transient: true, mentioning: "503", reason: .httpStatus(503))
         server.route("/boom", .init(status: 500))
         assertFails(fetcher(), server.url("/boom"), transient: true, mentioning: "500")
     }
@@ -236,13 +237,14 @@ final class HTTPFetcherTests: XCTestCase {
         closed.stop()
         XCTAssertThrowsError(try fetcher().download(url, to: scratch)) { error in
             XCTAssertTrue((error as? OutboundError)?.transient == true, "\(error)")
+            XCTAssertEqual((error as? OutboundError)?.reason, .network, "\(error)")
         }
     }
 
     func testStalledTransferTimesOut() {
         server.route("/stall", .init(body: bytes(1000), stallSeconds: 6))
         let start = Date()
-        assertFails(fetcher(timeoutSeconds: 1), server.url("/stall"), transient: true, mentioning: "download failed")
+        assertFails(fetcher(timeoutSeconds: 1), server.url("/stall"), transient: true, mentioning: "download failed", reason: .timeout)
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     }
 
@@ -251,7 +253,7 @@ final class HTTPFetcherTests: XCTestCase {
     func testFirstHopToLoopbackAddressIsRefusedBeforeConnecting() {
         server.route("/clip", .init(body: bytes(10)))
         for host in ["127.0.0.1", "127.1", "2130706433", "[::ffff:127.0.0.1]"] {
-            assertFails(fetcher(), server.url("/clip", host: host), transient: false, mentioning: "non-public")
+            assertFails(fetcher(), server.url("/clip", host: host), transient: false, mentioning: "non-public", reason: .blockedAddress)
         }
         XCTAssertEqual(server.requests, [])
     }
@@ -259,7 +261,7 @@ final class HTTPFetcherTests: XCTestCase {
     func testRedirectToLoopbackIsRefused() {
         server.route("/clip", .init(body: bytes(10)))
         server.redirect("/to-loopback", to: server.url("/clip?via=redirect", host: "127.0.0.1"))
-        assertFails(fetcher(), server.url("/to-loopback"), transient: false, mentioning: "127.0.0.1")
+        assertFails(fetcher(), server.url("/to-loopback"), transient: false, mentioning: "127.0.0.1", reason: .blockedAddress)
         XCTAssertEqual(server.requests, ["/to-loopback"], "the loopback target was contacted")
     }
 
@@ -293,7 +295,8 @@ final class HTTPFetcherTests: XCTestCase {
 
     func testOneRedirectTooManyFails() {
         server.route("/b/end", .init(body: bytes(10)))
-        assertFails(fetcher(maxRedirects: 2), chain(3, tag: "b"), transient: false, mentioning: "too many redirects")
+        assertFails(fetcher(maxRedirects: 2), chain(3, tag: "b"), transient: false, mentioning: "too many redirects",
+                    reason: .tooManyRedirects)
         XCTAssertEqual(server.requests, ["/b/3", "/b/2", "/b/1"], "the target behind the limit is never fetched")
     }
 

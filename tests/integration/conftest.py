@@ -570,7 +570,7 @@ import urllib.parse as _urlparse
 
 FILES_STATUSES = {"pending", "processing", "ready", "failed"}
 FILE_KEYS = {"id", "name", "source", "source_url", "status", "size_bytes", "content_type", "created_at",
-             "download_url", "error", "ffprobe", "ffprobe_error"}
+             "download_url", "error", "error_code", "ffprobe", "ffprobe_error", "ffprobe_error_code"}
 READY_TIMEOUT = 20
 
 
@@ -607,6 +607,8 @@ def check_file_object(f):
     assert isinstance(f["id"], str) and f["id"], f
     assert f["status"] in FILES_STATUSES, f
     assert f["source"] in ("upload", "url"), f
+    assert (f["error"] is None) == (f["error_code"] is None), f
+    assert (f["ffprobe_error"] is None) == (f["ffprobe_error_code"] is None), f
     created = datetime.fromisoformat(f["created_at"])
     assert f["created_at"].endswith("+00:00") and created.utcoffset() == timedelta(0), f["created_at"]
     if f["status"] == "ready":
