@@ -24,17 +24,20 @@ let package = Package(
         // Process plumbing every executable shares: options, logging, signals, subprocesses.
         .target(name: "CSupport"),
         .target(name: "Support", dependencies: ["CSupport"]),
-        .target(name: "Crypto", dependencies: ["CCrypto"]),
-        .target(name: "HTTPCore", dependencies: ["Crypto"]),
+        // Text formats every layer shares, one helper per fact: dates, base64, percent-encoding,
+        // hex digits, the email-address rule. No dependencies.
+        .target(name: "Formats"),
+        .target(name: "Crypto", dependencies: ["CCrypto", "Formats"]),
+        .target(name: "HTTPCore", dependencies: ["Crypto", "Formats"]),
         .target(name: "Store", dependencies: ["CSQLite"]),
-        .target(name: "Domain", dependencies: ["Store", "Crypto"]),
-        // Outbound network I/O through libcurl: SMTP delivery (and HTTP fetches later).
-        .target(name: "Outbound", dependencies: ["CCurl"]),
+        .target(name: "Domain", dependencies: ["Store", "Crypto", "Formats"]),
+        // Outbound network I/O through libcurl: SMTP delivery and HTTP fetches under the SSRF guard.
+        .target(name: "Outbound", dependencies: ["CCurl", "Formats"]),
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
 
         // What every dialect does before its endpoints: route, authenticate, read input, map failures.
-        .target(name: "Dialect", dependencies: ["HTTPCore", "Domain"]),
+        .target(name: "Dialect", dependencies: ["HTTPCore", "Domain", "Store"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
         .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "Support"]),
@@ -42,6 +45,7 @@ let package = Package(
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Media", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support", "Crypto"]),
 
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),

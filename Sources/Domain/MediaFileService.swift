@@ -1,4 +1,5 @@
 import Crypto
+import Formats
 import Foundation
 import Store
 
@@ -161,7 +162,7 @@ public struct MediaFileService {
     static func name(fromURL url: String) -> String {
         let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
         let last = path.split(separator: "/").last.map(String.init) ?? ""
-        let cleaned = UploadService.sanitize(filename: last.removingPercentEncoding ?? last)
+        let cleaned = UploadService.sanitize(filename: PercentEncoding.decode(last))
         return cleaned.isEmpty || last.contains(":") ? "download" : cleaned
     }
 }

@@ -1,4 +1,5 @@
-/// ISO 8601 / RFC 3339 and HTTP-date conversion for `Int64` Unix seconds (UTC).
+/// The one date helper: ISO 8601 / RFC 3339, HTTP-date, RFC 5322 mail dates and the
+/// short form in customer emails, for `Int64` Unix seconds (UTC).
 ///
 /// Calendar math is the proleptic Gregorian days-from-civil / civil-from-days
 /// algorithm; nothing here allocates except the returned string.
@@ -37,9 +38,38 @@ public enum DateTime {
 
     /// RFC 9110 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
     public static func httpDate(_ unixSeconds: Int64) -> String {
+        imfDate(unixSeconds, zone: " GMT")
+    }
+
+    /// RFC 5322 `Date:` header: `Sun, 06 Nov 1994 08:49:37 +0000`.
+    public static func mailDate(_ unixSeconds: Int64) -> String {
+        imfDate(unixSeconds, zone: " +0000")
+    }
+
+    /// For people (customer emails): `1994-11-06 08:49 UTC`.
+    public static func humanDate(_ unixSeconds: Int64) -> String {
         let t = Civil(unixSeconds)
         guard t.year >= 0 && t.year <= 9999 else { return formatWide(t) }
-        return String(unsafeUninitializedCapacity: 29) { out in
+        return String(unsafeUninitializedCapacity: 20) { out in
+            var i = 0
+            put4(t.year, out, &i)
+            out[i] = UInt8(ascii: "-"); i += 1
+            put2(t.month, out, &i)
+            out[i] = UInt8(ascii: "-"); i += 1
+            put2(t.day, out, &i)
+            out[i] = UInt8(ascii: " "); i += 1
+            put2(t.hour, out, &i)
+            out[i] = UInt8(ascii: ":"); i += 1
+            put2(t.minute, out, &i)
+            for c in " UTC".utf8 { out[i] = c; i += 1 }
+            return i
+        }
+    }
+
+    private static func imfDate(_ unixSeconds: Int64, zone: StaticString) -> String {
+        let t = Civil(unixSeconds)
+        guard t.year >= 0 && t.year <= 9999 else { return formatWide(t) }
+        return String(unsafeUninitializedCapacity: 26 + zone.utf8CodeUnitCount) { out in
             var i = 0
             let day = weekdayNames.utf8Start + Int(t.weekday) * 3
             for k in 0..<3 { out[i] = day[k]; i += 1 }
@@ -57,7 +87,7 @@ public enum DateTime {
             put2(t.minute, out, &i)
             out[i] = UInt8(ascii: ":"); i += 1
             put2(t.second, out, &i)
-            for c in " GMT".utf8 { out[i] = c; i += 1 }
+            for k in 0..<zone.utf8CodeUnitCount { out[i] = zone.utf8Start[k]; i += 1 }
             return i
         }
     }
