@@ -11,10 +11,6 @@ public enum Digest {
         evp(EVP_md5(), Array(data))
     }
 
-    public static func sha256Hex(_ string: String) -> String {
-        hex(sha256(Array(string.utf8)))
-    }
-
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0

@@ -142,8 +142,6 @@ public struct MediaFileService {
                        [error, clock.now(), publicID])
     }
 
-    public var fileStorage: FileStorage { storage }
-
     // MARK: helpers
 
     static func newID() -> String { "file_" + Digest.randomToken(length: 20) }
