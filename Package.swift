@@ -2,8 +2,8 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only (Glibc, copy_file_range, the Debian system libraries below): no platforms line.
     name: "Fetchgate",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "store-api", targets: ["StoreAPI"]),
         .executable(name: "fetchgate", targets: ["fetchgate"]),

@@ -1,3 +1,4 @@
+import Formats
 /// Parser for `application/x-www-form-urlencoded` bodies and query strings.
 ///
 /// The result is always a `Params.object`. Keys may use Rails-style nesting

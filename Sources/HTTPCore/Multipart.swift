@@ -1,3 +1,4 @@
+import Formats
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
