@@ -76,21 +76,27 @@ public enum DateTime {
     }
 
     private struct Writer {
-        let out: UnsafeMutableBufferPointer<UInt8>
+        let base: UnsafeMutablePointer<UInt8>
         var count = 0
 
+        init(out: UnsafeMutableBufferPointer<UInt8>) { base = out.baseAddress! }
+
         @inline(__always) mutating func byte(_ c: UInt8) {
-            out[count] = c
+            base[count] = c
             count += 1
         }
 
         @inline(__always) mutating func text(_ s: StaticString) {
-            for k in 0..<s.utf8CodeUnitCount { byte(s.utf8Start[k]) }
+            let bytes = s.utf8Start
+            for k in 0..<s.utf8CodeUnitCount { byte(bytes[k]) }
         }
 
         /// The `index`th three-letter name of a packed list.
         @inline(__always) mutating func name(_ names: StaticString, _ index: Int) {
-            for k in 0..<3 { byte(names.utf8Start[index * 3 + k]) }
+            let bytes = names.utf8Start + index * 3
+            byte(bytes[0])
+            byte(bytes[1])
+            byte(bytes[2])
         }
 
         @inline(__always) mutating func two(_ v: Int64) {
