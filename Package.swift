@@ -2,8 +2,8 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only (Glibc, copy_file_range, the Debian system libraries below): no platforms line.
     name: "Fetchgate",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "store-api", targets: ["StoreAPI"]),
         .executable(name: "fetchgate", targets: ["fetchgate"]),
@@ -24,17 +24,20 @@ let package = Package(
         // Process plumbing every executable shares: options, logging, signals, subprocesses.
         .target(name: "CSupport"),
         .target(name: "Support", dependencies: ["CSupport"]),
-        .target(name: "Crypto", dependencies: ["CCrypto"]),
-        .target(name: "HTTPCore", dependencies: ["Crypto"]),
+        // Text formats every layer shares, one helper per fact: dates, base64, percent-encoding,
+        // hex digits, the email-address rule. No dependencies.
+        .target(name: "Formats"),
+        .target(name: "Crypto", dependencies: ["CCrypto", "Formats"]),
+        .target(name: "HTTPCore", dependencies: ["Crypto", "Formats"]),
         .target(name: "Store", dependencies: ["CSQLite"]),
-        .target(name: "Domain", dependencies: ["Store", "Crypto"]),
-        // Outbound network I/O through libcurl: SMTP delivery (and HTTP fetches later).
-        .target(name: "Outbound", dependencies: ["CCurl"]),
+        .target(name: "Domain", dependencies: ["Store", "Crypto", "Formats"]),
+        // Outbound network I/O through libcurl: SMTP delivery and HTTP fetches under the SSRF guard.
+        .target(name: "Outbound", dependencies: ["CCurl", "Formats"]),
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
 
         // What every dialect does before its endpoints: route, authenticate, read input, map failures.
-        .target(name: "Dialect", dependencies: ["HTTPCore", "Domain"]),
+        .target(name: "Dialect", dependencies: ["HTTPCore", "Domain", "Store"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
         .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "Support"]),
@@ -42,10 +45,12 @@ let package = Package(
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Media", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support", "Crypto"]),
 
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Store"]),
+        .testTarget(name: "DialectTests", dependencies: ["Dialect", "HTTPCore", "Store"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
     ]

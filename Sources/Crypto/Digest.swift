@@ -1,4 +1,5 @@
 import CCrypto
+@_exported import Formats
 
 /// Hashes, HMAC and randomness from OpenSSL libcrypto.
 public enum Digest {
@@ -8,10 +9,6 @@ public enum Digest {
 
     public static func md5<S: Sequence>(_ data: S) -> [UInt8] where S.Element == UInt8 {
         evp(EVP_md5(), Array(data))
-    }
-
-    public static func sha256Hex(_ string: String) -> String {
-        hex(sha256(Array(string.utf8)))
     }
 
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
@@ -49,17 +46,8 @@ public enum Digest {
         return diff == 0
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    public static func hex(_ bytes: [UInt8]) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// Lowercase hex of a digest (`Hex.encode`).
+    public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     /// A random token from an unambiguous alphabet (lowercase letters and digits).
     public static func randomToken(length: Int) -> String {

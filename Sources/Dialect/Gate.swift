@@ -1,8 +1,9 @@
 import Domain
 import HTTPCore
+import Store
 
 /// What every dialect does before an endpoint runs: read a small buffered body back in,
-/// refuse oversize bodies, route, authenticate, read the input. Failures come back as one
+/// refuse oversize bodies (413) and unreadable ones (400), route, authenticate, read the input. Failures come back as one
 /// `Failure` value that each dialect renders in its own format.
 public struct Gate<Handler: Sendable>: Sendable {
     public let router: Router<Handler>
@@ -29,8 +30,13 @@ public struct Gate<Handler: Sendable>: Sendable {
     public func route(_ incoming: Request) throws(Failure) -> Admission {
         var request = incoming
         if let file = request.bodyFile, request.contentType != "multipart/form-data" {
-            guard let bytes = BodyFile.readSmall(file, limit: maxBodyBytes, inside: bodyDirectory) else { throw .tooLarge }
-            request.body = bytes
+            do {
+                request.body = try BodyFile.readSmall(file, limit: maxBodyBytes, inside: bodyDirectory)
+            } catch .tooLarge {
+                throw .tooLarge
+            } catch {
+                throw .unreadableBody
+            }
             request.bodyFile = nil
         }
         if request.bodyTooLarge { throw .tooLarge }
@@ -71,26 +77,44 @@ public struct Failure: Error, Equatable, Sendable {
     public let message: String
     /// For 405: the methods the path does answer.
     public let allow: [String]
+    /// For 503: seconds after which the same request may succeed (`Retry-After`).
+    public let retryAfter: Int?
 
-    public init(status: Int, code: String, message: String, allow: [String] = []) {
+    public init(status: Int, code: String, message: String, allow: [String] = [], retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.allow = allow
+        self.retryAfter = retryAfter
+    }
+
+    /// The header lines every dialect sends with this failure (`Allow`, `Retry-After`).
+    public var headers: [(String, String)] {
+        var lines: [(String, String)] = []
+        if !allow.isEmpty { lines.append(("Allow", allow.joined(separator: ", "))) }
+        if let retryAfter { lines.append(("Retry-After", String(retryAfter))) }
+        return lines
     }
 
     public static let tooLarge = Failure(status: 413, code: "payload_too_large", message: "Request body is too large")
+    /// The body was announced but could not be read back: the client may send it again.
+    public static let unreadableBody = Failure(status: 400, code: "bad_request", message: "The request body could not be read")
     public static let unauthorized = Failure(status: 401, code: "unauthorized", message: "Missing or wrong credentials")
+    /// The database stayed locked by another process past the busy timeout; nothing was done.
+    public static let busy = Failure(status: 503, code: "busy", message: "The store is busy; nothing was changed. Try again in a moment.",
+                                     retryAfter: 1)
 
     /// Input that cannot be read: a 400 naming the problem.
     public static func badRequest(_ message: String) -> Failure {
         Failure(status: 400, code: "bad_request", message: message)
     }
 
-    /// Domain errors keep their message; other errors are internal (500, details only in the log).
+    /// Domain errors keep their message; a busy database is a 503 with `Retry-After`; other
+    /// errors are internal (500, details only in the log).
     public init(_ error: any Error) {
         switch error {
         case let failure as Failure: self = failure
+        case let database as any DatabaseError where database.isBusy: self = .busy
         case DomainError.notFound(let m): self.init(status: 404, code: "not_found", message: m)
         case DomainError.unprocessable(let m): self.init(status: 422, code: "unprocessable", message: m)
         case DomainError.invalid(let m): self.init(status: 400, code: "bad_request", message: m)

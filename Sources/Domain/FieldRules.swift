@@ -1,3 +1,5 @@
+import Formats
+
 /// Bounds on everything a client may store, in one place (the README lists them).
 ///
 /// - A text field has a byte limit; crossing it is a 422 naming the field.
@@ -13,8 +15,8 @@ public enum FieldRules {
     public static let maxNameBytes = 1024
     /// First and last names.
     public static let maxPersonNameBytes = 255
-    /// RFC 5321's limit for a forward path.
-    public static let maxEmailBytes = 254
+    /// RFC 5321's limit for a forward path (the mailer's rule, `EmailAddress`).
+    public static let maxEmailBytes = EmailAddress.maxBytes
     /// URLs to import from.
     public static let maxURLBytes = 2048
     /// Account names.

@@ -11,8 +11,6 @@ public struct ItemService {
         self.clock = clock
     }
 
-    public static let maxSKULength = 255
-
     public func list(accountID: Int64, page: Page) throws -> [Item] {
         try db.query(Item.select + " WHERE i.account_id = ? ORDER BY i.id LIMIT ? OFFSET ?",
                      [accountID, page.limit, page.offset]).map(Item.init(row:))

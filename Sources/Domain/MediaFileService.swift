@@ -1,4 +1,5 @@
 import Crypto
+import Formats
 import Foundation
 import Store
 
@@ -142,8 +143,6 @@ public struct MediaFileService {
                        [error.stored, clock.now(), publicID])
     }
 
-    public var fileStorage: FileStorage { storage }
-
     // MARK: helpers
 
     static func newID() -> String { "file_" + Digest.randomToken(length: 20) }
@@ -162,7 +161,7 @@ public struct MediaFileService {
     static func name(fromURL url: String) -> String {
         let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
         let last = path.split(separator: "/").last.map(String.init) ?? ""
-        let cleaned = UploadService.sanitize(filename: last.removingPercentEncoding ?? last)
+        let cleaned = UploadService.sanitize(filename: PercentEncoding.decode(last))
         return cleaned.isEmpty || last.contains(":") ? "download" : cleaned
     }
 }

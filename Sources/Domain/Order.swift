@@ -17,8 +17,6 @@ public struct Order: Equatable, Sendable {
     public var createdAt: Int64
     public var items: [OrderItem]
 
-    public func isExpired(at now: Int64) -> Bool { expirationDate <= now }
-
     init(row: Row, items: [OrderItem]) {
         id = row.int("id") ?? 0
         accountID = row.int("account_id") ?? 0

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// The message a customer gets for an order: each item with its absolute link, and the expiry.
@@ -19,18 +20,9 @@ public struct OrderEmail: Codable, Equatable, Sendable {
             lines.append("  (\(item.downloadsRemaining) download\(item.downloadsRemaining == 1 ? "" : "s") left)")
             lines.append("")
         }
-        lines.append("These links expire on \(OrderEmail.humanDate(order.expirationDate)).")
+        lines.append("These links expire on \(DateTime.humanDate(order.expirationDate)).")
         return OrderEmail(to: order.email, toName: name, subject: "Your downloads for order \(order.number)",
                           body: lines.joined(separator: "\n") + "\n", orderNumber: order.number)
-    }
-
-    /// "2026-12-03 18:47 UTC" (rare path: a formatter per message is fine).
-    static func humanDate(_ t: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
     }
 
     public func encoded() throws -> String {

@@ -1,4 +1,5 @@
 import Crypto
+import Formats
 import Foundation
 import Store
 
@@ -223,10 +224,9 @@ public struct OrderService {
         try FieldRules.text(input.lastName, field: "last_name", maxBytes: FieldRules.maxPersonNameBytes)
         if let email = input.email, !email.isEmpty {
             try FieldRules.text(email, field: "email", maxBytes: FieldRules.maxEmailBytes)
-            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-            if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty
-                || email.unicodeScalars.contains(where: { $0.properties.isWhitespace || "<>\",;".unicodeScalars.contains($0) }) {
-                throw DomainError.invalid("email is not a valid address: \(email)")
+            // The mailer's own rule: an order whose email could never be sent is refused here.
+            if let problem = EmailAddress.problem(email) {
+                throw DomainError.unprocessable("email \(problem): \(email)")
             }
         }
         if let number = input.number { try FieldRules.identifier(number, field: "order id", reserved: reservedNumbers) }

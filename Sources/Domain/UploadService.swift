@@ -43,12 +43,6 @@ public struct UploadService {
         return Upload(row: row)
     }
 
-    /// The newest upload of that name, if any.
-    public func find(accountID: Int64, filename: String) throws -> Upload? {
-        try db.queryOne("SELECT * FROM uploads WHERE account_id = ? AND filename = ? ORDER BY id DESC LIMIT 1",
-                        [accountID, filename]).map { Upload(row: $0) }
-    }
-
     public func list(accountID: Int64, page: Page) throws -> [Upload] {
         try db.query("SELECT * FROM uploads WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
                      [accountID, page.limit, page.offset]).map { Upload(row: $0) }

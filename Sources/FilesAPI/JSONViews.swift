@@ -13,7 +13,7 @@ enum JSONViews {
         let message = failure.status == 401 ? "Send your API key in the X-API-KEY header" : failure.message
         var response = reply(.object([("error", .object([("code", .string(failure.code)), ("message", .string(message))]))]),
                              status: failure.status)
-        if !failure.allow.isEmpty { response.headers.append(("Allow", failure.allow.joined(separator: ", "))) }
+        response.headers.append(contentsOf: failure.headers)
         return response
     }
 

@@ -1,3 +1,4 @@
+import Formats
 /// Parser for `application/x-www-form-urlencoded` bodies and query strings.
 ///
 /// The result is always a `Params.object`. Keys may use Rails-style nesting
@@ -53,73 +54,10 @@ public enum FormParser {
         return copy.withUTF8 { parse(buffer: $0, limit: maxPairs, strict: false)! }
     }
 
-    /// Decodes `%XX` escapes (and `+` as space unless `plusAsSpace` is false).
-    /// Invalid escapes are kept literally; invalid UTF-8 becomes U+FFFD.
-    public static func percentDecode(_ bytes: some Collection<UInt8>, plusAsSpace: Bool = true) -> String {
-        let array = Array(bytes)
-        return array.withUnsafeBufferPointer { decodeString($0[...], plusAsSpace: plusAsSpace) }
-    }
-
-    public static func percentDecode(_ string: String, plusAsSpace: Bool = true) -> String {
-        var copy = string
-        return copy.withUTF8 { decodeString($0[...], plusAsSpace: plusAsSpace) }
-    }
-
-    public static func percentDecode(_ string: Substring, plusAsSpace: Bool = true) -> String {
-        var copy = string
-        return copy.withUTF8 { decodeString($0[...], plusAsSpace: plusAsSpace) }
-    }
-
-    // MARK: - Decoding
-
     private static let amp = UInt8(ascii: "&")
     private static let equals = UInt8(ascii: "=")
-    private static let plus = UInt8(ascii: "+")
-    private static let percent = UInt8(ascii: "%")
     private static let open = UInt8(ascii: "[")
     private static let close = UInt8(ascii: "]")
-
-    @inline(__always)
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c &- UInt8(ascii: "a") &+ 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c &- UInt8(ascii: "A") &+ 10
-        default: return nil
-        }
-    }
-
-    @inline(__always)
-    private static func needsDecoding(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, plusAsSpace: Bool) -> Bool {
-        for c in bytes where c == percent || (plusAsSpace && c == plus) { return true }
-        return false
-    }
-
-    /// Appends the decoded form of `bytes` to `out`.
-    private static func decode(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, plusAsSpace: Bool, into out: inout [UInt8]) {
-        var i = bytes.startIndex
-        let end = bytes.endIndex
-        while i < end {
-            let c = bytes[i]
-            if c == percent, end - i >= 3, let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
-                out.append(hi << 4 | lo)
-                i += 3
-            } else {
-                out.append(plusAsSpace && c == plus ? UInt8(ascii: " ") : c)
-                i += 1
-            }
-        }
-    }
-
-    private static func decodeString(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, plusAsSpace: Bool) -> String {
-        if !needsDecoding(bytes, plusAsSpace: plusAsSpace) {
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        decode(bytes, plusAsSpace: plusAsSpace, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
 
     // MARK: - Pairs
 
@@ -147,9 +85,9 @@ public enum FormParser {
                 pairs += 1
                 let keyEnd = eq < 0 ? end : eq
                 let rawKey = buffer[start..<keyEnd]
-                let value = eq < 0 ? "" : decodeString(buffer[(eq + 1)..<end], plusAsSpace: true)
+                let value = eq < 0 ? "" : PercentEncoding.decode(buffer[(eq + 1)..<end], plusAsSpace: true)
                 keyBytes.removeAll(keepingCapacity: true)
-                decode(rawKey, plusAsSpace: true, into: &keyBytes)
+                PercentEncoding.decode(rawKey, plusAsSpace: true, into: &keyBytes)
                 insert(key: keyBytes, value: value, into: &root)
             }
             start = end + 1

@@ -1,3 +1,4 @@
+import Formats
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -259,18 +260,7 @@ public enum Multipart {
         guard let q1 = value.firstIndex(of: UInt8(ascii: "'")),
               let q2 = value[(q1 + 1)...].firstIndex(of: UInt8(ascii: "'")) else { return nil }
         let charset = value[..<q1]
-        var decoded: [UInt8] = []
-        var i = q2 + 1
-        while i < value.count {
-            let c = value[i]
-            if c == UInt8(ascii: "%"), i + 2 < value.count, let hi = hex(value[i + 1]), let lo = hex(value[i + 2]) {
-                decoded.append(hi << 4 | lo)
-                i += 3
-            } else {
-                decoded.append(c)
-                i += 1
-            }
-        }
+        let decoded = PercentEncoding.decodedBytes(value[(q2 + 1)...])
         if asciiEqualsIgnoringCase(charset, "iso-8859-1") || asciiEqualsIgnoringCase(charset, "latin1") {
             var s = ""
             s.unicodeScalars.append(contentsOf: decoded.map { Unicode.Scalar($0) })
@@ -331,15 +321,6 @@ public enum Multipart {
 
     private static func skipWhitespace(_ b: [UInt8], _ i: inout Int) {
         while i < b.count && isWhitespace(b[i]) { i += 1 }
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: return c - 48
-        case 65...70: return c - 55
-        case 97...102: return c - 87
-        default: return nil
-        }
     }
 
     /// Compares ASCII bytes to a lowercase ASCII literal, ignoring case.

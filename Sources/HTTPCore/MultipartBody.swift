@@ -71,12 +71,21 @@ public enum BodyFile {
         return String(cString: real).hasPrefix(String(cString: dir) + "/")
     }
 
+    /// Why a buffered body could not be taken in: over the limit (413), or not readable at
+    /// all (400: missing, outside the body directory, or a failed read).
+    public enum ReadError: Error, Equatable, Sendable {
+        case tooLarge
+        case unreadable
+    }
+
     /// The whole file if it lies inside `directory` and has at most `limit` bytes.
-    public static func readSmall(_ path: String, limit: Int, inside directory: String) -> [UInt8]? {
-        guard isInside(path, directory) else { return nil }
+    public static func readSmall(_ path: String, limit: Int, inside directory: String) throws(ReadError) -> [UInt8] {
+        guard isInside(path, directory) else { throw .unreadable }
         var info = stat()
-        guard stat(path, &info) == 0, Int(info.st_size) <= limit else { return nil }
-        return read(path, offset: 0, length: Int(info.st_size))
+        guard stat(path, &info) == 0 else { throw .unreadable }
+        guard Int(info.st_size) <= limit else { throw .tooLarge }
+        guard let bytes = read(path, offset: 0, length: Int(info.st_size)) else { throw .unreadable }
+        return bytes
     }
 
     public static func read(_ path: String, offset: Int, length: Int) -> [UInt8]? {

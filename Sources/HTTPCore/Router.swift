@@ -2,9 +2,12 @@
 ///
 /// A route's methods may be `nil`, meaning any method: the store dialect's command
 /// URIs (`/api/items/:sku/delete`) answer GET, POST, PUT and DELETE alike.
-/// Format suffixes (`.xml`, `.json`) are stripped before matching and reported.
+/// Format suffixes (`.xml`, `.json`) are stripped before matching.
 /// Routes are bucketed by segment count, so a request is compared only with routes of
-/// its own length, in the order they were added.
+/// its own length. Within a bucket the most specific route wins, whatever the order of
+/// registration: segments are compared left to right and a literal beats a capture
+/// (`/api/items/create` beats `/api/items/:sku`). Routes of equal specificity keep the
+/// order they were added in.
 public struct Router<Handler: Sendable>: Sendable {
     struct Route: Sendable {
         let methods: [String]?
@@ -20,7 +23,6 @@ public struct Router<Handler: Sendable>: Sendable {
     public struct Match: Sendable {
         public let handler: Handler
         public let captures: [String: String]
-        public let format: String?
         /// The route answers only GET/HEAD: by HTTP's rules it only reads.
         public let readOnly: Bool
     }
@@ -44,7 +46,24 @@ public struct Router<Handler: Sendable>: Sendable {
             part.hasPrefix(":") ? .capture(String(part.dropFirst())) : .literal(String(part))
         }
         while buckets.count <= segments.count { buckets.append([]) }
-        buckets[segments.count].append(Route(methods: methods.map { $0.map { $0.uppercased() } }, segments: segments, handler: handler))
+        let route = Route(methods: methods.map { $0.map { $0.uppercased() } }, segments: segments, handler: handler)
+        // Kept sorted, most specific first; a new route goes after every route at least as specific.
+        let bucket = buckets[segments.count]
+        let index = bucket.firstIndex { Router.moreSpecific(route.segments, than: $0.segments) } ?? bucket.endIndex
+        buckets[segments.count].insert(route, at: index)
+    }
+
+    /// Whether `a` is strictly more specific than `b` (same length): at the first segment
+    /// where one is a literal and the other a capture, the literal wins.
+    static func moreSpecific(_ a: [Segment], than b: [Segment]) -> Bool {
+        for (x, y) in zip(a, b) {
+            switch (x, y) {
+            case (.literal, .capture): return true
+            case (.capture, .literal): return false
+            default: continue
+            }
+        }
+        return false
     }
 
     public mutating func get(_ pattern: String, _ handler: Handler) { add(["GET", "HEAD"], pattern, handler) }
@@ -53,13 +72,11 @@ public struct Router<Handler: Sendable>: Sendable {
     public mutating func delete(_ pattern: String, _ handler: Handler) { add(["DELETE"], pattern, handler) }
     public mutating func any(_ pattern: String, _ handler: Handler) { add(nil, pattern, handler) }
 
-    /// The first route (in the order added) whose pattern and method match.
+    /// The most specific route whose pattern and method match.
     public func match(method: String, path: String) -> Outcome {
         var path = Substring(path)
-        var format: String?
         for suffix in suffixes where path.hasSuffix(suffix) && path.count > suffix.count {
             path = path.dropLast(suffix.count)
-            format = String(suffix.dropFirst())
             break
         }
         let parts = Router.split(path)
@@ -81,7 +98,7 @@ public struct Router<Handler: Sendable>: Sendable {
                 if case .capture(let name) = route.segments[i] { captures[name] = String(parts[i]) }
             }
             let readOnly = route.methods.map { $0.allSatisfy { $0 == "GET" || $0 == "HEAD" } } ?? false
-            return .found(Match(handler: route.handler, captures: captures, format: format, readOnly: readOnly))
+            return .found(Match(handler: route.handler, captures: captures, readOnly: readOnly))
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: Array(Set(allowed)).sorted())
     }

@@ -1,3 +1,4 @@
+import Formats
 /// A small, strict, non-validating XML reader for request bodies.
 ///
 /// It reads UTF-8 bytes into an `XMLNode` tree and refuses anything that could
@@ -107,7 +108,6 @@ private enum Byte {
     static let lf: UInt8 = 0x0A
     static let cr: UInt8 = 0x0D
     static let space: UInt8 = 0x20
-    static let bang: UInt8 = 0x21  // !
     static let dquote: UInt8 = 0x22  // "
     static let hash: UInt8 = 0x23  // #
     static let amp: UInt8 = 0x26  // &
@@ -121,7 +121,6 @@ private enum Byte {
     static let equals: UInt8 = 0x3D  // =
     static let gt: UInt8 = 0x3E  // >
     static let question: UInt8 = 0x3F  // ?
-    static let lbracket: UInt8 = 0x5B  // [
     static let rbracket: UInt8 = 0x5D  // ]
     static let underscore: UInt8 = 0x5F  // _
     static let x: UInt8 = 0x78  // x
@@ -411,16 +410,8 @@ private struct XMLScanner {
             var digits = 0
             while i < b.count {
                 let c = b[i]
-                let d: UInt32
-                if c >= 0x30 && c <= 0x39 {
-                    d = UInt32(c - 0x30)
-                } else if radix == 16 && c >= 0x61 && c <= 0x66 {
-                    d = UInt32(c - 0x61 + 10)
-                } else if radix == 16 && c >= 0x41 && c <= 0x46 {
-                    d = UInt32(c - 0x41 + 10)
-                } else {
-                    break
-                }
+                guard let digit = Hex.value(c), radix == 16 || digit < 10 else { break }
+                let d = UInt32(digit)
                 // Saturate above the Unicode range instead of overflowing.
                 value = value > 0x10FFFF ? value : value * radix + d
                 digits += 1

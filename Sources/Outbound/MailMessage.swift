@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A plain-text email rendered as RFC 5322 bytes (CRLF lines, UTF-8 body, RFC 2047 headers).
@@ -27,28 +28,21 @@ public struct MailMessage: Equatable, Sendable {
         public let description: String
     }
 
-    /// A bare address (`local@domain`) with nothing that could smuggle headers or recipients.
+    /// The one address rule (`EmailAddress`, shared with order input).
     public static func validate(address: String) throws {
-        let forbidden = CharacterSet(charactersIn: "<>\"(),;:\\[] ").union(.controlCharacters).union(.whitespacesAndNewlines)
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[1].contains("."),
-              address.rangeOfCharacter(from: forbidden) == nil, address.utf8.count <= 254 else {
-            throw InvalidAddress(description: "not a valid email address: \(address)")
+        if let problem = EmailAddress.problem(address) {
+            throw InvalidAddress(description: "not a valid email address (\(problem)): \(address)")
         }
     }
 
     public func rendered() throws -> [UInt8] {
         try MailMessage.validate(address: from)
         try MailMessage.validate(address: to)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
         var lines = [
             "From: " + MailMessage.mailbox(fromName, from),
             "To: " + MailMessage.mailbox(toName, to),
             "Subject: " + MailMessage.encodeHeader(subject),
-            "Date: " + formatter.string(from: date),
+            "Date: " + DateTime.mailDate(Int64(date.timeIntervalSince1970.rounded(.down))),
             "Message-ID: <\(messageID)>",
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8",
@@ -76,6 +70,6 @@ public struct MailMessage: Equatable, Sendable {
     static func encodeHeader(_ text: String) -> String {
         let single = text.filter { !$0.isNewline }
         if single.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7f }) { return single }
-        return "=?UTF-8?B?" + Data(single.utf8).base64EncodedString() + "?="
+        return "=?UTF-8?B?" + Base64.encode(Array(single.utf8)) + "?="
     }
 }

@@ -15,6 +15,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 public protocol DatabaseError: Error {
     /// A unique, check or foreign-key constraint refused the write.
     var isConstraintViolation: Bool { get }
+    /// Another process held the database past the busy timeout: nothing was done, and the
+    /// same request may succeed a moment later.
+    var isBusy: Bool { get }
 }
 
 extension SQLiteError: DatabaseError {}

@@ -37,6 +37,10 @@ public final class Columns: Sendable {
 }
 
 /// One result row; columns by index or by name.
+///
+/// Naming a column the query does not return is a programming error, like an index out of
+/// range: it stops the process (in every build) instead of reading as NULL, so a misspelt or
+/// dropped column fails the first test that reaches it rather than turning into a silent 0.
 public struct Row: Sendable {
     public let columns: Columns
     public let values: [SQLValue]
@@ -51,9 +55,14 @@ public struct Row: Sendable {
     }
 
     public subscript(_ name: String) -> SQLValue {
-        guard let index = columns.positions[name] else { return .null }
+        guard let index = columns.positions[name] else {
+            preconditionFailure("no column '\(name)' in this row (columns: \(columns.names.joined(separator: ", ")))")
+        }
         return values[index]
     }
+
+    /// Whether the query returned a column of that name.
+    public func has(_ name: String) -> Bool { columns.positions[name] != nil }
 
     public func int(_ name: String) -> Int64? {
         switch self[name] {

@@ -5,7 +5,6 @@ import HTTPCore
 /// Items: REST verbs and the equivalent GET/POST command URIs.
 enum ItemEndpoints {
     static func register(_ r: inout APIRoutes) {
-        // Command URIs first, so `create` is never taken for a SKU.
         r.any("/api/items/create", create)
         r.any("/api/items/:sku/update", update)
         r.any("/api/items/:sku/items", update)

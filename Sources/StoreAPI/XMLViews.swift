@@ -23,7 +23,7 @@ enum XMLViews {
         let text = failure.status == 401 ? "Unauthorized: send HTTP Basic key:token" : failure.message
         var response = message(text, status: failure.status)
         if failure.status == 401 { response.headers.append(("WWW-Authenticate", #"Basic realm="Fetchgate""#)) }
-        if !failure.allow.isEmpty { response.headers.append(("Allow", failure.allow.joined(separator: ", "))) }
+        response.headers.append(contentsOf: failure.headers)
         return response
     }
 

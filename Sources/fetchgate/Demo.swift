@@ -22,7 +22,7 @@ struct Demo {
             // The saved token is gone or was rotated through the API: give the demo key a fresh one.
             guard let credential = try accounts.credentials(accountID: account.id)
                 .first(where: { $0.apiKey == Demo.key && $0.revokedAt == nil }) else {
-                throw DomainError.notFound("demo key not found")
+                throw SetupError("demo key not found among the live credentials")
             }
             token = try accounts.rotateToken(credentialID: credential.id)
         } else {

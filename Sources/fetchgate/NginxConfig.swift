@@ -36,7 +36,7 @@ struct NginxConfig {
         var text = try String(contentsOfFile: template, encoding: .utf8)
         for (name, value) in values { text = text.replacingOccurrences(of: "{{\(name)}}", with: value) }
         if let range = text.range(of: "{{") {
-            throw DomainError.invalid("nginx template has an unknown placeholder near \(text[range.lowerBound...].prefix(30))")
+            throw SetupError("nginx template has an unknown placeholder near \(text[range.lowerBound...].prefix(30))")
         }
         return text
     }

@@ -76,7 +76,7 @@ struct Supervisor {
         try config.write()
         let nginx = arguments["nginx"] ?? "nginx"
         let check = try Subprocess.run([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
-        guard check == 0 else { throw DomainError.invalid("nginx -t rejected \(paths.nginxConfig)") }
+        guard check == 0 else { throw SetupError("nginx -t rejected \(paths.nginxConfig)") }
 
         let db = try SQLiteDatabase(path: paths.database)
         try Schema.migrate(db)
@@ -235,7 +235,7 @@ struct Supervisor {
         }
         let secret = Digest.randomToken(length: 40)
         guard FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw DomainError.invalid("cannot write \(path)")
+            throw SetupError("cannot write \(path)")
         }
         return secret
     }

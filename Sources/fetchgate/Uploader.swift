@@ -11,7 +11,7 @@ struct Uploader {
     func upload(accountID: Int64, file: String, name: String?) throws -> Upload {
         let storage = FileStorage(root: paths.data)
         try storage.prepare()
-        guard let size = storage.size(ofPath: file) else { throw DomainError.invalid("cannot read \(file)") }
+        guard let size = storage.size(ofPath: file) else { throw SetupError("cannot read \(file)") }
         let temp = storage.temporaryPath()
         try Multipart.copyRange(fromFile: file, offset: 0, length: Int(size), toFile: temp)
         do {

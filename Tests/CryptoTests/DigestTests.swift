@@ -21,15 +21,4 @@ final class DigestTests: XCTestCase {
         XCTAssertEqual(a.count, 32)
         XCTAssertNotEqual(a, b)
     }
-
-    func testBase64() {
-        for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
-            let enc = Base64.encode(Array(s.utf8))
-            XCTAssertEqual(Base64.decode(enc), Array(s.utf8))
-        }
-        XCTAssertEqual(Base64.encode(Array("foob".utf8)), "Zm9vYg==")
-        XCTAssertEqual(Base64.encode([0xfb, 0xff], urlSafe: true, padding: false), "-_8")
-        XCTAssertNil(Base64.decode("a*b"))
-        XCTAssertNil(Base64.decode("a"))
-    }
 }

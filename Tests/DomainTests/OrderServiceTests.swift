@@ -66,6 +66,22 @@ final class OrderServiceTests: DomainTestCase {
         XCTAssertEqual(try db.query("SELECT * FROM order_items").count, 1)
     }
 
+    /// An order takes only an address the mailer can send to (one rule, `EmailAddress`):
+    /// `a@b` and `a(b)@c.d` were once stored and then failed in the worker forever.
+    func testEmailTheMailerWouldRefuseIsRefused() throws {
+        for bad in ["a@b", "a(b)@c.d", "a@b.", "a:b@c.d", "<a@b.c>"] {
+            XCTAssertThrowsError(try orders.create(accountID: account.id, OrderInput(email: bad, items: [OrderItemInput(sku: "A")])), bad) {
+                guard case .unprocessable(let message)? = $0 as? DomainError else { return XCTFail("\($0)") }
+                XCTAssertTrue(message.hasPrefix("email "), message)
+            }
+        }
+        let good = try orders.create(accountID: account.id, OrderInput(email: "a.b+c@d.example", items: [OrderItemInput(sku: "A")]))
+        XCTAssertEqual(good.email, "a.b+c@d.example")
+        XCTAssertThrowsError(try orders.update(accountID: account.id, number: good.number, OrderInput(email: "a@b")))
+        XCTAssertEqual(try orders.get(accountID: account.id, number: good.number).email, "a.b+c@d.example")
+        XCTAssertEqual(try orders.list(accountID: account.id, filter: .all, page: .all).count, 1)
+    }
+
     func testAutoNumberSkipsIdsPast64Bits() throws {
         // An all-digit id past Int64 once made `MAX(...) + 1` trap and take the process down.
         _ = try orders.create(accountID: account.id, OrderInput(number: "99999999999999999999999", items: [OrderItemInput(sku: "A")], sendEmail: false))

@@ -55,4 +55,17 @@ final class DeliveryHelpersTests: XCTestCase {
         let plain = Request(method: "POST", path: "/files", headers: ["content-type": "text/plain"], body: [1])
         XCTAssertThrowsError(try MultipartBody.open(plain, bodyDirectory: "/tmp", scratchPath: "/tmp/y"))
     }
+
+    /// A buffered body over the limit is `tooLarge` (413); one that cannot be read is `unreadable` (400).
+    func testSmallBodyFileTooLargeIsNotUnreadable() throws {
+        let dir = NSTemporaryDirectory() + "body-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/0000000001"
+        XCTAssertTrue(BodyFile.write(Array("a=1&b=2".utf8), to: file))
+        XCTAssertEqual(try BodyFile.readSmall(file, limit: 7, inside: dir), Array("a=1&b=2".utf8))
+        XCTAssertThrowsError(try BodyFile.readSmall(file, limit: 6, inside: dir)) { XCTAssertEqual($0 as? BodyFile.ReadError, .tooLarge) }
+        XCTAssertThrowsError(try BodyFile.readSmall(dir + "/gone", limit: 100, inside: dir)) { XCTAssertEqual($0 as? BodyFile.ReadError, .unreadable) }
+        XCTAssertThrowsError(try BodyFile.readSmall("/etc/hostname", limit: 100, inside: dir)) { XCTAssertEqual($0 as? BodyFile.ReadError, .unreadable) }
+    }
 }

@@ -86,9 +86,6 @@ final class FormParserTests: XCTestCase {
         XCTAssertEqual(FormParser.parse("q=a+b%20c&k+1=v")["q"], s("a b c"))
         XCTAssertEqual(FormParser.parse("k+1=v")["k 1"], s("v"))
         XCTAssertEqual(FormParser.parse("p=%2B%26%3D%25")["p"], s("+&=%"))
-        XCTAssertEqual(FormParser.percentDecode("a+b%41"), "a bA")
-        XCTAssertEqual(FormParser.percentDecode("a+b%41", plusAsSpace: false), "a+bA")
-        XCTAssertEqual(FormParser.percentDecode(Array("%7e".utf8)), "~")
     }
 
     func testInvalidEscapesKeptLiterally() {

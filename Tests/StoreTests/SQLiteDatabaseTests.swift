@@ -19,6 +19,22 @@ final class SQLiteDatabaseTests: XCTestCase {
         XCTAssertEqual(try db.queryOne("PRAGMA foreign_keys")?.int("foreign_keys"), 1)
     }
 
+    /// Another process's write lock held past the busy timeout is a distinguishable error.
+    func testWriteLockHeldElsewhereIsBusy() throws {
+        let holder = try SQLiteDatabase(path: path)
+        _ = try holder.execute("CREATE TABLE t (i INTEGER)")
+        let other = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: 50)
+        try holder.executeScript("BEGIN IMMEDIATE")  // as another process would: not through this process's mutex
+        XCTAssertThrowsError(try other.write { try other.execute("INSERT INTO t VALUES (1)") }) { error in
+            XCTAssertEqual((error as? any DatabaseError)?.isBusy, true, "\(error)")
+            XCTAssertEqual((error as? any DatabaseError)?.isConstraintViolation, false)
+        }
+        XCTAssertEqual(try other.query("SELECT i FROM t").count, 0)  // reads go on under WAL
+        try holder.executeScript("COMMIT")
+        try other.write { try other.execute("INSERT INTO t VALUES (1)") }
+        XCTAssertEqual(try other.query("SELECT i FROM t").count, 1)
+    }
+
     func testBindingsAndTypes() throws {
         let db = try SQLiteDatabase(path: path)
         try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")

@@ -642,3 +642,34 @@ def test_twenty_parallel_creates_count_right(shop):
     assert child_text(shop.item("A"), "order_count") == "20"
     assert child_text(shop.item("B"), "order_count") == "0"
     assert len(shop.order_ids(per_page=100)) == 20
+
+
+# ----------------------------------------------------------------------------- one email rule
+
+UNSENDABLE_EMAILS = ["a@b", "a(b)@c.d", "a@b.", "a@.b.c", "a:b@c.d", "[a]@b.c", "a\\b@c.d"]
+
+
+@pytest.mark.parametrize("address", UNSENDABLE_EMAILS)
+def test_order_with_an_address_the_mailer_refuses_is_422(shop, address):
+    """The order takes the mailer's own address rule: `a@b` and `a(b)@c.d` were stored with 201,
+    and their email then failed in the worker on every attempt."""
+    resp = shop.post("/api/orders", data=order_xml(["A"], id="MAIL-1", email=address), headers=XML_HEADERS)
+    assert_error(resp, 422, contains="email")
+    body = form([("order[email]", address), ("order[order_items][][sku]", "A")])
+    assert_error(shop.post("/api/orders/create", data=body, headers=FORM_HEADERS), 422, contains="email")
+    assert shop.order_ids() == []
+
+
+@pytest.mark.parametrize("address", ["a@b", "a(b)@c.d"])
+def test_update_to_an_unsendable_address_is_422_and_changes_nothing(shop, address):
+    shop.create_order(["A"], id="MAIL-2", email="fine@example.com", send_email="false")
+    before = shop.get("/api/orders/MAIL-2").content
+    resp = shop.put("/api/orders/MAIL-2", data=order_xml(email=address, send_email="true"), headers=XML_HEADERS)
+    assert_error(resp, 422, contains="email")
+    assert shop.get("/api/orders/MAIL-2").content == before
+
+
+def test_sendable_addresses_are_still_taken(shop):
+    for i, address in enumerate(["o'neil+tag@mail.example.ie", "x@d.co", "first.last@sub.example.org"]):
+        order = shop.create_order(["A"], id=f"MAIL-OK-{i}", email=address, send_email="false")
+        assert child_text(order, "email") == address

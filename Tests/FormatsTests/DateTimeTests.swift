@@ -1,5 +1,5 @@
 import XCTest
-@testable import HTTPCore
+@testable import Formats
 
 final class DateTimeTests: XCTestCase {
     private let sample: Int64 = 1_230_490_076  // 2008-12-28T18:47:56Z

@@ -1,4 +1,5 @@
-/// ISO 8601 / RFC 3339 and HTTP-date conversion for `Int64` Unix seconds (UTC).
+/// The one date helper: ISO 8601 / RFC 3339, HTTP-date, RFC 5322 mail dates and the
+/// short form in customer emails, for `Int64` Unix seconds (UTC).
 ///
 /// Calendar math is the proleptic Gregorian days-from-civil / civil-from-days
 /// algorithm; nothing here allocates except the returned string.
@@ -15,67 +16,118 @@ public enum DateTime {
 
     /// `2008-12-28T18:47:56+00:00`, always in UTC.
     public static func format(_ unixSeconds: Int64) -> String {
-        let t = Civil(unixSeconds)
-        guard t.year >= 0 && t.year <= 9999 else { return formatWide(t) }
-        return String(unsafeUninitializedCapacity: 25) { out in
-            var i = 0
-            put4(t.year, out, &i)
-            out[i] = UInt8(ascii: "-"); i += 1
-            put2(t.month, out, &i)
-            out[i] = UInt8(ascii: "-"); i += 1
-            put2(t.day, out, &i)
-            out[i] = UInt8(ascii: "T"); i += 1
-            put2(t.hour, out, &i)
-            out[i] = UInt8(ascii: ":"); i += 1
-            put2(t.minute, out, &i)
-            out[i] = UInt8(ascii: ":"); i += 1
-            put2(t.second, out, &i)
-            for c in "+00:00".utf8 { out[i] = c; i += 1 }
-            return i
-        }
+        dateAndTime(unixSeconds, separator: UInt8(ascii: "T"), seconds: true, zone: "+00:00")
     }
 
     /// RFC 9110 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
     public static func httpDate(_ unixSeconds: Int64) -> String {
-        let t = Civil(unixSeconds)
-        guard t.year >= 0 && t.year <= 9999 else { return formatWide(t) }
-        return String(unsafeUninitializedCapacity: 29) { out in
-            var i = 0
-            let day = weekdayNames.utf8Start + Int(t.weekday) * 3
-            for k in 0..<3 { out[i] = day[k]; i += 1 }
-            out[i] = UInt8(ascii: ","); i += 1
-            out[i] = UInt8(ascii: " "); i += 1
-            put2(t.day, out, &i)
-            out[i] = UInt8(ascii: " "); i += 1
-            let month = monthNames.utf8Start + Int(t.month - 1) * 3
-            for k in 0..<3 { out[i] = month[k]; i += 1 }
-            out[i] = UInt8(ascii: " "); i += 1
-            put4(t.year, out, &i)
-            out[i] = UInt8(ascii: " "); i += 1
-            put2(t.hour, out, &i)
-            out[i] = UInt8(ascii: ":"); i += 1
-            put2(t.minute, out, &i)
-            out[i] = UInt8(ascii: ":"); i += 1
-            put2(t.second, out, &i)
-            for c in " GMT".utf8 { out[i] = c; i += 1 }
-            return i
+        imfDate(unixSeconds, zone: " GMT")
+    }
+
+    /// RFC 5322 `Date:` header: `Sun, 06 Nov 1994 08:49:37 +0000`.
+    public static func mailDate(_ unixSeconds: Int64) -> String {
+        imfDate(unixSeconds, zone: " +0000")
+    }
+
+    /// For people (customer emails): `1994-11-06 08:49 UTC`.
+    public static func humanDate(_ unixSeconds: Int64) -> String {
+        dateAndTime(unixSeconds, separator: UInt8(ascii: " "), seconds: false, zone: " UTC")
+    }
+
+    /// `YYYY-MM-DD`, the separator, `hh:mm[:ss]`, the zone.
+    @inline(__always)
+    private static func dateAndTime(_ unixSeconds: Int64, separator: UInt8, seconds: Bool, zone: StaticString) -> String {
+        write(unixSeconds, capacity: 19 + zone.utf8CodeUnitCount) { t, w in
+            w.date(t)
+            w.byte(separator)
+            w.time(t, seconds: seconds)
+            w.text(zone)
+        }
+    }
+
+    private static func imfDate(_ unixSeconds: Int64, zone: StaticString) -> String {
+        write(unixSeconds, capacity: 25 + zone.utf8CodeUnitCount) { t, w in
+            w.name(weekdayNames, Int(t.weekday))
+            w.text(", ")
+            w.two(t.day)
+            w.byte(UInt8(ascii: " "))
+            w.name(monthNames, Int(t.month - 1))
+            w.byte(UInt8(ascii: " "))
+            w.four(t.year)
+            w.byte(UInt8(ascii: " "))
+            w.time(t, seconds: true)
+            w.text(zone)
         }
     }
 
     private static let weekdayNames: StaticString = "SunMonTueWedThuFriSat"
     private static let monthNames: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
 
+    /// Fills a string of at most `capacity` bytes; years outside 0...9999 take the wide form.
     @inline(__always)
-    private static func put2(_ v: Int64, _ out: UnsafeMutableBufferPointer<UInt8>, _ i: inout Int) {
-        out[i] = UInt8(truncatingIfNeeded: 48 + v / 10)
-        out[i + 1] = UInt8(truncatingIfNeeded: 48 + v % 10)
-        i += 2
+    private static func write(_ unixSeconds: Int64, capacity: Int, _ body: (Civil, inout Writer) -> Void) -> String {
+        let t = Civil(unixSeconds)
+        guard t.year >= 0 && t.year <= 9999 else { return formatWide(t) }
+        return String(unsafeUninitializedCapacity: capacity) { out in
+            var w = Writer(out: out)
+            body(t, &w)
+            return w.count
+        }
     }
 
-    @inline(__always)
-    private static func put4(_ v: Int64, _ out: UnsafeMutableBufferPointer<UInt8>, _ i: inout Int) {
-        put2(v / 100, out, &i)
-        put2(v % 100, out, &i)
+    private struct Writer {
+        let base: UnsafeMutablePointer<UInt8>
+        var count = 0
+
+        init(out: UnsafeMutableBufferPointer<UInt8>) { base = out.baseAddress! }
+
+        @inline(__always) mutating func byte(_ c: UInt8) {
+            base[count] = c
+            count += 1
+        }
+
+        @inline(__always) mutating func text(_ s: StaticString) {
+            let bytes = s.utf8Start
+            for k in 0..<s.utf8CodeUnitCount { byte(bytes[k]) }
+        }
+
+        /// The `index`th three-letter name of a packed list.
+        @inline(__always) mutating func name(_ names: StaticString, _ index: Int) {
+            let bytes = names.utf8Start + index * 3
+            byte(bytes[0])
+            byte(bytes[1])
+            byte(bytes[2])
+        }
+
+        @inline(__always) mutating func two(_ v: Int64) {
+            byte(UInt8(truncatingIfNeeded: 48 + v / 10))
+            byte(UInt8(truncatingIfNeeded: 48 + v % 10))
+        }
+
+        @inline(__always) mutating func four(_ v: Int64) {
+            two(v / 100)
+            two(v % 100)
+        }
+
+        /// `YYYY-MM-DD`
+        @inline(__always) mutating func date(_ t: Civil) {
+            four(t.year)
+            byte(UInt8(ascii: "-"))
+            two(t.month)
+            byte(UInt8(ascii: "-"))
+            two(t.day)
+        }
+
+        /// `hh:mm` or `hh:mm:ss`
+        @inline(__always) mutating func time(_ t: Civil, seconds: Bool) {
+            two(t.hour)
+            byte(UInt8(ascii: ":"))
+            two(t.minute)
+            if seconds {
+                byte(UInt8(ascii: ":"))
+                two(t.second)
+            }
+        }
     }
 
     /// Years outside 0...9999 (only reachable from absurd inputs): ISO 8601
