@@ -4,7 +4,7 @@
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
 //
-// HTTPCore, Crypto and CCrypto are symlinks to the real ../Sources directories,
+// HTTPCore, Formats, Crypto and CCrypto are symlinks to the real ../Sources directories,
 // so the fuzzers always build the current sources without copying them (and
 // without loading the root package, whose other targets are irrelevant here).
 //
@@ -17,8 +17,9 @@ let package = Package(
     name: "FetchgateFuzz",
     targets: [
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
-        .target(name: "Crypto", dependencies: ["CCrypto"]),
-        .target(name: "HTTPCore", dependencies: ["Crypto"]),
+        .target(name: "Formats"),
+        .target(name: "Crypto", dependencies: ["CCrypto", "Formats"]),
+        .target(name: "HTTPCore", dependencies: ["Crypto", "Formats"]),
 
         .executableTarget(name: "FuzzXML", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzForm", dependencies: ["HTTPCore"]),

@@ -204,6 +204,40 @@ public enum DateTime {
 
     // MARK: - Parsing
 
+    /// An HTTP date in any of the three forms nginx reads (RFC 1123, RFC 850, asctime), as
+    /// Unix seconds; nil when it is none of them.
+    public static func parseHTTPDate(_ text: String) -> Int64? {
+        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        var day: Int64?, month: Int64?, year: Int64?, clock: String?
+        func monthNumber(_ name: String) -> Int64? {
+            let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            return names.firstIndex(of: name).map { Int64($0) + 1 }
+        }
+        if words.count == 6, words[0].hasSuffix(","), words[5] == "GMT" {
+            // Sun, 06 Nov 1994 08:49:37 GMT
+            day = Int64(words[1]); month = monthNumber(words[2]); year = Int64(words[3]); clock = words[4]
+            if words[3].count != 4 { return nil }
+        } else if words.count == 4, words[0].hasSuffix(","), words[3] == "GMT" {
+            // Sunday, 06-Nov-94 08:49:37 GMT
+            let parts = words[1].split(separator: "-").map(String.init)
+            guard parts.count == 3, parts[2].count == 2, let yy = Int64(parts[2]) else { return nil }
+            day = Int64(parts[0]); month = monthNumber(parts[1]); year = yy < 70 ? 2000 + yy : 1900 + yy; clock = words[2]
+        } else if words.count == 5 {
+            // Sun Nov  6 08:49:37 1994
+            month = monthNumber(words[1]); day = Int64(words[2]); clock = words[3]; year = Int64(words[4])
+            if words[4].count != 4 { return nil }
+        }
+        guard let day, let month, let year, let clock, year >= 1970, day >= 1, day <= daysInMonth(year, month) else {
+            return nil
+        }
+        let hms = clock.split(separator: ":").map { Int64($0) }
+        guard hms.count == 3, clock.count == 8, let h = hms[0], let m = hms[1], let s = hms[2], h < 24, m < 60, s < 60 else {
+            return nil
+        }
+        return days(year: year, month: month, day: day) * 86_400 + h * 3600 + m * 60 + s
+    }
+
+
     /// Accepts `YYYY-MM-DD`, optionally followed by `T` (or `t`, or a space)
     /// and `hh:mm[:ss[.fraction]]`, optionally followed (after an optional
     /// space) by `Z`, `UTC`, `GMT`, `±hh:mm`, `±hhmm` or `±hh`. Fractions of

@@ -53,13 +53,13 @@ public enum StaticReply {
     /// - Parameter header: the request's header of that lower-case name, if any.
     public static func verdict(for file: File, header: (String) -> String?) -> Verdict {
         if let since = header("if-unmodified-since") {
-            guard let t = httpTime(since), t >= file.modified else { return .preconditionFailed }
+            guard let t = DateTime.parseHTTPDate(since), t >= file.modified else { return .preconditionFailed }
         }
         if let list = header("if-match"), !listMatches(list, etag: file.etag, weak: false) { return .preconditionFailed }
         let ims = header("if-modified-since")
         let inm = header("if-none-match")
         if ims != nil || inm != nil {
-            let unchangedSince = ims.map { httpTime($0) == file.modified } ?? true
+            let unchangedSince = ims.map { DateTime.parseHTTPDate($0) == file.modified } ?? true
             let sameTag = inm.map { listMatches($0, etag: file.etag, weak: true) } ?? true
             if unchangedSince && sameTag { return .notModified }
         }
@@ -83,38 +83,6 @@ public enum StaticReply {
             if candidate.elementsEqual(tag) { return true }
         }
         return false
-    }
-
-    /// An HTTP date in any of the three forms nginx reads (RFC 1123, RFC 850, asctime).
-    static func httpTime(_ text: String) -> Int64? {
-        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        var day: Int64?, month: Int64?, year: Int64?, clock: String?
-        func monthNumber(_ name: String) -> Int64? {
-            let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-            return names.firstIndex(of: name).map { Int64($0) + 1 }
-        }
-        if words.count == 6, words[0].hasSuffix(","), words[5] == "GMT" {
-            // Sun, 06 Nov 1994 08:49:37 GMT
-            day = Int64(words[1]); month = monthNumber(words[2]); year = Int64(words[3]); clock = words[4]
-            if words[3].count != 4 { return nil }
-        } else if words.count == 4, words[0].hasSuffix(","), words[3] == "GMT" {
-            // Sunday, 06-Nov-94 08:49:37 GMT
-            let parts = words[1].split(separator: "-").map(String.init)
-            guard parts.count == 3, parts[2].count == 2, let yy = Int64(parts[2]) else { return nil }
-            day = Int64(parts[0]); month = monthNumber(parts[1]); year = yy < 70 ? 2000 + yy : 1900 + yy; clock = words[2]
-        } else if words.count == 5 {
-            // Sun Nov  6 08:49:37 1994
-            month = monthNumber(words[1]); day = Int64(words[2]); clock = words[3]; year = Int64(words[4])
-            if words[4].count != 4 { return nil }
-        }
-        guard let day, let month, let year, let clock, year >= 1970, day >= 1, day <= DateTime.daysInMonth(year, month) else {
-            return nil
-        }
-        let hms = clock.split(separator: ":").map { Int64($0) }
-        guard hms.count == 3, clock.count == 8, let h = hms[0], let m = hms[1], let s = hms[2], h < 24, m < 60, s < 60 else {
-            return nil
-        }
-        return DateTime.days(year: year, month: month, day: day) * 86_400 + h * 3600 + m * 60 + s
     }
 }
 
@@ -143,7 +111,7 @@ public enum ByteRanges {
             if ifRange.utf8.count >= 2, ifRange.hasSuffix("\"") {
                 guard let etag, ifRange == etag else { return .whole }
             } else {
-                guard let lastModified, StaticReply.httpTime(ifRange) == lastModified else { return .whole }
+                guard let lastModified, DateTime.parseHTTPDate(ifRange) == lastModified else { return .whole }
             }
         }
         return parse(bytes[6...], size: size)

@@ -103,7 +103,7 @@ enum LogMask {
     }
 
     static func isCredentialName(_ raw: ArraySlice<UInt8>) -> Bool {
-        let name = FormParser.percentDecode(raw, plusAsSpace: false).lowercased()
+        let name = PercentEncoding.decode(bytes: raw, plusAsSpace: false).lowercased()
         return name.hasPrefix("key") || name.hasPrefix("md5")
     }
 

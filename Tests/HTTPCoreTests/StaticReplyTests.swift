@@ -70,11 +70,11 @@ final class StaticReplyTests: XCTestCase {
     }
 
     func testHTTPDateForms() {
-        XCTAssertEqual(StaticReply.httpTime("Sun, 06 Nov 1994 08:49:37 GMT"), 784_111_777)
-        XCTAssertEqual(StaticReply.httpTime("Sunday, 06-Nov-94 08:49:37 GMT"), 784_111_777)
-        XCTAssertEqual(StaticReply.httpTime("Sun Nov  6 08:49:37 1994"), 784_111_777)
+        XCTAssertEqual(DateTime.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784_111_777)
+        XCTAssertEqual(DateTime.parseHTTPDate("Sunday, 06-Nov-94 08:49:37 GMT"), 784_111_777)
+        XCTAssertEqual(DateTime.parseHTTPDate("Sun Nov  6 08:49:37 1994"), 784_111_777)
         for bad in ["", "yesterday", "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 94 08:49:37 GMT"] {
-            XCTAssertNil(StaticReply.httpTime(bad), bad)
+            XCTAssertNil(DateTime.parseHTTPDate(bad), bad)
         }
     }
 }
