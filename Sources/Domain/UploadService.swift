@@ -24,11 +24,11 @@ public struct UploadService {
         try storage.publish(temporaryPath: temporaryPath, key: key)
         do {
             return try db.write {
-                try db.execute("""
+                let id = try db.insert("""
                     INSERT INTO uploads (account_id, filename, content_type, size_bytes, storage_key, ip_address, uploaded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """, [accountID, filename, type, size, key, ipAddress, clock.now()])
-                return try get(accountID: accountID, id: db.lastInsertRowID)
+                return try get(accountID: accountID, id: id)
             }
         } catch {
             storage.remove(key: key)

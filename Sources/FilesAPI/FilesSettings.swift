@@ -3,7 +3,8 @@ import Foundation
 
 /// Immutable configuration shared by every thread.
 struct FilesSettings: Sendable {
-    let databasePath: String
+    /// Where the store is: a URL for `Databases.open`.
+    let databaseURL: String
     let storage: FileStorage
     let bodyDirectory: String
     let maxBodyBytes: Int

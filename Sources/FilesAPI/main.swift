@@ -7,14 +7,14 @@ import Glibc
 #endif
 
 // files-api: the Files dialect (seed 001) over FastCGI, JSON.
-//   files-api --socket run/files.sock --database run/fetchgate.sqlite --data run/data
+//   files-api --socket run/files.sock (--database run/fetchgate.sqlite | --database-url URL) --data run/data
 //             --signing-secret-file run/secure-link.secret [--threads N] [--body-dir DIR]
 //             [--public-url http://127.0.0.1:8080] [--link-seconds 3600] [--allow-private-hosts h1,h2]
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
-guard let socket = arguments["socket"], let database = arguments["database"], let data = arguments["data"],
-      let secretFile = arguments["signing-secret-file"] else {
-    logError("usage: files-api --socket PATH --database PATH --data DIR --signing-secret-file PATH [--threads N]")
+guard let socket = arguments["socket"], let database = Databases.url(given: arguments["database-url"], path: arguments["database"]),
+      let data = arguments["data"], let secretFile = arguments["signing-secret-file"] else {
+    logError("usage: files-api --socket PATH (--database PATH | --database-url URL) --data DIR --signing-secret-file PATH [--threads N]")
     exit(2)
 }
 
@@ -22,7 +22,7 @@ let storage = FileStorage(root: data)
 let secret: String
 do {
     try storage.prepare()
-    try Schema.migrate(SQLiteDatabase(path: database))
+    try Schema.migrate(Databases.open(url: database))
     guard let text = BodyFileText.read(secretFile), !text.isEmpty else {
         logError("files-api: empty signing secret in \(secretFile)")
         exit(1)
@@ -34,7 +34,7 @@ do {
 }
 
 let settings = FilesSettings(
-    databasePath: database, storage: storage, bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body",
+    databaseURL: database, storage: storage, bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body",
     maxBodyBytes: arguments.int("max-body") ?? 8 << 20, publicURL: arguments["public-url"] ?? "",
     signingSecret: secret, linkSeconds: Int64(arguments.int("link-seconds") ?? 3600),
     allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map { String($0).lowercased() }))

@@ -2,7 +2,8 @@ import Domain
 
 /// Immutable configuration shared by every thread.
 struct StoreSettings: Sendable {
-    let databasePath: String
+    /// Where the store is: a URL for `Databases.open`.
+    let databaseURL: String
     let storage: FileStorage
     /// Where nginx buffers upload bodies; a body file outside it is refused.
     let bodyDirectory: String

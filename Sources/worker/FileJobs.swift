@@ -10,7 +10,7 @@ import Store
 /// job's completion commit in one transaction, and only while the lease is held.
 struct FileJobs {
     let settings: WorkerSettings
-    let db: SQLiteDatabase
+    let db: any Database
     let queue: JobQueue
 
     var files: MediaFileService { MediaFileService(db: db, storage: settings.storage) }

@@ -9,13 +9,13 @@ import Support
 final class WorkerLoop {
     let settings: WorkerSettings
     let stop: Flag
-    let db: SQLiteDatabase
+    let db: any Database
     let queue: JobQueue
 
     init(settings: WorkerSettings, stop: Flag) {
         self.settings = settings
         self.stop = stop
-        db = try! SQLiteDatabase(path: settings.databasePath)
+        db = try! Databases.open(url: settings.databaseURL)
         queue = JobQueue(db: db)
     }
 
@@ -39,7 +39,7 @@ final class WorkerLoop {
     }
 
     func execute(_ job: Job) {
-        let heartbeat = Heartbeat(databasePath: settings.databasePath, job: job, leaseSeconds: settings.leaseSeconds)
+        let heartbeat = Heartbeat(databaseURL: settings.databaseURL, job: job, leaseSeconds: settings.leaseSeconds)
         defer { heartbeat.stop() }
         do {
             switch job.kind {
@@ -85,10 +85,10 @@ final class Heartbeat: @unchecked Sendable {
     private let done = Flag()
     private var thread: WorkerThread?
 
-    init(databasePath: String, job: Job, leaseSeconds: Int64) {
+    init(databaseURL: String, job: Job, leaseSeconds: Int64) {
         let done = self.done
         thread = WorkerThread {
-            guard let db = try? SQLiteDatabase(path: databasePath) else { return }
+            guard let db = try? Databases.open(url: databaseURL) else { return }
             let queue = JobQueue(db: db)
             let interval = max(1, leaseSeconds / 3)
             var waited: Int64 = 0

@@ -14,7 +14,8 @@ struct MailSettings: Sendable {
 }
 
 struct WorkerSettings: Sendable {
-    let databasePath: String
+    /// Where the store is: a URL for `Databases.open`.
+    let databaseURL: String
     let leaseSeconds: Int64
     let pollMilliseconds: Int
     let mail: MailSettings
