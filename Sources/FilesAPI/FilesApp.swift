@@ -16,7 +16,6 @@ final class FilesApp {
     let settings: FilesSettings
     let accounts: AccountService
     let files: MediaFileService
-    let signer: URLSigner
     let policy: AddressPolicy
     let gate: Gate<FilesEndpoint>
 
@@ -26,7 +25,6 @@ final class FilesApp {
         db = try Databases.open(url: settings.databaseURL)
         accounts = AccountService(db: db)
         files = MediaFileService(db: db, storage: settings.storage)
-        signer = URLSigner(secret: settings.signingSecret)
         policy = AddressPolicy(allowedPrivateHosts: settings.allowedPrivateHosts)
     }
 

@@ -5,7 +5,9 @@ import Foundation
 struct FilesSettings: Sendable {
     /// Where the store is: a URL for `Databases.open`.
     let databaseURL: String
-    let storage: FileStorage
+    /// Where stored files are, and the local scratch space uploads are copied into first.
+    let storage: any FileStore
+    let scratch: ScratchSpace
     let bodyDirectory: String
     let maxBodyBytes: Int
     /// Absolute base for `download_url`; empty gives paths.

@@ -1,6 +1,7 @@
 import Domain
 import FastCGI
 import Store
+import FileStores
 import Support
 #if canImport(Glibc)
 import Glibc
@@ -18,23 +19,25 @@ guard let socket = arguments["socket"], let database = Databases.url(given: argu
     exit(2)
 }
 
-let storage = FileStorage(root: data)
+let scratch = ScratchSpace(dataDirectory: data)
+let storage: any FileStore
 let secret: String
 do {
-    try storage.prepare()
-    try Schema.migrate(Databases.open(url: database))
     guard let text = BodyFileText.read(secretFile), !text.isEmpty else {
         logError("files-api: empty signing secret in \(secretFile)")
         exit(1)
     }
     secret = text
+    try scratch.prepare()
+    storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data), signingSecret: secret)
+    try Schema.migrate(Databases.open(url: database))
 } catch {
     logError("files-api: cannot prepare storage: \(error)")
     exit(1)
 }
 
 let settings = FilesSettings(
-    databaseURL: database, storage: storage, bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body",
+    databaseURL: database, storage: storage, scratch: scratch, bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body",
     maxBodyBytes: arguments.int("max-body") ?? 8 << 20, publicURL: arguments["public-url"] ?? "",
     signingSecret: secret, linkSeconds: Int64(arguments.int("link-seconds") ?? 3600),
     allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map { String($0).lowercased() }))

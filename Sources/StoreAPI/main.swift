@@ -2,6 +2,7 @@ import Domain
 import Support
 import FastCGI
 import Store
+import FileStores
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,9 +18,11 @@ guard let socket = arguments["socket"], let database = Databases.url(given: argu
     exit(2)
 }
 
-let storage = FileStorage(root: data)
+let scratch = ScratchSpace(dataDirectory: data)
+let storage: any FileStore
 do {
-    try storage.prepare()
+    try scratch.prepare()
+    storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data))
     try Schema.migrate(Databases.open(url: database))
 } catch {
     logError("store-api: cannot prepare storage: \(error)")
@@ -27,7 +30,7 @@ do {
 }
 
 let maxBody = arguments.int("max-body") ?? 8 << 20
-let settings = StoreSettings(databaseURL: database, storage: storage,
+let settings = StoreSettings(databaseURL: database, storage: storage, scratch: scratch,
                              bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body", maxBodyBytes: maxBody,
                              publicURL: arguments["public-url"] ?? "http://127.0.0.1:8081")
 let server = Server(configuration: .init(socketPath: socket, threads: arguments.int("threads") ?? 0, maxBodyBytes: maxBody))

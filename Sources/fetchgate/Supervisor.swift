@@ -3,6 +3,7 @@ import Domain
 import Support
 import Foundation
 import Store
+import FileStores
 
 /// `fetchgate serve`: renders the nginx config, migrates, makes sure the demo account
 /// exists, starts nginx and every FastCGI process, restarts any that dies (within a
@@ -53,13 +54,15 @@ struct Supervisor {
         for dir in [paths.runDirectory, paths.logs, paths.nginxTemp, paths.bodyTemp] {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        try FileStorage(root: paths.data).prepare()
+        let scratch = ScratchSpace(dataDirectory: paths.data)
+        try scratch.prepare()
+        _ = try FileStores.open(url: FileStores.localURL(dataDirectory: paths.data))
         let storePort = arguments.int("store-port") ?? 8081
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
 
         // Leftovers of processes killed mid-upload: at start, then every interval.
-        let sweeper = TempSweeper(directories: [FileStorage(root: paths.data).tempDirectory, paths.bodyTemp, paths.nginxTemp],
+        let sweeper = TempSweeper(directories: [scratch.directory, paths.bodyTemp, paths.nginxTemp],
                                   maxAge: Double(arguments.int("temp-max-age") ?? 3600))
         let sweepInterval = Double(arguments.int("temp-sweep-interval") ?? 3600)
         sweep(sweeper)

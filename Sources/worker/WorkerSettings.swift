@@ -19,7 +19,9 @@ struct WorkerSettings: Sendable {
     let leaseSeconds: Int64
     let pollMilliseconds: Int
     let mail: MailSettings
-    let storage: FileStorage
+    /// Where stored files are, and the local scratch space downloads land in first.
+    let storage: any FileStore
+    let scratch: ScratchSpace
     let fetcher: HTTPFetcher
     let prober: Prober
 }

@@ -2,6 +2,7 @@ import Domain
 import Media
 import Outbound
 import Store
+import FileStores
 import Support
 #if canImport(Glibc)
 import Glibc
@@ -37,8 +38,13 @@ do {
     exit(1)
 }
 
-let storage = FileStorage(root: arguments["data"] ?? "run/data")
-do { try storage.prepare() } catch {
+let data = arguments["data"] ?? "run/data"
+let scratch = ScratchSpace(dataDirectory: data)
+let storage: any FileStore
+do {
+    try scratch.prepare()
+    storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data))
+} catch {
     logError("worker: \(error)")
     exit(1)
 }
@@ -46,7 +52,7 @@ let policy = AddressPolicy(allowedPrivateHosts: Set((arguments["allow-private-ho
 let limits = FetchLimits(maxBytes: Int64(arguments.int("max-fetch-bytes") ?? (2 << 30)),
                          timeoutSeconds: arguments.int("fetch-timeout") ?? 600)
 let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
-                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage,
+                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage, scratch: scratch,
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)))
