@@ -12,27 +12,15 @@ public protocol FileStore: Sendable {
     func put(temporaryPath: String, key: String) throws
     /// Removes the bytes under `key`; a missing key is not an error.
     func remove(key: String) throws
-    /// Size and modification time of the bytes under `key` as the server that sends them sees
-    /// them (they predict its 304, 412 and 416); nil when there are none.
-    func attributes(key: String) throws -> StoredFile?
+    /// Size and modification time (Unix seconds) of the bytes under `key` as the server that
+    /// sends them sees them (they predict its 304, 412 and 416); nil when there are none.
+    func attributes(key: String) throws -> (size: Int64, modified: Int64)?
     /// How a reply hands the bytes under `key` to a client. `filename` and `contentType` are
     /// the download's, for a store whose links carry them.
     func delivery(key: String, filename: String, contentType: String, route: DeliveryRoute) throws -> FileDelivery
     /// Runs `body` with a path on this machine to the bytes under `key`, for tools such as
     /// ffprobe: a local store's own file; a bucket store's copy in scratch space, removed after.
     func withLocalFile<T>(key: String, _ body: (String) throws -> T) throws -> T
-}
-
-/// What a store knows of stored bytes without reading them.
-public struct StoredFile: Equatable, Sendable {
-    public var size: Int64
-    /// Unix seconds.
-    public var modified: Int64
-
-    public init(size: Int64, modified: Int64) {
-        self.size = size
-        self.modified = modified
-    }
 }
 
 /// How the reply to a download should hand over the bytes; the dialect's choice.

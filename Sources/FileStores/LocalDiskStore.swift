@@ -43,10 +43,10 @@ public struct LocalDiskStore: FileStore {
         }
     }
 
-    public func attributes(key: String) throws -> StoredFile? {
+    public func attributes(key: String) throws -> (size: Int64, modified: Int64)? {
         var info = stat()
         guard stat(path(forKey: key), &info) == 0 else { return nil }
-        return StoredFile(size: Int64(info.st_size), modified: Int64(info.st_mtim.tv_sec))
+        return (Int64(info.st_size), Int64(info.st_mtim.tv_sec))
     }
 
     public func delivery(key: String, filename: String, contentType: String, route: DeliveryRoute) throws -> FileDelivery {

@@ -12,7 +12,6 @@ struct FilesSettings: Sendable {
     let maxBodyBytes: Int
     /// Absolute base for `download_url`; empty gives paths.
     let publicURL: String
-    let signingSecret: String
     /// Lifetime of signed download links.
     let linkSeconds: Int64
     /// Hosts that may resolve to private addresses (tests serve from loopback); empty in production.

@@ -39,7 +39,7 @@ do {
 let settings = FilesSettings(
     databaseURL: database, storage: storage, scratch: scratch, bodyDirectory: arguments["body-dir"] ?? data + "/tmp/body",
     maxBodyBytes: arguments.int("max-body") ?? 8 << 20, publicURL: arguments["public-url"] ?? "",
-    signingSecret: secret, linkSeconds: Int64(arguments.int("link-seconds") ?? 3600),
+    linkSeconds: Int64(arguments.int("link-seconds") ?? 3600),
     allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map { String($0).lowercased() }))
 let server = Server(configuration: .init(socketPath: socket, threads: arguments.int("threads") ?? 0, maxBodyBytes: settings.maxBodyBytes))
 do {

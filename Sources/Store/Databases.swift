@@ -17,8 +17,11 @@ public enum Databases {
 
     /// The URL of a database given as `--database-url URL`, or as `--database PATH` (an SQLite file).
     public static func url(given url: String?, path: String?) -> String? {
-        url ?? path.map { "sqlite:" + $0 }
+        url ?? path.map(Databases.url(path:))
     }
+
+    /// The URL of the SQLite file at `path`.
+    public static func url(path: String) -> String { "sqlite:" + path }
 
     /// PATH of `sqlite:PATH` (or `sqlite://PATH`, where an absolute PATH keeps its slash); nil for other URLs.
     static func sqlitePath(_ url: String) -> String? {

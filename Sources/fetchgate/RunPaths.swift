@@ -19,7 +19,7 @@ struct RunPaths {
             databaseOptions = ["--database-url", url]
         } else {
             let path = RunPaths.absolute(arguments["database"] ?? run + "/fetchgate.sqlite")
-            databaseURL = Databases.url(given: nil, path: path)!
+            databaseURL = Databases.url(path: path)
             databaseOptions = ["--database", path]
         }
         data = RunPaths.absolute(arguments["data"] ?? run + "/data")

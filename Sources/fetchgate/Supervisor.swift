@@ -56,6 +56,7 @@ struct Supervisor {
         }
         let scratch = ScratchSpace(dataDirectory: paths.data)
         try scratch.prepare()
+        // Opened once here so the directory nginx serves files from exists before nginx starts.
         _ = try FileStores.open(url: FileStores.localURL(dataDirectory: paths.data))
         let storePort = arguments.int("store-port") ?? 8081
         let mediaPort = arguments.int("media-port") ?? 8080

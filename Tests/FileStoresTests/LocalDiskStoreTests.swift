@@ -48,7 +48,9 @@ final class LocalDiskStoreTests: XCTestCase {
         try store.put(temporaryPath: temp(Array(repeating: 7, count: 1234)), key: "m/a.bin")
         var info = stat()
         XCTAssertEqual(stat(data + "/files/m/a.bin", &info), 0)
-        XCTAssertEqual(try store.attributes(key: "m/a.bin"), StoredFile(size: 1234, modified: Int64(info.st_mtim.tv_sec)))
+        let attributes = try XCTUnwrap(store.attributes(key: "m/a.bin"))
+        XCTAssertEqual(attributes.size, 1234)
+        XCTAssertEqual(attributes.modified, Int64(info.st_mtim.tv_sec))
         XCTAssertNil(try store.attributes(key: "m/missing.bin"))
     }
 
