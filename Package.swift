@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "HTTPCore", dependencies: ["Crypto", "Formats"]),
         .target(name: "Store", dependencies: ["CSQLite"]),
         .target(name: "Domain", dependencies: ["Store", "Crypto", "Formats"]),
+        // Where stored files' bytes live, behind Domain's `FileStore`: local disk now, buckets later.
+        .target(name: "FileStores", dependencies: ["Domain", "HTTPCore"]),
         // Outbound network I/O through libcurl: SMTP delivery and HTTP fetches under the SSRF guard.
         .target(name: "Outbound", dependencies: ["CCurl", "Formats"]),
         // Media inspection: ffprobe under a whitelist and a time limit.
@@ -40,17 +42,18 @@ let package = Package(
         .target(name: "Dialect", dependencies: ["HTTPCore", "Domain", "Store"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
-        .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "Support"]),
-        .executableTarget(name: "FilesAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "Outbound", "Support"]),
-        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Media", "Support"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support", "Crypto"]),
+        .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "FileStores", "Support"]),
+        .executableTarget(name: "FilesAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "FileStores", "Outbound", "Support"]),
+        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Support"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "FileStores", "Support", "Crypto"]),
 
         .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "DomainTests", dependencies: ["Domain", "Store"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "Store", "FileStores"]),
         .testTarget(name: "DialectTests", dependencies: ["Dialect", "HTTPCore", "Store"]),
+        .testTarget(name: "FileStoresTests", dependencies: ["FileStores", "Domain", "HTTPCore"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
     ]

@@ -30,11 +30,10 @@ public struct AccountService {
         try FieldRules.text(new.name, field: "name", maxBytes: FieldRules.maxAccountNameBytes)
         try AccountService.validate(hours: new.orderExpirationInHours, limit: new.downloadLimitPerItem)
         return try db.write {
-            try db.execute("""
+            let id = try db.insert("""
                 INSERT INTO accounts (name, email, url, order_expiration_in_hours, download_limit_per_item, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
                 """, [new.name, new.email, new.url, new.orderExpirationInHours, new.downloadLimitPerItem, clock.now()])
-            let id = db.lastInsertRowID
             let (key, secret) = try addCredential(accountID: id, apiKey: apiKey, token: token, label: "initial")
             return (try account(id: id)!, key, secret)
         }

@@ -101,11 +101,10 @@ public struct DeliveryService {
 
     private func log(accountID: Int64, itemID: Int64?, sku: String, orderRef: Int64?, orderItemRef: Int64?,
                      orderNumber: String?, upload: Upload, ipAddress: String, at now: Int64) throws -> Int64 {
-        try db.execute("""
+        try db.insert("""
             INSERT INTO downloads (account_id, item_id, item_sku, order_ref, order_item_ref, order_number, filename,
                                    ip_address, size_bytes, downloaded_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, [accountID, itemID, sku, orderRef, orderItemRef, orderNumber, upload.filename, ipAddress, upload.sizeBytes, now])
-        return db.lastInsertRowID
     }
 }

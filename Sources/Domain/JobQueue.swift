@@ -17,10 +17,9 @@ public struct JobQueue {
     @discardableResult
     public func enqueue(kind: String, payload: String, accountID: Int64? = nil, runAt: Int64? = nil, maxAttempts: Int64 = 8) throws -> Int64 {
         let now = clock.now()
-        try db.execute("""
-            INSERT INTO jobs (account_id, kind, payload, run_at, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        return try db.insert("""
+            INSERT INTO jobs (account_id, kind, payload, run_at, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id
             """, [accountID, kind, payload, runAt ?? now, maxAttempts, now])
-        return db.lastInsertRowID
     }
 
     /// Claims the oldest due job of the given kinds: a queued one whose time has come, or a
@@ -81,9 +80,9 @@ public struct JobQueue {
         return try db.write {
             try db.execute("""
                 UPDATE jobs SET state = ?, run_at = ?, last_error = ?, lease_token = NULL, lease_expires_at = NULL,
-                    finished_at = CASE WHEN ? THEN ? ELSE NULL END
+                    finished_at = ?
                 WHERE id = ? AND state = 'running' AND lease_token = ?
-                """, [final ? "failed" : "queued", now + backoff, error, final, now, job.id, job.leaseToken]) == 1
+                """, [final ? "failed" : "queued", now + backoff, error, (final ? now : nil) as Int64?, job.id, job.leaseToken]) == 1
         }
     }
 

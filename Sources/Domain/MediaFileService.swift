@@ -7,10 +7,10 @@ import Store
 /// (mark processing, finish, fail). Processing runs as queued jobs.
 public struct MediaFileService {
     let db: any Database
-    let storage: FileStorage
+    let storage: any FileStore
     let clock: Clock
 
-    public init(db: any Database, storage: FileStorage, clock: Clock = .system) {
+    public init(db: any Database, storage: any FileStore, clock: Clock = .system) {
         self.db = db
         self.storage = storage
         self.clock = clock
@@ -26,10 +26,10 @@ public struct MediaFileService {
     public func createFromUpload(accountID: Int64, name rawName: String, temporaryPath: String, contentType: String?) throws -> MediaFile {
         let name = UploadService.sanitize(filename: rawName)
         guard !name.isEmpty else { throw DomainError.invalid("file name is required") }
-        guard let size = storage.size(ofPath: temporaryPath) else { throw DomainError.invalid("uploaded file is missing") }
+        guard let size = ScratchSpace.size(ofPath: temporaryPath) else { throw DomainError.invalid("uploaded file is missing") }
         let publicID = MediaFileService.newID()
         let key = MediaFileService.storageKey(publicID: publicID, name: name)
-        try storage.publish(temporaryPath: temporaryPath, key: key)
+        try storage.put(temporaryPath: temporaryPath, key: key)
         do {
             return try db.write {
                 let now = clock.now()
@@ -43,7 +43,7 @@ public struct MediaFileService {
                 return try get(publicID: publicID)!
             }
         } catch {
-            storage.remove(key: key)
+            try? storage.remove(key: key)
             throw error
         }
     }
@@ -97,7 +97,7 @@ public struct MediaFileService {
             }
             return file
         }
-        if let key = file.storageKey { storage.remove(key: key) }
+        if let key = file.storageKey { try? storage.remove(key: key) }
     }
 
     // MARK: worker side

@@ -25,7 +25,7 @@ public struct OrderService {
         case .all: condition = ""
         case .current: condition = " AND o.expiration_date > ?"
         case .expired: condition = " AND o.expiration_date <= ?"
-        case .manual: condition = " AND o.manual = 1"
+        case .manual: condition = " AND o.manual = TRUE"
         }
         var arguments: [any SQLBindable] = [accountID]
         if filter == .current || filter == .expired { arguments.append(clock.now()) }
@@ -63,17 +63,17 @@ public struct OrderService {
             let number = try input.number.flatMap { $0.isEmpty ? nil : $0 } ?? nextNumber(accountID: accountID)
             let limit = input.downloadLimit ?? account.downloadLimitPerItem
             let expiry = try input.expirationDate ?? OrderService.expiry(from: now, hours: account.orderExpirationInHours)
+            let orderID: Int64
             do {
-                try db.execute("""
-                    INSERT INTO orders (account_id, number, title, first_name, last_name, email, expiration_date,
+                orderID = try db.insert("""
+                    INSERT INTO orders (account_id, number, number_value, title, first_name, last_name, email, expiration_date,
                                         download_limit, manual, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [accountID, number, input.title ?? "Order #\(number)", input.firstName ?? "", input.lastName ?? "",
-                          input.email ?? "", expiry, limit, manual, now, now])
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                    """, [accountID, number, OrderService.numberValue(number), input.title ?? "Order #\(number)",
+                          input.firstName ?? "", input.lastName ?? "", input.email ?? "", expiry, limit, manual, now, now])
             } catch let error as any DatabaseError where error.isConstraintViolation {
                 throw DomainError.unprocessable("Order \(number) already exists")
             }
-            let orderID = db.lastInsertRowID
             try replaceItems(orderID: orderID, accountID: accountID, wanted: wanted, limit: limit, previousLimit: nil)
             let order = try get(accountID: accountID, number: number)
             if input.sendEmail ?? true, !order.email.isEmpty { try queueEmail(order) }
@@ -94,9 +94,9 @@ public struct OrderService {
             let limit = input.downloadLimit ?? current.downloadLimit
             do {
                 try db.execute("""
-                    UPDATE orders SET number = ?, title = ?, first_name = ?, last_name = ?, email = ?,
+                    UPDATE orders SET number = ?, number_value = ?, title = ?, first_name = ?, last_name = ?, email = ?,
                         expiration_date = ?, download_limit = ?, updated_at = ? WHERE id = ?
-                    """, [newNumber, input.title ?? current.title, input.firstName ?? current.firstName,
+                    """, [newNumber, OrderService.numberValue(newNumber), input.title ?? current.title, input.firstName ?? current.firstName,
                           input.lastName ?? current.lastName, input.email ?? current.email,
                           input.expirationDate ?? current.expirationDate, limit, clock.now(), current.id])
             } catch let error as any DatabaseError where error.isConstraintViolation {
@@ -187,10 +187,7 @@ public struct OrderService {
     /// account has (1001 for the first). Longer all-digit ids a client chose are left out, so
     /// the sum always fits 64 bits; past 18 digits auto-numbering stops with a 422.
     private func nextNumber(accountID: Int64) throws -> String {
-        let row = try db.queryOne("""
-            SELECT MAX(CAST(number AS INTEGER)) AS n FROM orders
-            WHERE account_id = ? AND number GLOB '[0-9]*' AND number NOT GLOB '*[^0-9]*' AND LENGTH(number) <= 18
-            """, [accountID])
+        let row = try db.queryOne("SELECT MAX(number_value) AS n FROM orders WHERE account_id = ?", [accountID])
         let next = max(1000, row?.int("n") ?? 1000) + 1
         guard next <= OrderService.maxAutoNumber else {
             throw DomainError.unprocessable("Order ids are used up to \(OrderService.maxAutoNumber): give the order an id")
@@ -199,6 +196,14 @@ public struct OrderService {
     }
 
     static let maxAutoNumber: Int64 = 999_999_999_999_999_999
+
+    /// The value of an order id of 1 to 18 ASCII digits (leading zeros allowed), kept in
+    /// `number_value` for `nextNumber`; nil for any other id.
+    static func numberValue(_ number: String) -> Int64? {
+        let digits = number.utf8
+        guard (1...18).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int64(number)
+    }
 
     /// `now` plus an account's expiry setting; checked, as the setting comes from outside.
     static func expiry(from now: Int64, hours: Int64) throws -> Int64 {

@@ -153,5 +153,13 @@ public enum Schema {
         );
         CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
         """),
+        // Auto-numbering reads the largest all-digit order id from an indexed column the domain
+        // fills, instead of pattern-matching every id of the account in SQL.
+        Migration(6, "orders: the value of all-digit order ids, for auto-numbering", """
+        ALTER TABLE orders ADD COLUMN number_value INTEGER;
+        UPDATE orders SET number_value = CAST(number AS INTEGER)
+        WHERE LENGTH(number) BETWEEN 1 AND 18 AND TRIM(number, '0123456789') = '';
+        CREATE INDEX orders_number_value ON orders(account_id, number_value);
+        """),
     ]
 }

@@ -1,12 +1,13 @@
+import Crypto
 import Store
 
 /// Records files that arrived (HTTP upload or admin CLI) and lists them.
 public struct UploadService {
     let db: any Database
-    let storage: FileStorage
+    let storage: any FileStore
     let clock: Clock
 
-    public init(db: any Database, storage: FileStorage, clock: Clock = .system) {
+    public init(db: any Database, storage: any FileStore, clock: Clock = .system) {
         self.db = db
         self.storage = storage
         self.clock = clock
@@ -18,22 +19,28 @@ public struct UploadService {
                        temporaryPath: String, ipAddress: String) throws -> Upload {
         let filename = UploadService.sanitize(filename: rawName)
         guard !filename.isEmpty else { throw DomainError.invalid("filename is required") }
-        guard let size = storage.size(ofPath: temporaryPath) else { throw DomainError.invalid("uploaded file is missing") }
+        guard let size = ScratchSpace.size(ofPath: temporaryPath) else { throw DomainError.invalid("uploaded file is missing") }
         let type = ContentTypes.normalize(contentType, filename: filename)
-        let key = storage.newKey()
-        try storage.publish(temporaryPath: temporaryPath, key: key)
+        let key = UploadService.newKey()
+        try storage.put(temporaryPath: temporaryPath, key: key)
         do {
             return try db.write {
-                try db.execute("""
+                let id = try db.insert("""
                     INSERT INTO uploads (account_id, filename, content_type, size_bytes, storage_key, ip_address, uploaded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """, [accountID, filename, type, size, key, ipAddress, clock.now()])
-                return try get(accountID: accountID, id: db.lastInsertRowID)
+                return try get(accountID: accountID, id: id)
             }
         } catch {
-            storage.remove(key: key)
+            try? storage.remove(key: key)
             throw error
         }
+    }
+
+    /// A fresh storage key such as `ab/cdefgh…`, spread over 1024 directories.
+    static func newKey() -> String {
+        let token = Digest.randomToken(length: 26)
+        return String(token.prefix(2)) + "/" + String(token.dropFirst(2))
     }
 
     public func get(accountID: Int64, id: Int64) throws -> Upload {

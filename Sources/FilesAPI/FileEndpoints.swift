@@ -52,7 +52,12 @@ enum FileEndpoints {
             throw Failure(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
         }
         let expires = Int64(time(nil)) + call.app.settings.linkSeconds
-        let location = call.app.settings.publicURL + call.app.signer.sign(path: "/dl/" + key, expires: expires, name: file.name)
+        let delivery = try call.app.settings.storage.delivery(
+            key: key, filename: file.name, contentType: file.contentType ?? ContentTypes.guess(filename: file.name),
+            route: .link(expires: expires))
+        guard let location = delivery.location(base: call.app.settings.publicURL) else {
+            throw StorageError(description: "the file store gave no link for \(key)")
+        }
         return Response(status: 302, headers: [("Location", location), ("Cache-Control", "no-store"),
                                                ("Content-Type", "application/json")],
                         body: JSON.object([("url", .string(location)), ("expires_at", .string(DateTime.format(expires)))]).rendered())
@@ -60,10 +65,10 @@ enum FileEndpoints {
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.
     static let create: FilesEndpoint = Idempotency.create { call in
-        let storage = call.app.settings.storage
+        let scratch = call.app.settings.scratch
         let body: MultipartBody
         do {
-            body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory, scratchPath: storage.temporaryPath())
+            body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory, scratchPath: scratch.temporaryPath())
         } catch let error as MultipartBody.Error {
             throw Failure(status: 400, code: "bad_request", message: error.message)
         }
@@ -92,7 +97,7 @@ enum FileEndpoints {
             return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
         case (.some(let part), nil):
             guard part.bodyLength > 0 else { throw Failure(status: 400, code: "bad_request", message: "The uploaded file is empty") }
-            let temp = storage.temporaryPath()
+            let temp = scratch.temporaryPath()
             do {
                 try body.copy(part, to: temp)
             } catch {

@@ -12,21 +12,19 @@ typealias FilesEndpoint = @Sendable (Call<FilesApp>) throws -> Response
 
 /// The Files dialect (seed 001): JSON, `X-API-KEY` / `?key=`.
 final class FilesApp {
-    let db: SQLiteDatabase
+    let db: any Database
     let settings: FilesSettings
     let accounts: AccountService
     let files: MediaFileService
-    let signer: URLSigner
     let policy: AddressPolicy
     let gate: Gate<FilesEndpoint>
 
     init(settings: FilesSettings) throws {
         self.settings = settings
         gate = Gate(router: FilesApp.router, bodyDirectory: settings.bodyDirectory, maxBodyBytes: settings.maxBodyBytes)
-        db = try SQLiteDatabase(path: settings.databasePath)
+        db = try Databases.open(url: settings.databaseURL)
         accounts = AccountService(db: db)
         files = MediaFileService(db: db, storage: settings.storage)
-        signer = URLSigner(secret: settings.signingSecret)
         policy = AddressPolicy(allowedPrivateHosts: settings.allowedPrivateHosts)
     }
 

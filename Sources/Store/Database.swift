@@ -1,7 +1,15 @@
 /// The storage interface the domain layer talks to. SQLite implements it now;
-/// a PostgreSQL implementation can follow behind the same protocol.
+/// a PostgreSQL implementation can follow behind the same protocol. `Databases.open(url:)`
+/// makes one; nothing above this module names an engine.
 ///
 /// A `Database` value is one connection and is used by one thread at a time.
+///
+/// Statements are written in the SQL both engines speak, with one placeholder style: a bare
+/// `?` per argument, in order. The driver renders it for its engine (SQLite takes `?` as it
+/// is and refuses any other style; PostgreSQL numbers them `$1`, `$2`, …). Booleans are bound
+/// as `Bool` or written `TRUE`/`FALSE`, never as 1 and 0; a new row's id comes back from
+/// `INSERT … RETURNING id` (`insert`). Transactions are the driver's: `write` takes the write
+/// lock up front (SQLite: `BEGIN IMMEDIATE`).
 public protocol Database: AnyObject {
     /// Runs a statement that returns no rows; returns the number of rows changed.
     @discardableResult
@@ -17,8 +25,6 @@ public protocol Database: AnyObject {
     /// returns, `end` runs in it with the result, and then it commits. If `body` opened no write
     /// transaction, one is opened for `begin` and `end`. Any error rolls everything back.
     func holdingWrite<T>(begin: () throws -> Void, _ body: () throws -> T, end: (T) throws -> Void) throws -> T
-    /// Row id of the last inserted row on this connection.
-    var lastInsertRowID: Int64 { get }
     /// Runs a script of several statements (migrations).
     func executeScript(_ sql: String) throws
 }
@@ -32,6 +38,14 @@ extension Database {
     public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
 
     public func query(_ sql: String) throws -> [Row] { try query(sql, []) }
+
+    /// Runs an `INSERT … RETURNING id` and returns the new row's id.
+    public func insert(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int64 {
+        guard let id = try queryOne(sql, arguments)?.int("id") else {
+            throw DatabaseUsageError(message: "an insert returned no id (RETURNING id is missing): \(sql)")
+        }
+        return id
+    }
 
     public func write<T>(_ body: () throws -> T) throws -> T { try transaction(immediate: true, body) }
 

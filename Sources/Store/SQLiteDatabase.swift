@@ -59,6 +59,14 @@ public final class SQLiteDatabase: Database {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard rc == SQLITE_OK, let statement else { throw error(rc) }
+        // The one placeholder style of `Database`: a bare `?` has no name; `?1`, `:a`, `@a`
+        // and `$a` have one, and a PostgreSQL driver could not render them.
+        for index in 0..<sqlite3_bind_parameter_count(statement) {
+            if let name = sqlite3_bind_parameter_name(statement, index + 1) {
+                sqlite3_finalize(statement)
+                throw SQLiteError(code: SQLITE_MISUSE, message: "placeholder \(String(cString: name)) in \(sql): write ? instead")
+            }
+        }
         statements[sql] = statement
         return statement
     }
@@ -66,12 +74,17 @@ public final class SQLiteDatabase: Database {
     private func bind(_ statement: OpaquePointer, _ arguments: [any SQLBindable]) throws {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
+        // Fewer arguments than placeholders would bind NULL silently.
+        guard arguments.count == Int(sqlite3_bind_parameter_count(statement)) else {
+            throw SQLiteError(code: SQLITE_RANGE, message: "\(arguments.count) arguments for \(sqlite3_bind_parameter_count(statement)) placeholders")
+        }
         for (i, argument) in arguments.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
             switch argument.sqlValue {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .integer(let v): rc = sqlite3_bind_int64(statement, index, v)
+            case .bool(let v): rc = sqlite3_bind_int64(statement, index, v ? 1 : 0)
             case .real(let v): rc = sqlite3_bind_double(statement, index, v)
             case .text(let s):
                 // Bound with its byte length: a NUL inside is stored, not a place to cut.
@@ -186,8 +199,6 @@ public final class SQLiteDatabase: Database {
             throw error
         }
     }
-
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// The unit of work of a running `holdingWrite`: its transaction is open at depth 1 and
     /// writes inside it are savepoints.

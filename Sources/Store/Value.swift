@@ -2,6 +2,8 @@
 public enum SQLValue: Equatable, Sendable {
     case null
     case integer(Int64)
+    /// A boolean: SQLite stores 1 or 0, PostgreSQL a `boolean`.
+    case bool(Bool)
     case real(Double)
     case text(String)
     case blob([UInt8])
@@ -16,7 +18,7 @@ extension Int: SQLBindable { public var sqlValue: SQLValue { .integer(Int64(self
 extension Int64: SQLBindable { public var sqlValue: SQLValue { .integer(self) } }
 extension Double: SQLBindable { public var sqlValue: SQLValue { .real(self) } }
 extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
-extension Bool: SQLBindable { public var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
+extension Bool: SQLBindable { public var sqlValue: SQLValue { .bool(self) } }
 extension SQLValue: SQLBindable { public var sqlValue: SQLValue { self } }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
@@ -67,6 +69,7 @@ public struct Row: Sendable {
     public func int(_ name: String) -> Int64? {
         switch self[name] {
         case .integer(let v): return v
+        case .bool(let b): return b ? 1 : 0
         case .real(let v): return Int64(exactly: v.rounded(.towardZero))
         case .text(let s): return Int64(s)
         default: return nil
@@ -76,6 +79,7 @@ public struct Row: Sendable {
     public func double(_ name: String) -> Double? {
         switch self[name] {
         case .integer(let v): return Double(v)
+        case .bool(let b): return b ? 1 : 0
         case .real(let v): return v
         case .text(let s): return Double(s)
         default: return nil
@@ -86,6 +90,7 @@ public struct Row: Sendable {
         switch self[name] {
         case .text(let s): return s
         case .integer(let v): return String(v)
+        case .bool(let b): return b ? "true" : "false"
         case .real(let v): return String(v)
         case .blob(let b): return String(decoding: b, as: UTF8.self)
         case .null: return nil

@@ -1,5 +1,6 @@
 import Domain
 import HTTPCore
+import Support
 
 /// Customer delivery on the store server, without API credentials (the GUID is the secret):
 /// `/get/GUID` (order link) and `/permalink/GUID` (item). The download is taken and logged
@@ -25,7 +26,7 @@ enum DeliveryEndpoints {
         var verdict = StaticReply.Verdict.whole
         var described: StaticReply.File?
         let wanted = DeliveryService.Request(ipAddress: request.remoteAddress, takes: request.method != "HEAD") { upload in
-            let file = app.settings.storage.attributes(key: upload.storageKey).map { StaticReply.File(size: $0.size, modified: $0.modified) }
+            let file = (try? app.settings.storage.attributes(key: upload.storageKey)).map { StaticReply.File(size: $0.size, modified: $0.modified) }
                 ?? StaticReply.File(size: upload.sizeBytes, modified: 0)
             described = file
             verdict = StaticReply.verdict(for: file) { request.header($0) }
@@ -35,11 +36,24 @@ enum DeliveryEndpoints {
         do { result = try claim(wanted) } catch { return page(500, "Something went wrong", "Please try again in a moment.") }
         switch result {
         case .deliver(let upload, _):
+            // Re-checked on the way out: a row stored before types were validated can never
+            // make a header nginx refuses.
+            let type = ContentTypes.normalize(upload.contentType, filename: upload.filename)
+            let delivery: FileDelivery
+            do {
+                delivery = try app.settings.storage.delivery(key: upload.storageKey, filename: upload.filename,
+                                                             contentType: type, route: .behindReply)
+            } catch {
+                logError("store-api: delivering \(upload.storageKey): \(error)")
+                return page(500, "Something went wrong", "Please try again in a moment.")
+            }
+            if let location = delivery.location(base: app.settings.publicURL) {
+                return Response(status: 302, headers: [("Location", location), ("Cache-Control", "private, no-store")])
+            }
+            guard case .internalPath(let path) = delivery else { return page(500, "Something went wrong", "Please try again in a moment.") }
             return Response(status: 200, headers: [
-                ("X-Accel-Redirect", "/_files/" + upload.storageKey),
-                // Re-checked on the way out: a row stored before types were validated can
-                // never make a header nginx refuses.
-                ("Content-Type", ContentTypes.normalize(upload.contentType, filename: upload.filename)),
+                ("X-Accel-Redirect", path),
+                ("Content-Type", type),
                 ("Content-Disposition", ContentDisposition.attachment(filename: upload.filename)),
                 ("Cache-Control", "private, no-store"),
             ])

@@ -17,7 +17,7 @@ enum StoreRoute: Sendable {
 
 /// The store dialect: routes, authentication, and error mapping to `<message>`.
 final class StoreApp {
-    let db: SQLiteDatabase
+    let db: any Database
     let settings: StoreSettings
     let accounts: AccountService
     let items: ItemService
@@ -31,7 +31,7 @@ final class StoreApp {
     init(settings: StoreSettings) throws {
         self.settings = settings
         gate = Gate(router: StoreApp.router, bodyDirectory: settings.bodyDirectory, maxBodyBytes: settings.maxBodyBytes)
-        db = try SQLiteDatabase(path: settings.databasePath)
+        db = try Databases.open(url: settings.databaseURL)
         accounts = AccountService(db: db)
         items = ItemService(db: db)
         uploads = UploadService(db: db, storage: settings.storage)

@@ -32,11 +32,11 @@ enum UploadEndpoints {
     }
 
     static let create: Endpoint = Idempotency.create { call in
-        let storage = call.app.settings.storage
+        let scratch = call.app.settings.scratch
         let body: MultipartBody
         do {
             body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory,
-                                          scratchPath: storage.temporaryPath())
+                                          scratchPath: scratch.temporaryPath())
         } catch let error as MultipartBody.Error {
             throw Failure.badRequest(error.message)
         }
@@ -47,7 +47,7 @@ enum UploadEndpoints {
         guard part.bodyLength > 0 else { throw Failure.badRequest("The uploaded file is empty") }
         let name = body.field("filename").flatMap { $0.isEmpty ? nil : $0 } ?? part.filename ?? ""
 
-        let temp = storage.temporaryPath()
+        let temp = scratch.temporaryPath()
         do {
             try body.copy(part, to: temp)
             let upload = try call.app.uploads.record(accountID: call.accountID, filename: name, contentType: part.contentType,

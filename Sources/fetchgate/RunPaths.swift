@@ -1,16 +1,27 @@
 import Support
 import Foundation
+import Store
 
 /// Where a deployment keeps its state: database, data directory, sockets, logs, nginx config.
 struct RunPaths {
     let runDirectory: String
-    let database: String
+    /// The store as `--database-url URL`, or `--database PATH` (default: `fetchgate.sqlite` in the run directory).
+    let databaseURL: String
+    /// How the children are told where the store is: the option it was given by.
+    let databaseOptions: [String]
     let data: String
 
     init(_ arguments: Arguments) {
         let run = RunPaths.absolute(arguments["run-dir"] ?? "run")
         runDirectory = run
-        database = RunPaths.absolute(arguments["database"] ?? run + "/fetchgate.sqlite")
+        if let url = arguments["database-url"] {
+            databaseURL = url
+            databaseOptions = ["--database-url", url]
+        } else {
+            let path = RunPaths.absolute(arguments["database"] ?? run + "/fetchgate.sqlite")
+            databaseURL = Databases.url(path: path)
+            databaseOptions = ["--database", path]
+        }
         data = RunPaths.absolute(arguments["data"] ?? run + "/data")
     }
 

@@ -3,6 +3,7 @@ import Domain
 import Support
 import Foundation
 import Store
+import FileStores
 
 /// `fetchgate serve`: renders the nginx config, migrates, makes sure the demo account
 /// exists, starts nginx and every FastCGI process, restarts any that dies (within a
@@ -19,7 +20,7 @@ struct Supervisor {
         var startedAt: Double = 0
     }
 
-    /// Every option `serve` takes (besides --run-dir, --database and --data): any other is refused.
+    /// Every option `serve` takes (besides --run-dir, --database or --database-url, and --data): any other is refused.
     static let options: Set<String> = [
         "store-port", "media-port", "listen", "threads", "public-url", "media-public-url", "nginx", "nginx-template",
         "max-upload", "link-seconds", "smtp-url", "smtp-user", "smtp-password", "smtp-starttls", "mail-from",
@@ -30,7 +31,7 @@ struct Supervisor {
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
     static func checkOptions(_ arguments: Arguments) throws {
-        let global: Set<String> = ["run-dir", "database", "data"]
+        let global: Set<String> = ["run-dir", "database", "database-url", "data"]
         for name in arguments.values.keys.sorted() where !options.contains(name) && !global.contains(name) {
             throw UsageError(message: "serve: unknown option --\(name)")
         }
@@ -54,13 +55,16 @@ struct Supervisor {
         for dir in [paths.runDirectory, paths.logs, paths.nginxTemp, paths.bodyTemp] {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        try FileStorage(root: paths.data).prepare()
+        let scratch = ScratchSpace(dataDirectory: paths.data)
+        try scratch.prepare()
+        // Opened once here so the directory nginx serves files from exists before nginx starts.
+        _ = try FileStores.open(url: FileStores.localURL(dataDirectory: paths.data))
         let storePort = arguments.int("store-port") ?? 8081
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
 
         // Leftovers of processes killed mid-upload: at start, then every interval.
-        let sweeper = TempSweeper(directories: [FileStorage(root: paths.data).tempDirectory, paths.bodyTemp, paths.nginxTemp],
+        let sweeper = TempSweeper(directories: [scratch.directory, paths.bodyTemp, paths.nginxTemp],
                                   maxAge: Double(arguments.int("temp-max-age") ?? 3600))
         let sweepInterval = Double(arguments.int("temp-sweep-interval") ?? 3600)
         sweep(sweeper)
@@ -78,7 +82,7 @@ struct Supervisor {
         let check = try Subprocess.run([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
         guard check == 0 else { throw SetupError("nginx -t rejected \(paths.nginxConfig)") }
 
-        let db = try SQLiteDatabase(path: paths.database)
+        let db = try Databases.open(url: paths.databaseURL)
         try Schema.migrate(db)
         let demo = try Demo(paths: paths, db: db).ensure()
 
@@ -103,16 +107,16 @@ struct Supervisor {
         }
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
         var children = [
-            Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket,
-                                            "--database", paths.database, "--data", paths.data,
+            Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket]
+                                            + paths.databaseOptions + ["--data", paths.data,
                                             "--body-dir", paths.bodyTemp, "--public-url", publicURL] + threads + ["--supervised"],
                   stopSignal: SIGTERM),
-            Child(name: "files-api", argv: [binDirectory + "/files-api", "--socket", paths.filesSocket,
-                                            "--database", paths.database, "--data", paths.data, "--body-dir", paths.bodyTemp,
+            Child(name: "files-api", argv: [binDirectory + "/files-api", "--socket", paths.filesSocket]
+                                            + paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
                                             "--signing-secret-file", paths.signingSecret, "--public-url", mediaURL,
                                             "--link-seconds", arguments["link-seconds"] ?? "3600"]
                                             + threads + privateHosts + ["--supervised"], stopSignal: SIGTERM),
-            Child(name: "worker", argv: [binDirectory + "/worker", "--database", paths.database, "--data", paths.data,
+            Child(name: "worker", argv: [binDirectory + "/worker"] + paths.databaseOptions + ["--data", paths.data,
                                          "--concurrency", arguments["worker-concurrency"] ?? "2",
                                          "--short-concurrency", arguments["worker-short-concurrency"] ?? "1"] + mail + privateHosts + workerTuning
                                          + ["--supervised"],

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HTTPCore
 import Store
+import FileStores
 
 /// `fetchgate upload`: copies a local file into storage (kernel copy) and records it.
 struct Uploader {
@@ -9,10 +10,11 @@ struct Uploader {
     let db: any Database
 
     func upload(accountID: Int64, file: String, name: String?) throws -> Upload {
-        let storage = FileStorage(root: paths.data)
-        try storage.prepare()
-        guard let size = storage.size(ofPath: file) else { throw SetupError("cannot read \(file)") }
-        let temp = storage.temporaryPath()
+        let scratch = ScratchSpace(dataDirectory: paths.data)
+        try scratch.prepare()
+        let storage = try FileStores.open(url: FileStores.localURL(dataDirectory: paths.data))
+        guard let size = ScratchSpace.size(ofPath: file) else { throw SetupError("cannot read \(file)") }
+        let temp = scratch.temporaryPath()
         try Multipart.copyRange(fromFile: file, offset: 0, length: Int(size), toFile: temp)
         do {
             return try UploadService(db: db, storage: storage).record(

@@ -6,7 +6,7 @@ import Store
 // fetchgate: admin CLI and process supervisor.
 let usage = """
 usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
-                                         or --database PATH --data DIR)
+                                         or --database PATH | --database-url URL, --data DIR)
   serve [--store-port 8081] [--media-port 8080] [--listen 127.0.0.1] [--threads N] [--public-url URL]
         [--smtp-url smtp://host:port [--smtp-user U] [--smtp-password P] [--smtp-starttls]] [--mail-from ADDR]
         [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS]
@@ -38,15 +38,13 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
     exit(code)
 }
 
-func openDatabase() -> SQLiteDatabase {
+func openDatabase() -> any Database {
     do {
-        try FileManager.default.createDirectory(atPath: (paths.database as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        let db = try SQLiteDatabase(path: paths.database)
+        let db = try Databases.open(url: paths.databaseURL)
         try Schema.migrate(db)
         return db
     } catch {
-        fail("cannot open database \(paths.database): \(error)")
+        fail("cannot open database \(paths.databaseURL): \(error)")
     }
 }
 
@@ -62,7 +60,7 @@ do {
         try Supervisor.checkOptions(arguments)
         try Supervisor(paths: paths, arguments: arguments).run()
     case "migrate":
-        let db = try SQLiteDatabase(path: paths.database)
+        let db = try Databases.open(url: paths.databaseURL)
         let applied = try Schema.migrate(db)
         print("schema at version \(try Migrator.currentVersion(db)); applied now: \(applied.map(String.init).joined(separator: ", "))")
     case "account":

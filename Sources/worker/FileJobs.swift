@@ -6,13 +6,13 @@ import Store
 import Support
 
 /// Files API work: import a URL (download, probe, publish) or probe an upload. Each job
-/// writes to places derived from the file's id (`tmp/job-<id>`, `files/m/<file id>…`), so a
+/// writes to places derived from the file's id (scratch `job-<id>`, stored key `m/<file id>…`), so a
 /// job re-run after a killed worker overwrites rather than duplicates; the file row and the
 /// job's completion commit in one transaction, and only while the lease is held.
 /// The file row gets codes only (`MediaFileError`); what ffprobe or curl said goes to the log.
 struct FileJobs {
     let settings: WorkerSettings
-    let db: SQLiteDatabase
+    let db: any Database
     let queue: JobQueue
 
     init(_ loop: WorkerLoop) {
@@ -50,7 +50,7 @@ struct FileJobs {
             throw JobFailure(MediaFileError(.invalidURL), transient: false, detail: "file \(file.id) has no source URL")
         }
         let storage = settings.storage
-        let temp = storage.tempDirectory + "/job-\(job.id)"
+        let temp = settings.scratch.path(named: "job-\(job.id)")
         defer { unlink(temp) }
         let fetched = try settings.fetcher.download(url, to: temp)
         guard fetched.sizeBytes > 0 else {
@@ -62,7 +62,7 @@ struct FileJobs {
         let type = fetched.contentType.map { String($0.prefix { $0 != ";" }).trimmingCharacters(in: .whitespaces) }
         var stillThere = true
         let completed = try queue.complete(job) {
-            do { try storage.publish(temporaryPath: temp, key: key) } catch {
+            do { try storage.put(temporaryPath: temp, key: key) } catch {
                 throw JobFailure(MediaFileError(.storageFailed), transient: true, detail: "\(error)")
             }
             stillThere = try files.finish(publicID: file.id, storageKey: key, sizeBytes: fetched.sizeBytes,
@@ -70,16 +70,16 @@ struct FileJobs {
                                               ?? ContentTypes.guess(filename: file.name),
                                           probe: probe)
         }
-        if completed && !stillThere { storage.remove(key: key) }
+        if completed && !stillThere { try? storage.remove(key: key) }
     }
 
     private func probeStored(_ job: Job, _ file: MediaFile) throws {
         guard let key = file.storageKey else {
             throw JobFailure(MediaFileError(.processingFailed), transient: false, detail: "file \(file.id) has no stored bytes")
         }
-        let probe = probe(path: settings.storage.path(forKey: key), job: job, file: file)
+        let outcome = try settings.storage.withLocalFile(key: key) { self.probe(path: $0, job: job, file: file) }
         try queue.complete(job) {
-            _ = try files.finish(publicID: file.id, storageKey: key, sizeBytes: file.sizeBytes ?? 0, contentType: nil, probe: probe)
+            _ = try files.finish(publicID: file.id, storageKey: key, sizeBytes: file.sizeBytes ?? 0, contentType: nil, probe: outcome)
         }
     }
 

@@ -10,14 +10,14 @@ final class WorkerLoop {
     let settings: WorkerSettings
     let lane: JobLane
     let stop: Flag
-    let db: SQLiteDatabase
+    let db: any Database
     let queue: JobQueue
 
     init(settings: WorkerSettings, lane: JobLane, stop: Flag) {
         self.settings = settings
         self.lane = lane
         self.stop = stop
-        db = try! SQLiteDatabase(path: settings.databasePath)
+        db = try! Databases.open(url: settings.databaseURL)
         queue = JobQueue(db: db)
     }
 
@@ -58,7 +58,7 @@ final class WorkerLoop {
     }
 
     func execute(_ job: Job, _ handler: Handler?) {
-        let heartbeat = Heartbeat(databasePath: settings.databasePath, job: job, leaseSeconds: settings.leaseSeconds)
+        let heartbeat = Heartbeat(databaseURL: settings.databaseURL, job: job, leaseSeconds: settings.leaseSeconds)
         defer { heartbeat.stop() }
         do {
             guard let handler else {
@@ -92,10 +92,10 @@ final class Heartbeat: @unchecked Sendable {
     private let done = Flag()
     private var thread: WorkerThread?
 
-    init(databasePath: String, job: Job, leaseSeconds: Int64) {
+    init(databaseURL: String, job: Job, leaseSeconds: Int64) {
         let done = self.done
         thread = WorkerThread {
-            guard let db = try? SQLiteDatabase(path: databasePath) else { return }
+            guard let db = try? Databases.open(url: databaseURL) else { return }
             let queue = JobQueue(db: db)
             let interval = max(1, leaseSeconds / 3)
             var waited: Int64 = 0

@@ -14,11 +14,14 @@ struct MailSettings: Sendable {
 }
 
 struct WorkerSettings: Sendable {
-    let databasePath: String
+    /// Where the store is: a URL for `Databases.open`.
+    let databaseURL: String
     let leaseSeconds: Int64
     let pollMilliseconds: Int
     let mail: MailSettings
-    let storage: FileStorage
+    /// Where stored files are, and the local scratch space downloads land in first.
+    let storage: any FileStore
+    let scratch: ScratchSpace
     let fetcher: HTTPFetcher
     let prober: Prober
 }

@@ -2,6 +2,7 @@ import Domain
 import Media
 import Outbound
 import Store
+import FileStores
 import Support
 #if canImport(Glibc)
 import Glibc
@@ -9,14 +10,14 @@ import Glibc
 
 // worker: runs queued jobs: order emails, URL imports, ffprobe of files, in lanes (Domain's
 // JobLane): each lane has threads of its own, so an order email never waits behind probes.
-//   worker --database run/fetchgate.sqlite --data run/data [--concurrency 2] [--short-concurrency 1]
+//   worker (--database run/fetchgate.sqlite | --database-url URL) --data run/data [--concurrency 2] [--short-concurrency 1]
 //          [--allow-private-hosts localhost] [--max-fetch-bytes N] [--fetch-timeout S] [--probe-timeout S]
 //          [--outbox run/outbox | --smtp-url smtp://host:port [--smtp-user U --smtp-password P] [--smtp-starttls]]
 //          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
-guard let database = arguments["database"] else {
-    logError("usage: worker --database PATH [--concurrency N] [--short-concurrency N] [--outbox DIR | --smtp-url URL …]")
+guard let database = Databases.url(given: arguments["database-url"], path: arguments["database"]) else {
+    logError("usage: worker (--database PATH | --database-url URL) [--concurrency N] [--short-concurrency N] [--outbox DIR | --smtp-url URL …]")
     exit(2)
 }
 
@@ -32,22 +33,27 @@ if let url = arguments["smtp-url"] {
 }
 
 do {
-    try Schema.migrate(SQLiteDatabase(path: database))
+    try Schema.migrate(Databases.open(url: database))
 } catch {
     logError("worker: cannot open \(database): \(error)")
     exit(1)
 }
 
-let storage = FileStorage(root: arguments["data"] ?? "run/data")
-do { try storage.prepare() } catch {
+let data = arguments["data"] ?? "run/data"
+let scratch = ScratchSpace(dataDirectory: data)
+let storage: any FileStore
+do {
+    try scratch.prepare()
+    storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data))
+} catch {
     logError("worker: \(error)")
     exit(1)
 }
 let policy = AddressPolicy(allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map(String.init)))
 let limits = FetchLimits(maxBytes: Int64(arguments.int("max-fetch-bytes") ?? (2 << 30)),
                          timeoutSeconds: arguments.int("fetch-timeout") ?? 600)
-let settings = WorkerSettings(databasePath: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
-                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage,
+let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
+                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage, scratch: scratch,
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)))

@@ -66,10 +66,10 @@ final class DeliveryServiceTests: DomainTestCase {
         _ = try ItemService(db: db).create(accountID: account.id, ItemInput(sku: "R", uploadID: upload.id))
         let order = try OrderService(db: db).create(accountID: account.id, OrderInput(items: [OrderItemInput(sku: "R", downloadsRemaining: 3)], sendEmail: false))
         let guid = order.items[0].guid
-        let path = db.path
+        let url = databaseURL
         let wins = Counter()
         DispatchQueue.concurrentPerform(iterations: 16) { _ in
-            let connection = try! SQLiteDatabase(path: path)
+            let connection = try! Databases.open(url: url)
             for _ in 0..<4 {
                 if case .deliver = try! DeliveryService(db: connection).claimOrderLink(guid: guid, ipAddress: "") { wins.add() }
             }

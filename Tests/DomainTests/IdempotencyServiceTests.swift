@@ -99,7 +99,7 @@ final class IdempotencyServiceTests: DomainTestCase {
     func testConcurrentSendsOnTwoConnectionsCreateOnce() throws {
         // Two connections (two server threads or processes) pass the first look-up together;
         // the look-up under the write lock lets only one of them create.
-        let second = try SQLiteDatabase(path: db.path)
+        let second = try Databases.open(url: databaseURL)
         let service2 = IdempotencyService(db: second)
         let orders2 = OrderService(db: second)
         var inner: IdempotencyService.Outcome<Order>?

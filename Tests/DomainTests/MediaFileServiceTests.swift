@@ -5,7 +5,7 @@ import Foundation
 
 final class MediaFileServiceTests: DomainTestCase {
     func makeTemp(_ bytes: [UInt8]) -> String {
-        let path = storage.temporaryPath()
+        let path = scratch.temporaryPath()
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }

@@ -9,16 +9,16 @@ final class UploadServiceTests: DomainTestCase {
         XCTAssertEqual(upload.filename, "passwd")
         XCTAssertEqual(upload.sizeBytes, 3)
         XCTAssertEqual(FileManager.default.contents(atPath: storage.path(forKey: upload.storageKey)), Data([1, 2, 3]))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: storage.tempDirectory).filter { $0.hasPrefix("up-") }, [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.directory).filter { $0.hasPrefix("up-") }, [])
     }
 
     func testFailedInsertLeavesNoFile() throws {
-        let temp = storage.temporaryPath()
+        let temp = scratch.temporaryPath()
         FileManager.default.createFile(atPath: temp, contents: Data([1]))
         // Account 999 does not exist: the foreign key refuses the row.
         XCTAssertThrowsError(try UploadService(db: db, storage: storage).record(
             accountID: 999, filename: "x", contentType: nil, temporaryPath: temp, ipAddress: ""))
-        let files = FileManager.default.enumerator(atPath: storage.filesDirectory)?.allObjects as? [String] ?? []
+        let files = FileManager.default.enumerator(atPath: storage.directory)?.allObjects as? [String] ?? []
         XCTAssertTrue(files.allSatisfy { !$0.contains("/") }, "no stored file should remain: \(files)")
         XCTAssertEqual(try db.query("SELECT * FROM uploads").count, 0)
     }

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens the store a URL names, so that no caller names an engine. `sqlite:PATH` is the one
+/// engine now (a relative PATH is taken from the working directory, and missing parent
+/// directories are made); a PostgreSQL driver adds its scheme here and nowhere else.
+public enum Databases {
+    /// One connection to the database at `url`.
+    public static func open(url: String) throws -> any Database {
+        guard let path = sqlitePath(url) else {
+            throw DatabaseUsageError(message: "unsupported database URL '\(url)': expected sqlite:PATH")
+        }
+        try makeParentDirectories(of: path)
+        return try SQLiteDatabase(path: path)
+    }
+
+    /// The URL of a database given as `--database-url URL`, or as `--database PATH` (an SQLite file).
+    public static func url(given url: String?, path: String?) -> String? {
+        url ?? path.map(Databases.url(path:))
+    }
+
+    /// The URL of the SQLite file at `path`.
+    public static func url(path: String) -> String { "sqlite:" + path }
+
+    /// PATH of `sqlite:PATH` (or `sqlite://PATH`, where an absolute PATH keeps its slash); nil for other URLs.
+    static func sqlitePath(_ url: String) -> String? {
+        guard url.hasPrefix("sqlite:") else { return nil }
+        var path = String(url.dropFirst("sqlite:".count))
+        if path.hasPrefix("//") { path.removeFirst(2) }
+        return path.isEmpty ? nil : path
+    }
+
+    private static func makeParentDirectories(of path: String) throws {
+        var directory = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/").dropLast() {
+            directory += "/" + component
+            if mkdir(directory, 0o750) != 0 && errno != EEXIST {
+                throw DatabaseUsageError(message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+/// A database asked for something it cannot do: a URL that names no engine this build has (or
+/// a place it cannot use), a statement that does not return what its caller needs.
+public struct DatabaseUsageError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
