@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from conftest import (FORM_HEADERS, XML_HEADERS, Server, child_text, free_port, mail_body, mails_to, order_xml,
+from conftest import (FORM_HEADERS, XML_HEADERS, Server, assert_error, child_text, free_port, mail_body, mails_to, order_xml,
                       outbox_messages, recipients, parse_xml, stock_shop, unique_email, wait_for)
 
 MAIL_TIMEOUT = 10
@@ -155,22 +155,74 @@ def test_display_name_cannot_redirect_the_mail(shop, server):
     assert named == [address], f"{head} names {named}"
 
 
-def test_cr_lf_in_order_fields_cannot_add_headers(shop, server):
-    marker = uuid.uuid4().hex[:10]
-    body = order_xml(["A"], id=f"INJ-{marker}\r\nBcc: evil@example.com", first_name="Eve\r\nX-Injected: yes",
-                     email=unique_email(), title="T\r\nX-Injected: yes")
-    resp = shop.post("/api/orders", data=body.replace("\r\n", "&#13;&#10;"), headers=XML_HEADERS)
-    assert resp.status_code in (201, 400, 422), resp.text
-    if resp.status_code != 201:
-        return  # refusing such input is fine too
-    found = wait_for(lambda: [(p, m) for p, m in outbox_messages(server.run_dir).items()
-                              if marker in str(m["Subject"] or "")],
-                     timeout=MAIL_TIMEOUT, what=f"the .eml of order INJ-{marker}")
-    ((path, msg),) = found
-    assert msg["Bcc"] is None and msg["X-Injected"] is None
+# What a mail header carries from an order: the id (Subject), first and last name (To's display
+# name) and the email (To's address). The title goes to the body only.
+MAIL_HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
+                "Content-Transfer-Encoding"]
+
+
+def header_names(path):
+    """The names of the header fields of an .eml, in order (continuation lines skipped)."""
     head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
-    names = [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n") if line and line[:1] not in b" \t"]
-    assert b"bcc" not in names and b"x-injected" not in names, head
+    return [line.split(b":", 1)[0].decode() for line in head.split(b"\r\n") if line and line[:1] not in b" \t"]
+
+
+CR_LF_FIELDS = {"id": "order id", "first_name": "first_name", "last_name": "last_name", "title": "title",
+                "email": "email"}
+
+
+@pytest.mark.parametrize("encoding", ["xml", "form"])
+@pytest.mark.parametrize("field", sorted(CR_LF_FIELDS))
+def test_cr_lf_in_order_fields_cannot_add_headers(shop, server, field, encoding):
+    """CR/LF in any order field a mail header is made from (and the title) is refused with a 400
+    naming the field: no order, no mail. The same order without it is mailed with exactly the
+    usual headers."""
+    address = unique_email()
+    fields = {"id": order_id(), "first_name": "Eve", "last_name": "Doe", "title": "T", "email": address}
+    fields[field] += "\r\nBcc: evil@example.com\r\nX-Injected: yes"
+    before = shop.order_ids(per_page=100)
+    if encoding == "xml":
+        resp = shop.post("/api/orders", data=order_xml(["A"], **fields).replace("\r\n", "&#13;&#10;"),
+                         headers=XML_HEADERS)
+    else:
+        resp = shop.post("/api/orders", data={**{f"order[{k}]": v for k, v in fields.items()},
+                                              "order[order_items][][sku]": "A"})
+    assert_error(resp, 400, f"{CR_LF_FIELDS[field]} must not contain control characters")
+    assert "X-Injected" not in resp.headers and "Bcc" not in resp.headers
+    assert shop.order_ids(per_page=100) == before
+
+    # The same order without the injection is mailed. Mail goes out in queue order, so once it is
+    # there, so would be anything the refused request had queued.
+    control = unique_email("control")
+    shop.create_order(["A"], id=order_id(), first_name="Eve", last_name="Doe", title="T", email=control)
+    wait_for_eml(server, control)
+    assert mails_to(server.run_dir, address) == []
+    (path,) = [p for p, m in outbox_messages(server.run_dir).items() if control in (m["To"] or "")]
+    assert header_names(path) == MAIL_HEADERS
+    assert not [p for p in outbox_messages(server.run_dir) if b"evil@example.com" in p.read_bytes()
+                and b"\r\nBcc:" in p.read_bytes().split(b"\r\n\r\n", 1)[0]]
+
+
+def test_unicode_line_breaks_in_order_fields_stay_inside_their_header(shop, server):
+    """NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR are not control characters: the order is taken
+    as sent, and the mail headers drop them, so no header is added."""
+    marker = uuid.uuid4().hex[:8]
+    address = unique_email()
+    oid = f"INJ-{marker}\u2028Bcc: evil@example.com"
+    order = shop.create_order(["A"], id=oid, first_name="Eve\u0085X-Injected: yes",
+                              last_name="Doe\u2029Cc: evil@example.com", title="T\u2028X-Injected: yes", email=address)
+    assert child_text(order, "id") == oid
+    assert child_text(order, "first_name") == "Eve\u0085X-Injected: yes"
+    assert child_text(order, "last_name") == "Doe\u2029Cc: evil@example.com"
+    assert child_text(order, "title") == "T\u2028X-Injected: yes"
+    (msg,) = wait_for_eml(server, address)
+    (path,) = [p for p, m in outbox_messages(server.run_dir).items() if address in (m["To"] or "")]
+    assert header_names(path) == MAIL_HEADERS
+    head = path.read_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert f'\r\nTo: "EveX-Injected: yes DoeCc: evil@example.com" <{address}>\r\n' in head, head
+    assert f"\r\nSubject: Your downloads for order INJ-{marker}Bcc: evil@example.com\r\n" in head, head
+    assert recipients(msg) == [address]
+    assert msg["Bcc"] is None and msg["Cc"] is None and msg["X-Injected"] is None
 
 
 def test_cli_manual_order_mail_links_to_the_store(shop, server, cli):

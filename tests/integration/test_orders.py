@@ -328,8 +328,7 @@ def test_list_entries_are_full_orders(shop):
 def test_unknown_filter_is_rejected(shop):
     shop.create_order(["A"], send_email="false")
     resp = shop.get("/api/orders", params={"filter": "bogus"})
-    assert 400 <= resp.status_code < 500, resp.text
-    message_of(resp)
+    assert_error(resp, 400, "filter must be current, manual or expired")
 
 
 def test_pagination_from_query_and_get_body(shop):
