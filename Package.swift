@@ -42,11 +42,19 @@ let package = Package(
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Media", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support", "Crypto"]),
 
+        // What tests share: the one seeded generator of randomized tests, JSON helpers.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
+        // Unit tests (`make unit`): no ffmpeg, no sockets.
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
-        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Store"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
+        // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
+        // ffmpeg/ffprobe processes and TCP servers on loopback.
+        .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
+        .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "TestSupport"]),
     ]
 )
