@@ -1,6 +1,7 @@
 """Harness for the Fetchgate integration suite: the fixtures. The helpers live in `support/`,
 one concern per module, and every name is re-exported here (tests import from conftest):
 
+- support/http.py     what both clients share (base URL, timeout, verbs)
 - support/store.py    the store dialect's reply rules, `StoreClient`, orders and shops
 - support/files.py    the Files API's shapes, `FilesClient`, link signing, ffmpeg media
 - support/origins.py  local HTTP origins for URL imports
@@ -20,16 +21,16 @@ import pytest
 
 from support.files import (FILE_KEYS, FILES_STATUSES, READY_TIMEOUT, FilesClient, MediaSamples, assert_json_error,
                            check_file_object, parse_json, secure_link_md5, sha256_file, sha256_hex)
+from support.http import HTTP_TIMEOUT
 from support.mail import mail_body, mails_to, outbox_messages, recipients, unique_email
 from support.origins import Origin
 from support.raw import RawReply, raw_http
 from support.rng import RUN_SEED, SEED_VARIABLE, replay_hint, rng_for
-from support.server import (BIN_DIR, FETCHGATE, REPO, START_TIMEOUT, STOP_TIMEOUT, Server, free_port, running_server,
-                            stray_temp_files, wait_for, wait_no_temp_files)
-from support.store import (FORM_HEADERS, HTTP_TIMEOUT, ORDER_CHILDREN, ORDER_ITEM_CHILDREN, SHOP_FILES, XML_HEADERS,
-                           StoreClient, assert_close, assert_error, child_text, fetch, guid_of, item_xml, message_of,
-                           order_item_of, order_xml, parse_datetime, parse_xml, stock_shop,
-                           utcnow, walk_typed)
+from support.server import (BIN_DIR, FETCHGATE, REPO, START_TIMEOUT, STOP_TIMEOUT, Server, both_dialects_answer,
+                            free_port, running_server, stray_temp_files, wait_for, wait_no_temp_files)
+from support.store import (FORM_HEADERS, ORDER_CHILDREN, ORDER_ITEM_CHILDREN, SHOP_FILES, XML_HEADERS, StoreClient,
+                           assert_close, assert_error, child_text, fetch, guid_of, item_xml, message_of, order_item_of,
+                           order_xml, parse_datetime, parse_xml, stock_shop, utcnow, walk_typed)
 
 
 # --------------------------------------------------------------------------- the session's server

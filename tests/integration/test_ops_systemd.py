@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BIN_DIR, HTTP_TIMEOUT, REPO, free_port
+from conftest import BIN_DIR, HTTP_TIMEOUT, REPO, both_dialects_answer, free_port
 
 UNIT = REPO / "deploy" / "fetchgate.service"
 INSTALLED_BIN = "/opt/fetchgate/.build/release"  # where the unit expects the checkout's build
@@ -184,7 +184,7 @@ class UnitRun:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"ExecStart exited with {self.proc.returncode}:\n{self.journal()}"
             try:
-                if requests.get(self.store_url + "/api/account", timeout=2).status_code == 401:
+                if both_dialects_answer(self.store_url, self.media_url) == (401, 401):
                     return
             except requests.RequestException:
                 pass

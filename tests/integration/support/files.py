@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from .store import HTTP_TIMEOUT
+from .http import HTTP_TIMEOUT, Client
 
 FILES_STATUSES = {"pending", "processing", "ready", "failed"}
 FILE_KEYS = {"id", "name", "source", "source_url", "status", "size_bytes", "content_type", "created_at",
@@ -61,16 +61,13 @@ def check_file_object(f):
     return f
 
 
-class FilesClient:
+class FilesClient(Client):
     """JSON client of the Files API (media port) for one token (sent as X-API-KEY)."""
 
     def __init__(self, server, token):
         self.server = server
         self.base = server.media_url
         self.token = token
-
-    def url(self, path):
-        return self.base + path
 
     def request(self, method, path, auth=True, **kw):
         kw.setdefault("timeout", HTTP_TIMEOUT)
@@ -79,15 +76,6 @@ class FilesClient:
         if auth and self.token is not None:
             headers.setdefault("X-API-KEY", self.token)
         return requests.request(method, self.url(path), headers=headers, **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
 
     # convenience ---------------------------------------------------------------
 

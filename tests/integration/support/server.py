@@ -26,6 +26,13 @@ START_TIMEOUT = 30
 STOP_TIMEOUT = 20
 
 
+def both_dialects_answer(store_url, media_url):
+    """The statuses of an unauthenticated request to each dialect: (401, 401) once both apps serve
+    (nginx answers 502 for an app that is not listening yet)."""
+    return (requests.get(store_url + "/api/account", timeout=2).status_code,
+            requests.get(media_url + "/files", timeout=2).status_code)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -73,16 +80,15 @@ class Server:
             if self.proc.poll() is not None:
                 self.fail_start(f"fetchgate serve exited with {self.proc.returncode}")
             try:
-                r = requests.get(self.store_url + "/api/account", timeout=2)
-                last = r.status_code
-                if r.status_code == 401:
+                last = both_dialects_answer(self.store_url, self.media_url)
+                if last == (401, 401):
                     break
             except requests.RequestException as e:
                 last = repr(e)
             time.sleep(0.1)
         else:
             self.stop(check=False)
-            self.fail_start(f"store port never answered 401 within {START_TIMEOUT}s (last: {last})")
+            self.fail_start(f"store and media ports never both answered 401 within {START_TIMEOUT}s (last: {last})")
         creds = (self.run_dir / "demo-credentials").read_text().strip()
         key, _, token = creds.partition(":")
         self.demo_key, self.demo_token = key, token

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape as _xml_escape
 
 import requests
 
-HTTP_TIMEOUT = 30
+from .http import HTTP_TIMEOUT, Client
 
 
 # --------------------------------------------------------------------------- XML checks
@@ -87,7 +87,7 @@ FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 # --------------------------------------------------------------------------- client
 
-class StoreClient:
+class StoreClient(Client):
     """HTTP client for one set of credentials on the store port; checks every reply."""
 
     def __init__(self, base, key=None, token=None):
@@ -98,9 +98,6 @@ class StoreClient:
     @property
     def auth(self):
         return (self.key, self.token) if self.key is not None else None
-
-    def url(self, path):
-        return self.base + path
 
     def request(self, method, path, check=True, **kw):
         kw.setdefault("timeout", HTTP_TIMEOUT)
@@ -118,18 +115,6 @@ class StoreClient:
         if resp.status_code != 413:
             assert "Content-Length" not in resp.headers, \
                 f"{resp.request.method} {resp.url}: store reply framed by Content-Length {resp.headers}"
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.request("POST", path, **kw)
-
-    def put(self, path, **kw):
-        return self.request("PUT", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
 
     # convenience ---------------------------------------------------------------
 
