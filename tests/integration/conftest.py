@@ -26,8 +26,9 @@ from support.mail import mail_body, mails_to, outbox_messages, recipients, uniqu
 from support.origins import Origin
 from support.raw import RawReply, raw_http
 from support.rng import RUN_SEED, SEED_VARIABLE, replay_hint, rng_for
-from support.server import (BIN_DIR, FETCHGATE, REPO, START_TIMEOUT, STOP_TIMEOUT, Server, both_dialects_answer,
-                            free_port, running_server, stray_temp_files, wait_for, wait_no_temp_files)
+from support.server import (BIN_DIR, FETCHGATE, REPO, START_TIMEOUT, STOP_TIMEOUT, LoopbackPorts, Server,
+                            both_dialects_answer, free_port, running_server, stray_temp_files, wait_for,
+                            wait_no_temp_files)
 from support.store import (FORM_HEADERS, ORDER_CHILDREN, ORDER_ITEM_CHILDREN, SHOP_FILES, XML_HEADERS, StoreClient,
                            assert_close, assert_error, child_text, fetch, guid_of, item_xml, message_of, order_item_of,
                            order_xml, parse_datetime, parse_xml, stock_shop, utcnow, walk_typed)

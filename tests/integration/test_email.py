@@ -14,8 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from conftest import (FORM_HEADERS, XML_HEADERS, Server, assert_error, child_text, free_port, mail_body, mails_to, order_xml,
-                      outbox_messages, recipients, parse_xml, stock_shop, unique_email, wait_for)
+from conftest import (FORM_HEADERS, XML_HEADERS, Server, assert_error, child_text, free_port, mail_body, mails_to,
+                      order_xml, outbox_messages, recipients, parse_xml, stock_shop, unique_email, wait_for)
 
 MAIL_TIMEOUT = 10
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BIN_DIR, HTTP_TIMEOUT, REPO, both_dialects_answer, free_port
+from conftest import BIN_DIR, HTTP_TIMEOUT, REPO, LoopbackPorts, both_dialects_answer, free_port
 
 UNIT = REPO / "deploy" / "fetchgate.service"
 INSTALLED_BIN = "/opt/fetchgate/.build/release"  # where the unit expects the checkout's build
@@ -126,7 +126,7 @@ def command_of(pid):
         return "?"
 
 
-class UnitRun:
+class UnitRun(LoopbackPorts):
     """The unit's ExecStart, as systemd would run it, in a temp run directory on free ports."""
 
     def __init__(self, tmp_path):
@@ -190,14 +190,6 @@ class UnitRun:
                 pass
             time.sleep(0.1)
         raise AssertionError(f"the unit's command line never served:\n{self.journal()}")
-
-    @property
-    def store_url(self):
-        return f"http://127.0.0.1:{self.store_port}"
-
-    @property
-    def media_url(self):
-        return f"http://127.0.0.1:{self.media_port}"
 
     def journal(self):
         text = (self.tmp / "journal.log").read_text(errors="replace")

@@ -33,13 +33,25 @@ def both_dialects_answer(store_url, media_url):
             requests.get(media_url + "/files", timeout=2).status_code)
 
 
+class LoopbackPorts:
+    """The URLs of a run's two servers on 127.0.0.1 (`store_port`, `media_port`)."""
+
+    @property
+    def store_url(self):
+        return f"http://127.0.0.1:{self.store_port}"
+
+    @property
+    def media_url(self):
+        return f"http://127.0.0.1:{self.media_port}"
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-class Server:
+class Server(LoopbackPorts):
     def __init__(self, run_dir, extra_args=()):
         self.run_dir = Path(run_dir)
         self.extra_args = list(extra_args)  # more `fetchgate serve` options (e.g. --smtp-url)
@@ -51,14 +63,6 @@ class Server:
         self.out_path = self.run_dir.parent / (self.run_dir.name + "-serve.log")
         self._names = itertools.count(1)
         self._cli_lock = threading.Lock()
-
-    @property
-    def store_url(self):
-        return f"http://127.0.0.1:{self.store_port}"
-
-    @property
-    def media_url(self):
-        return f"http://127.0.0.1:{self.media_port}"
 
     @property
     def data_dir(self):
