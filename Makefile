@@ -28,10 +28,13 @@ run: build
 
 test: build unit fuzz-short integration
 
+# Unit tests: fast, and need neither ffmpeg nor sockets (the …IntegrationTests targets are skipped).
 unit: deps
-	$(SWIFT) test
+	$(SWIFT) test --skip IntegrationTests
 
+# Swift tests that run ffmpeg/ffprobe or loopback servers, then the HTTP suite through nginx.
 integration: build
+	$(SWIFT) test --filter IntegrationTests
 	FETCHGATE_BIN=$(CURDIR)/$(BIN) python3 -m pytest -q tests/integration
 
 fuzz-short: deps

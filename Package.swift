@@ -47,14 +47,22 @@ let package = Package(
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "FileStores", "Support", "Crypto"]),
 
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
+        // What tests share: the one seeded generator of randomized tests, JSON helpers.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
+        // Unit tests (`make unit`): no ffmpeg, no sockets.
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
-        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Store", "FileStores"]),
         .testTarget(name: "DialectTests", dependencies: ["Dialect", "HTTPCore", "Store"]),
         .testTarget(name: "FileStoresTests", dependencies: ["FileStores", "Domain", "HTTPCore"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
+        // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
+        // ffmpeg/ffprobe processes and TCP servers on loopback.
+        .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
+        .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "TestSupport"]),
     ]
 )

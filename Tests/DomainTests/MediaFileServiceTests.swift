@@ -48,7 +48,24 @@ final class MediaFileServiceTests: DomainTestCase {
         XCTAssertNil(now.error)
         XCTAssertEqual(now.ffprobe, "{\"streams\":[]}")
         XCTAssertFalse(try files.markProcessing(publicID: file.id)) // ready stays ready
-        try files.fail(publicID: "file_missing", error: MediaFileError(.network)) // unknown ids change nothing
+    }
+
+    func testUnknownIDsChangeNothing() throws {
+        let (account, _, _) = try makeAccount()
+        let files = MediaFileService(db: db, storage: storage)
+        let file = try files.createFromURL(accountID: account.id, url: "https://example.com/a.mp3", name: nil)
+        XCTAssertTrue(try files.markProcessing(publicID: file.id))
+        func everything() throws -> [[SQLValue]] {
+            try (db.query("SELECT * FROM media_files ORDER BY id") + db.query("SELECT * FROM jobs ORDER BY id")).map(\.values)
+        }
+        let before = try everything()
+        XCTAssertFalse(try files.markProcessing(publicID: "file_missing"))
+        XCTAssertFalse(try files.finish(publicID: "file_missing", storageKey: "m/x.mp3", sizeBytes: 9, contentType: "audio/mpeg",
+                                        probe: .init(json: "{\"streams\":[]}", error: nil)))
+        try files.awaitRetry(publicID: "file_missing", error: MediaFileError(.network))
+        try files.fail(publicID: "file_missing", error: MediaFileError(.network))
+        XCTAssertEqual(try everything(), before)
+        XCTAssertEqual(try XCTUnwrap(files.get(publicID: file.id)).status, .processing)
     }
 
     func testDeleteRemovesBytesAndCancelsWork() throws {

@@ -1,5 +1,7 @@
 import XCTest
+import Foundation
 @testable import Formats
+import TestSupport
 
 final class DateTimeTests: XCTestCase {
     private let sample: Int64 = 1_230_490_076  // 2008-12-28T18:47:56Z
@@ -107,7 +109,7 @@ final class DateTimeTests: XCTestCase {
     }
 
     func testRoundTripRandomTimestamps() {
-        var rng = DateTimeTestRNG(seed: 2008)
+        var rng = TestRNG(self)
         let lower: Int64 = -62_135_596_800 + 1  // 0001-01-01T00:00:01
         let upper: Int64 = 253_402_300_799  // 9999-12-31T23:59:59
         for _ in 0..<20_000 {
@@ -139,25 +141,75 @@ final class DateTimeTests: XCTestCase {
         }
     }
 
-    func testRandomGarbageNeverCrashes() {
-        var rng = DateTimeTestRNG(seed: 77)
+    /// Random inputs, garbage and date-shaped (with out-of-range fields, odd separators and
+    /// zones), parse exactly as an independent reading of the documented grammar says.
+    func testRandomInputsParseAsTheGrammarSays() {
+        var rng = TestRNG(self)
         let alphabet = Array("0123456789-:+TZ. ,tzUTCGMT".utf8) + [0xFF, 0x00]
+        var outcomes: Set<String> = []
         for _ in 0..<20_000 {
-            var bytes: [UInt8] = []
-            for _ in 0..<Int(rng.next() % 32) { bytes.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }
-            _ = DateTime.parse(String(decoding: bytes, as: UTF8.self))
+            var bytes: [UInt8]
+            if rng.below(4) == 0 {
+                bytes = (0..<rng.below(32)).map { _ in alphabet[rng.below(alphabet.count)] }
+            } else {
+                bytes = Array(DateTimeTests.dateShaped(&rng).utf8)
+                if rng.below(5) == 0, !bytes.isEmpty { bytes[rng.below(bytes.count)] = alphabet[rng.below(alphabet.count)] }
+            }
+            let input = String(decoding: bytes, as: UTF8.self)
+            let expected = DateTimeTests.grammar(input)
+            XCTAssertEqual(DateTime.parse(input), expected, "\(input.debugDescription)")
+            outcomes.insert("\(expected)".prefix { $0 != "(" }.description)
         }
+        XCTAssertEqual(outcomes, ["value", "unset", "invalid"], "the inputs reach every outcome")
     }
-}
 
-private struct DateTimeTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+    /// `YYYY-MM-DD[(T|t| )hh:mm[:ss[(.|,)digits]][[ ]zone]]` with fields drawn a little beyond their ranges.
+    static func dateShaped(_ rng: inout TestRNG) -> String {
+        func two(_ upper: Int) -> String { String(format: "%02d", rng.below(upper + 1)) }
+        var text = String(format: "%04d", rng.below(4) == 0 ? rng.below(3) : rng.below(10_000)) + "-" + two(13) + "-" + two(32)
+        if rng.below(4) > 0 {
+            text += ["T", "t", " ", "x"][rng.below(4)] + two(25) + ":" + two(61)
+            if rng.below(3) > 0 {
+                text += ":" + two(61)
+                if rng.below(3) == 0 { text += [".", ","][rng.below(2)] + String(repeating: "7", count: rng.below(4)) }
+            }
+            if rng.below(3) > 0 {
+                text += rng.below(2) == 0 ? "" : " "
+                let sign = ["+", "-"][rng.below(2)]
+                text += ["Z", "z", "UTC", "gmt", "Utc", sign + two(25), sign + two(25) + two(61), sign + two(25) + ":" + two(61),
+                         sign + two(25) + ":"][rng.below(9)]
+            }
+        }
+        if rng.below(8) == 0 { text = ["", " ", "\t", "\n", "\r\n"][rng.below(5)] + text + ["", " ", "\n"][rng.below(3)] }
+        if rng.below(50) == 0 { text = ["", "  ", "0001-01-01", "0001-01-01T00:00:00", "0001-01-01 00:00:00+05"][rng.below(5)] }
+        return text
+    }
+
+    /// The grammar `DateTime.parse` documents, read with a regular expression and a day count of
+    /// its own (years before `year`, then months): nothing from `DateTime` but its result type.
+    static func grammar(_ input: String) -> DateTime.ParseResult {
+        let trimmed = input.trimmingCharacters(in: CharacterSet(charactersIn: " \t\n\r"))
+        if trimmed.isEmpty { return .unset }
+        let pattern = "^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?"
+            + "(?: ?(?:([Zz]|[Uu][Tt][Cc]|[Gg][Mm][Tt])|([+-])([0-9]{2})(?::?([0-9]{2}))?))?)?\\z"
+        let regex = try! NSRegularExpression(pattern: pattern)
+        let whole = NSRange(trimmed.startIndex..., in: trimmed)
+        guard let match = regex.firstMatch(in: trimmed, range: whole) else { return .invalid }
+        func field(_ k: Int) -> Int64? {
+            Range(match.range(at: k), in: trimmed).map { Int64(trimmed[$0])! }
+        }
+        let (year, month, day) = (field(1)!, field(2)!, field(3)!)
+        let (hour, minute, second) = (field(4) ?? 0, field(5) ?? 0, field(6) ?? 0)
+        let offsetHours = field(9) ?? 0, offsetMinutes = field(10) ?? 0
+        func leap(_ y: Int64) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }
+        let monthDays: [Int64] = [31, leap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard year >= 1, (1...12).contains(month), day >= 1, day <= monthDays[Int(month) - 1],
+              hour <= 23, minute <= 59, second <= 59, offsetHours <= 23, offsetMinutes <= 59 else { return .invalid }
+        if year == 1 && month == 1 && day == 1 && hour == 0 && minute == 0 && second == 0 { return .unset }
+        func leapsThrough(_ y: Int64) -> Int64 { y / 4 - y / 100 + y / 400 }  // leap years in 1...y
+        let daysBeforeYear = 365 * (year - 1970) + leapsThrough(year - 1) - leapsThrough(1969)
+        let days = daysBeforeYear + monthDays[0..<(Int(month) - 1)].reduce(0, +) + day - 1
+        let sign: Int64 = Range(match.range(at: 8), in: trimmed).map { trimmed[$0] == "-" ? -1 : 1 } ?? 1
+        return .value(days * 86_400 + hour * 3600 + minute * 60 + second - sign * (offsetHours * 3600 + offsetMinutes * 60))
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import HTTPCore
+import TestSupport
 
 final class FormParserTests: XCTestCase {
     private func s(_ value: String) -> Params { .string(value) }
@@ -185,7 +186,7 @@ final class FormParserTests: XCTestCase {
     }
 
     func testGarbageNeverCrashes() {
-        var rng = FormTestRNG(seed: 0xF0F0)
+        var rng = TestRNG(self)
         let alphabet = Array("ab=&[]%5B%5D+%zz%F0\u{0}".utf8) + [0xFF, 0xC3, 0x80]
         for _ in 0..<3000 {
             let length = Int(rng.next() % 64)
@@ -199,18 +200,5 @@ final class FormParserTests: XCTestCase {
             }
             XCTAssertTrue(FormParser.parse(bytes).isObject)
         }
-    }
-}
-
-/// Deterministic PRNG for reproducible randomized tests.
-private struct FormTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -23,7 +23,8 @@ final class ParamsTests: XCTestCase {
         XCTAssertEqual(p.offset, 200)
         let huge = Pagination(.object([("page", .string("9223372036854775807")), ("per_page", .string("-4"))]))
         XCTAssertEqual(huge.perPage, 1)
-        XCTAssertGreaterThan(huge.offset, 0) // clamped: no overflow
+        XCTAssertEqual(huge.page, 10_000_000) // clamped: no overflow
+        XCTAssertEqual(huge.offset, 9_999_999)
         XCTAssertEqual(Pagination(.object([("page", .string("x"))])).page, 1)
     }
 

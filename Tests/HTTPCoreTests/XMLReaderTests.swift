@@ -1,5 +1,6 @@
 import XCTest
 @testable import HTTPCore
+import TestSupport
 
 final class XMLReaderTests: XCTestCase {
     // MARK: Helpers
@@ -324,17 +325,44 @@ final class XMLReaderTests: XCTestCase {
         }
     }
 
-    func testEverySuffixAndSingleByteCorruptionDoesNotCrash() {
+    /// Every suffix of a document parses only when it still starts at the declaration or the root
+    /// (leading whitespace allowed), and then gives the whole document's params. A byte that is
+    /// never well-formed (NUL, a lone continuation byte, 0xFF) is refused wherever it lands.
+    private func read(_ input: [UInt8]) -> Result<Params, XMLReadError> {
+        Result { () throws(XMLReadError) in try XMLReader.params(input) }
+    }
+
+    func testEverySuffixAndSingleByteCorruption() throws {
         let all = bytes(orderBody)
+        let whole = try XMLReader.params(all)
+        let root = try XCTUnwrap(orderBody.range(of: "<order>")).lowerBound.utf16Offset(in: orderBody)
         for start in 0..<all.count {
-            _ = try? XMLReader.params(Array(all[start...]))
+            let suffix = Array(all[start...])
+            let startsAtRoot = start <= root && all[start..<root].allSatisfy { [0x20, 0x0A, 0x0D, 0x09].contains($0) }
+            switch read(suffix) {
+            case .success(let params):
+                XCTAssertEqual(params, whole, "suffix from \(start)")
+                XCTAssertTrue(start == 0 || startsAtRoot, "suffix from \(start) parsed")
+            case .failure(let error):
+                XCTAssertFalse(start == 0 || startsAtRoot, "suffix from \(start): \(error.message)")
+                XCTAssertFalse(error.message.isEmpty)
+            }
         }
+        let never: [UInt8: String] = [0x00: "control character U+0000", 0x80: "invalid UTF-8", 0xFF: "invalid UTF-8"]
         let replacements: [UInt8] = [0x00, 0x26, 0x3C, 0x3E, 0x2F, 0x22, 0x27, 0x21, 0x3F, 0x5D, 0x80, 0xFF]
         for index in stride(from: 0, to: all.count, by: 3) {
             for replacement in replacements {
                 var copy = all
                 copy[index] = replacement
-                _ = try? XMLReader.params(copy)
+                switch read(copy) {
+                case .success(let params):
+                    XCTAssertNil(never[replacement], "byte \(replacement) at \(index) was accepted")
+                    if replacement == all[index] { XCTAssertEqual(params, whole) }
+                case .failure(let error):
+                    if let expected = never[replacement] {
+                        XCTAssertTrue(error.message.hasPrefix(expected), "byte \(replacement) at \(index): \(error.message)")
+                    }
+                }
             }
         }
     }
@@ -363,20 +391,32 @@ final class XMLReaderTests: XCTestCase {
         XCTAssertThrowsError(try XMLReader.parse(filled("<a>", "\n", "")))
     }
 
-    func testGarbageBytesDoNotCrash() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 33
-        }
+    /// Random bytes: input that is not well-formed UTF-8 made of XML characters is refused by the
+    /// character check (whatever else is wrong with it); what parses names its root as written.
+    func testGarbageBytes() {
+        var rng = TestRNG(self)
         let alphabet = bytes("<>/=\"'&#;x![]-?aA1 \n") + [0x00, 0x80, 0xC3, 0xA9, 0xFF]
         for round in 0..<2000 {
-            let length = Int(next() % 64)
-            var input: [UInt8] = []
-            for _ in 0..<length {
-                input.append(round % 2 == 0 ? UInt8(truncatingIfNeeded: next()) : alphabet[Int(next() % UInt64(alphabet.count))])
+            let input = (0..<rng.below(64)).map { _ in
+                round % 2 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[rng.below(alphabet.count)]
             }
-            _ = try? XMLReader.params(input)
+            let text = String(validating: input, as: UTF8.self)
+            let xmlCharacters = text.map { $0.unicodeScalars.allSatisfy { scalar in
+                scalar.value >= 0x20 ? scalar.value != 0xFFFE && scalar.value != 0xFFFF : [0x09, 0x0A, 0x0D].contains(scalar.value)
+            } } ?? false
+            switch read(input) {
+            case .success(let params):
+                XCTAssertTrue(xmlCharacters, "\(input)")
+                guard case .object(let fields) = params, let name = fields.first?.0 else { return XCTFail("\(params)") }
+                XCTAssertTrue(text?.contains("<" + name) == true, "\(input)")
+            case .failure(let error):
+                let characterError = ["control character", "invalid UTF-8", "character U+"].contains { error.message.hasPrefix($0) }
+                if input.isEmpty {
+                    XCTAssertEqual(error.message, "empty document")
+                } else {
+                    XCTAssertEqual(characterError, !xmlCharacters, "\(input): \(error.message)")
+                }
+            }
         }
     }
 }

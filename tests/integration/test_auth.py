@@ -117,9 +117,9 @@ def test_account_shape(new_account, path):
     assert child_text(root, "name") == "Warner Brothers"
     assert child_text(root, "api_key") == t.key
     assert child_text(root, "api_token") == t.token
-    assert int(child_text(root, "id")) > 0
-    assert int(child_text(root, "order_expiration_in_hours")) >= 0
-    assert int(child_text(root, "download_limit_per_item")) >= 0
+    assert int(child_text(root, "id")) == t.account_id
+    assert int(child_text(root, "order_expiration_in_hours")) == 240  # the defaults of a new account
+    assert int(child_text(root, "download_limit_per_item")) == 3
 
 
 def test_accounts_are_distinct(demo, tenant):

@@ -1,6 +1,5 @@
 """Customer delivery on the store port without credentials: `/get/GUID` (order links) and
 `/permalink/GUID` (items); counters, the download log, refusals, and the claim under concurrency."""
-import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -171,10 +170,10 @@ def test_range_request_counts_one_download(store, server):
     assert len(store.downloads()) == 1
 
 
-def test_aborted_transfer_counts_one_download(shop, server):
+def test_aborted_transfer_counts_one_download(shop, server, rng):
     """An aborted transfer counts as one download: it was taken when the transfer started
     (a client that stops after 1 KiB of an 8 MiB file has still used one of its downloads)."""
-    big = os.urandom(8 * 1024 * 1024)
+    big = rng.randbytes(8 * 1024 * 1024)
     shop.upload("big.bin", big)
     shop.create_item("BIG", extra="<filename>big.bin</filename>")
     order = shop.create_order(["BIG"], send_email="false")

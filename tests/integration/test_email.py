@@ -14,8 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from conftest import (FORM_HEADERS, XML_HEADERS, Server, child_text, free_port, mail_body, mails_to, order_xml,
-                      outbox_messages, recipients, parse_xml, stock_shop, unique_email, wait_for)
+from conftest import (FORM_HEADERS, XML_HEADERS, Server, assert_error, child_text, free_port, mail_body, mails_to,
+                      order_xml, outbox_messages, recipients, parse_xml, stock_shop, unique_email, wait_for)
 
 MAIL_TIMEOUT = 10
 
@@ -155,22 +155,74 @@ def test_display_name_cannot_redirect_the_mail(shop, server):
     assert named == [address], f"{head} names {named}"
 
 
-def test_cr_lf_in_order_fields_cannot_add_headers(shop, server):
-    marker = uuid.uuid4().hex[:10]
-    body = order_xml(["A"], id=f"INJ-{marker}\r\nBcc: evil@example.com", first_name="Eve\r\nX-Injected: yes",
-                     email=unique_email(), title="T\r\nX-Injected: yes")
-    resp = shop.post("/api/orders", data=body.replace("\r\n", "&#13;&#10;"), headers=XML_HEADERS)
-    assert resp.status_code in (201, 400, 422), resp.text
-    if resp.status_code != 201:
-        return  # refusing such input is fine too
-    found = wait_for(lambda: [(p, m) for p, m in outbox_messages(server.run_dir).items()
-                              if marker in str(m["Subject"] or "")],
-                     timeout=MAIL_TIMEOUT, what=f"the .eml of order INJ-{marker}")
-    ((path, msg),) = found
-    assert msg["Bcc"] is None and msg["X-Injected"] is None
+# What a mail header carries from an order: the id (Subject), first and last name (To's display
+# name) and the email (To's address). The title goes to the body only.
+MAIL_HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
+                "Content-Transfer-Encoding"]
+
+
+def header_names(path):
+    """The names of the header fields of an .eml, in order (continuation lines skipped)."""
     head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
-    names = [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n") if line and line[:1] not in b" \t"]
-    assert b"bcc" not in names and b"x-injected" not in names, head
+    return [line.split(b":", 1)[0].decode() for line in head.split(b"\r\n") if line and line[:1] not in b" \t"]
+
+
+CR_LF_FIELDS = {"id": "order id", "first_name": "first_name", "last_name": "last_name", "title": "title",
+                "email": "email"}
+
+
+@pytest.mark.parametrize("encoding", ["xml", "form"])
+@pytest.mark.parametrize("field", sorted(CR_LF_FIELDS))
+def test_cr_lf_in_order_fields_cannot_add_headers(shop, server, field, encoding):
+    """CR/LF in any order field a mail header is made from (and the title) is refused with a 400
+    naming the field: no order, no mail. The same order without it is mailed with exactly the
+    usual headers."""
+    address = unique_email()
+    fields = {"id": order_id(), "first_name": "Eve", "last_name": "Doe", "title": "T", "email": address}
+    fields[field] += "\r\nBcc: evil@example.com\r\nX-Injected: yes"
+    before = shop.order_ids(per_page=100)
+    if encoding == "xml":
+        resp = shop.post("/api/orders", data=order_xml(["A"], **fields).replace("\r\n", "&#13;&#10;"),
+                         headers=XML_HEADERS)
+    else:
+        resp = shop.post("/api/orders", data={**{f"order[{k}]": v for k, v in fields.items()},
+                                              "order[order_items][][sku]": "A"})
+    assert_error(resp, 400, f"{CR_LF_FIELDS[field]} must not contain control characters")
+    assert "X-Injected" not in resp.headers and "Bcc" not in resp.headers
+    assert shop.order_ids(per_page=100) == before
+
+    # The same order without the injection is mailed. Mail goes out in queue order, so once it is
+    # there, so would be anything the refused request had queued.
+    control = unique_email("control")
+    shop.create_order(["A"], id=order_id(), first_name="Eve", last_name="Doe", title="T", email=control)
+    wait_for_eml(server, control)
+    assert mails_to(server.run_dir, address) == []
+    (path,) = [p for p, m in outbox_messages(server.run_dir).items() if control in (m["To"] or "")]
+    assert header_names(path) == MAIL_HEADERS
+    assert not [p for p in outbox_messages(server.run_dir) if b"evil@example.com" in p.read_bytes()
+                and b"\r\nBcc:" in p.read_bytes().split(b"\r\n\r\n", 1)[0]]
+
+
+def test_unicode_line_breaks_in_order_fields_stay_inside_their_header(shop, server):
+    """NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR are not control characters: the order is taken
+    as sent, and the mail headers drop them, so no header is added."""
+    marker = uuid.uuid4().hex[:8]
+    address = unique_email()
+    oid = f"INJ-{marker}\u2028Bcc: evil@example.com"
+    order = shop.create_order(["A"], id=oid, first_name="Eve\u0085X-Injected: yes",
+                              last_name="Doe\u2029Cc: evil@example.com", title="T\u2028X-Injected: yes", email=address)
+    assert child_text(order, "id") == oid
+    assert child_text(order, "first_name") == "Eve\u0085X-Injected: yes"
+    assert child_text(order, "last_name") == "Doe\u2029Cc: evil@example.com"
+    assert child_text(order, "title") == "T\u2028X-Injected: yes"
+    (msg,) = wait_for_eml(server, address)
+    (path,) = [p for p, m in outbox_messages(server.run_dir).items() if address in (m["To"] or "")]
+    assert header_names(path) == MAIL_HEADERS
+    head = path.read_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert f'\r\nTo: "EveX-Injected: yes DoeCc: evil@example.com" <{address}>\r\n' in head, head
+    assert f"\r\nSubject: Your downloads for order INJ-{marker}Bcc: evil@example.com\r\n" in head, head
+    assert recipients(msg) == [address]
+    assert msg["Bcc"] is None and msg["Cc"] is None and msg["X-Injected"] is None
 
 
 def test_cli_manual_order_mail_links_to_the_store(shop, server, cli):
@@ -362,8 +414,8 @@ class BusyServer:
 
 
 def test_smtp_temporarily_unavailable_is_retried_with_backoff_not_hammered(mailer):
-    """421 (a transient SMTP reply) for 4 s: the worker tries about twice (backoff 2 s, then 4 s),
-    not on every poll, and delivers once the server accepts mail."""
+    """421 (a transient SMTP reply): the worker retries after its backoff (2 s, then 4 s, counted in
+    whole seconds), not on every poll, and delivers once the server accepts mail."""
     mailer.controller.stop()
     mailer.controller = None
     busy = BusyServer(mailer.port)
@@ -371,14 +423,15 @@ def test_smtp_temporarily_unavailable_is_retried_with_backoff_not_hammered(maile
         address = unique_email()
         started = time.monotonic()
         order = mailer.shop.create_order(["A"], id=order_id(), email=address)
-        time.sleep(4.0)
+        wait_for(lambda: len(busy.attempts) >= 2, timeout=10, what="the second SMTP attempt")
+        time.sleep(2.5)  # the third attempt is due 4 s (3 s at least, in whole seconds) after the second
     finally:
         busy.stop()
     mailer.controller = start_sink(mailer.sink, mailer.port)
-    attempts = [t - started for t in busy.attempts]
-    assert 1 <= len(attempts) <= 3, f"connection attempts in the first 4 s: {[round(a, 2) for a in attempts]}"
-    if len(attempts) >= 2:
-        assert attempts[1] - attempts[0] >= 1.0, f"retried too soon: {[round(a, 2) for a in attempts]}"
+    attempts = [round(t - started, 2) for t in busy.attempts]
+    assert len(attempts) == 2, f"connection attempts: {attempts}"
+    # 2 s in whole seconds is 1 to 3 s, and the worker polls every 0.5 s.
+    assert 1.0 <= attempts[1] - attempts[0] <= 3.6, f"second attempt not after the 2 s backoff: {attempts}"
     ((_, rcpts, msg, received),) = mailer.sink.wait(address, 1, timeout=20)
     assert rcpts == [address]
     assert_order_mail(msg, address, order, mailer.server.store_url)

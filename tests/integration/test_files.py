@@ -2,7 +2,6 @@
 tenant isolation, bad input, large bodies, and probes that must not follow playlists."""
 import json
 from datetime import datetime
-import os
 import socket
 import time
 import urllib.parse as urlparse
@@ -130,8 +129,8 @@ def test_upload_audio_only_is_probed(media, files):
     assert f["size_bytes"] == len(media.m4a_bytes)
 
 
-def test_non_media_is_ready_without_probe(server, files):
-    content = os.urandom(64 * 1024)
+def test_non_media_is_ready_without_probe(server, files, rng):
+    content = rng.randbytes(64 * 1024)
     f = files.wait(files.upload("noise.bin", content)["id"])
     assert f["status"] == "ready", f
     assert f["ffprobe"] is None
@@ -215,7 +214,7 @@ def tamper(text):
 
 
 @pytest.mark.parametrize("what", ["md5", "name", "expires", "path", "missing_md5"])
-def test_tampered_link_is_403(server, ready_clip, what):
+def test_tampered_link_is_403(server, ready_clip, what, rng):
     client, f = ready_clip
     path, q = split_location(server, client.signed_location(f))
     md5, expires, name = q["md5"], q["expires"], q["name"]
@@ -226,7 +225,7 @@ def test_tampered_link_is_403(server, ready_clip, what):
     elif what == "expires":
         url = with_query(path, md5, int(expires) + 3600, name, server)
     elif what == "path":
-        other = client.upload("other.bin", os.urandom(100))
+        other = client.upload("other.bin", rng.randbytes(100))
         client.wait(other["id"])
         url = with_query(f"/dl/m/{other['id']}.bin", md5, expires, name, server)
     else:
@@ -251,9 +250,9 @@ def test_expired_link_is_410(server, ready_clip):
     assert bad.status_code == 403
 
 
-def test_link_errors_are_labelled_json(server, files):
+def test_link_errors_are_labelled_json(server, files, rng):
     """Errors on /dl/ are JSON bodies; they must say so, not borrow the file's type from its extension."""
-    f = files.wait(files.upload("labelled.mp4", os.urandom(2000), "video/mp4")["id"])
+    f = files.wait(files.upload("labelled.mp4", rng.randbytes(2000), "video/mp4")["id"])
     path, q = split_location(server, files.signed_location(f))
     secret = server.signing_secret
     past = int(time.time()) - 10
@@ -272,8 +271,8 @@ def test_link_errors_are_labelled_json(server, files):
 
 # --------------------------------------------------------------------------- listing
 
-def test_listing_newest_first_with_pagination(files):
-    ids = [files.upload(f"f{n}.bin", os.urandom(10 + n))["id"] for n in range(5)]
+def test_listing_newest_first_with_pagination(files, rng):
+    ids = [files.upload(f"f{n}.bin", rng.randbytes(10 + n))["id"] for n in range(5)]
     newest_first = list(reversed(ids))
     body = files.listing()
     assert [f["id"] for f in body["files"]] == newest_first
@@ -455,9 +454,9 @@ def test_body_over_2gib_is_413_json(server, files):
     assert files.total() == 0
 
 
-def test_large_upload_is_stored_intact_and_buffer_cleared(server, files):
+def test_large_upload_is_stored_intact_and_buffer_cleared(server, files, rng):
     size = 50 * 1024 * 1024 + 3
-    content = os.urandom(size)
+    content = rng.randbytes(size)
     digest = sha256_hex(content)
     f = files.upload("big.bin", content, timeout=180)
     del content

@@ -153,10 +153,10 @@ def stored_file_count(server):
 
 
 @pytest.mark.parametrize("path", ["/api/uploads", "/api/uploads/create"])
-def test_upload_replays_with_a_new_boundary(tenant, server, path):
+def test_upload_replays_with_a_new_boundary(tenant, server, path, rng):
     """requests picks a new multipart boundary for every send: a retry still matches."""
     k = key()
-    content = os.urandom(300_000)
+    content = rng.randbytes(300_000)
     files_before = stored_file_count(server)
     first = tenant.post(path, files={"file": ("a.bin", content, "application/octet-stream")}, headers=keyed(k))
     assert first.status_code == 201, first.text[:300]
@@ -182,10 +182,10 @@ def test_upload_key_too_long_is_400(tenant):
 
 # --------------------------------------------------------------------------- Files API (JSON)
 
-def test_files_upload_replays(server):
+def test_files_upload_replays(server, rng):
     client = server.create_files_tenant()
     k = key()
-    content = os.urandom(200_000)
+    content = rng.randbytes(200_000)
     first = client.post("/files", files={"file": ("clip.bin", content, "application/octet-stream")}, headers=keyed(k))
     assert first.status_code == 201, first.text[:300]
     created = parse_json(first)
@@ -317,8 +317,9 @@ def test_kill_9_during_keyed_creates_never_duplicates(server, shop):
         assert shop.post("/api/orders", data=body, headers=keyed(k, XML_HEADERS)).content == reply.content
 
 
-def age_keys(server, account_key, seconds):
-    """Moves the account's stored idempotency entries `seconds` into the past, in the SQLite file."""
+def age_keys(server, account_key, seconds, entries=1):
+    """Moves the account's stored idempotency entries (`entries` of them) `seconds` into the past,
+    in the SQLite file."""
     db = sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=10)
     try:
         with db:
@@ -328,7 +329,7 @@ def age_keys(server, account_key, seconds):
                 """, (seconds, account_key)).rowcount
     finally:
         db.close()
-    assert changed > 0
+    assert changed == entries
     return changed
 
 

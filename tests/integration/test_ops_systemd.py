@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BIN_DIR, HTTP_TIMEOUT, REPO, free_port
+from conftest import BIN_DIR, HTTP_TIMEOUT, REPO, LoopbackPorts, both_dialects_answer, free_port
 
 UNIT = REPO / "deploy" / "fetchgate.service"
 INSTALLED_BIN = "/opt/fetchgate/.build/release"  # where the unit expects the checkout's build
@@ -126,7 +126,7 @@ def command_of(pid):
         return "?"
 
 
-class UnitRun:
+class UnitRun(LoopbackPorts):
     """The unit's ExecStart, as systemd would run it, in a temp run directory on free ports."""
 
     def __init__(self, tmp_path):
@@ -184,20 +184,12 @@ class UnitRun:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"ExecStart exited with {self.proc.returncode}:\n{self.journal()}"
             try:
-                if requests.get(self.store_url + "/api/account", timeout=2).status_code == 401:
+                if both_dialects_answer(self.store_url, self.media_url) == (401, 401):
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         raise AssertionError(f"the unit's command line never served:\n{self.journal()}")
-
-    @property
-    def store_url(self):
-        return f"http://127.0.0.1:{self.store_port}"
-
-    @property
-    def media_url(self):
-        return f"http://127.0.0.1:{self.media_port}"
 
     def journal(self):
         text = (self.tmp / "journal.log").read_text(errors="replace")

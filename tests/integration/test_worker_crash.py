@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import assert_json_error, running_server, sha256_file, sha256_hex
+from conftest import assert_json_error, running_server, sha256_file, sha256_hex, wait_for
 
 LEASE_SECONDS = 5
 RATE = 1_000_000  # bytes per second from the origin
@@ -41,17 +41,6 @@ def big_clip(tmp_path_factory):
     return data
 
 
-def wait_for(predicate, timeout, what, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
 def job_rows(server, file_id):
     con = sqlite3.connect(f"file:{server.run_dir / 'fetchgate.sqlite'}?mode=ro", uri=True, timeout=10)
     try:
@@ -71,8 +60,9 @@ def test_kill_9_mid_import_completes_exactly_once(crash_server, origin, big_clip
     file_id = created["id"]
 
     # The worker is downloading: the file is `processing` and bytes flow, but not all of them.
-    wait_for(lambda: files.file(file_id)["status"] == "processing", 10, "status processing")
-    wait_for(lambda: any(r["sent"] > 0 for r in origin.requests_for(path=path)), 10, "the download to start")
+    wait_for(lambda: files.file(file_id)["status"] == "processing", timeout=10, interval=0.05, what="status processing")
+    wait_for(lambda: any(r["sent"] > 0 for r in origin.requests_for(path=path)),
+             timeout=10, interval=0.05, what="the download to start")
     first = origin.requests_for(path=path)
     assert len(first) == 1 and not first[0]["complete"], first
     # Not ready yet: no download link.
@@ -83,12 +73,14 @@ def test_kill_9_mid_import_completes_exactly_once(crash_server, origin, big_clip
     os.kill(pids[0], signal.SIGKILL)
 
     # The supervisor starts a new worker.
-    new = wait_for(lambda: [p for p in crash_server.worker_pids() if p != pids[0]], 5, "a restarted worker")
+    new = wait_for(lambda: [p for p in crash_server.worker_pids() if p != pids[0]],
+                   timeout=5, interval=0.05, what="a restarted worker")
     assert len(new) == 1, new
     assert pids[0] not in crash_server.worker_pids()
 
     # The old attempt is cut off at the origin, then the job runs again after its lease.
-    wait_for(lambda: any(r.get("aborted") for r in origin.requests_for(path=path)), 10, "the first fetch to abort")
+    wait_for(lambda: any(r.get("aborted") for r in origin.requests_for(path=path)),
+             timeout=10, interval=0.05, what="the first fetch to abort")
     ready = files.wait(file_id, timeout=LEASE_SECONDS + 50)
     assert ready["status"] == "ready", ready
 

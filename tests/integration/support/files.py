@@ -1,0 +1,177 @@
+"""The Files API (JSON, port `media_url`) as tests see it: the error and File object shapes,
+`FilesClient` for one token, link signing, and media made with ffmpeg."""
+import base64 as _base64
+import hashlib as _hashlib
+import subprocess
+import time
+import urllib.parse as _urlparse
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import requests
+
+from .http import HTTP_TIMEOUT, Client
+
+FILES_STATUSES = {"pending", "processing", "ready", "failed"}
+FILE_KEYS = {"id", "name", "source", "source_url", "status", "size_bytes", "content_type", "created_at",
+             "download_url", "error", "error_code", "ffprobe", "ffprobe_error", "ffprobe_error_code"}
+READY_TIMEOUT = 20
+
+
+def parse_json(resp):
+    """A media-port reply: application/json and a JSON body; error statuses carry {"error": {code, message}}."""
+    ctype = resp.headers.get("Content-Type", "")
+    assert ctype.startswith("application/json"), \
+        f"{resp.request.method} {resp.url}: Content-Type {ctype!r}, status {resp.status_code}, body {resp.text[:200]!r}"
+    try:
+        body = resp.json()
+    except ValueError as e:
+        raise AssertionError(f"{resp.request.method} {resp.url}: reply is not JSON ({e}): {resp.text[:300]!r}")
+    if resp.status_code >= 400:
+        assert isinstance(body, dict) and set(body) == {"error"}, f"error reply not in the error shape: {body!r}"
+        err = body["error"]
+        assert isinstance(err, dict) and isinstance(err.get("code"), str) and err["code"], f"error without code: {body!r}"
+        assert isinstance(err.get("message"), str) and err["message"].strip(), f"error without message: {body!r}"
+    return body
+
+
+def assert_json_error(resp, status, code=None):
+    """A JSON error reply with the given status (and code); returns the error object."""
+    assert resp.status_code == status, \
+        f"{resp.request.method} {resp.url}: expected {status}, got {resp.status_code}: {resp.text[:300]!r}"
+    err = parse_json(resp)["error"]
+    if code is not None:
+        assert err["code"] == code, f"expected error code {code!r}, got {err!r}"
+    return err
+
+
+def check_file_object(f):
+    """Structural rules every File object follows."""
+    assert isinstance(f, dict) and set(f) == FILE_KEYS, f"File object keys {sorted(f) if isinstance(f, dict) else f!r}"
+    assert isinstance(f["id"], str) and f["id"], f
+    assert f["status"] in FILES_STATUSES, f
+    assert f["source"] in ("upload", "url"), f
+    assert (f["error"] is None) == (f["error_code"] is None), f
+    assert (f["ffprobe_error"] is None) == (f["ffprobe_error_code"] is None), f
+    created = datetime.fromisoformat(f["created_at"])
+    assert f["created_at"].endswith("+00:00") and created.utcoffset() == timedelta(0), f["created_at"]
+    if f["status"] == "ready":
+        assert isinstance(f["size_bytes"], int) and not isinstance(f["size_bytes"], bool), f
+        assert isinstance(f["download_url"], str), f
+    else:
+        assert f["download_url"] is None, f
+    return f
+
+
+class FilesClient(Client):
+    """JSON client of the Files API (media port) for one token (sent as X-API-KEY)."""
+
+    def __init__(self, server, token):
+        self.server = server
+        self.base = server.media_url
+        self.token = token
+
+    def request(self, method, path, auth=True, **kw):
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        kw.setdefault("allow_redirects", False)
+        headers = dict(kw.pop("headers", None) or {})
+        if auth and self.token is not None:
+            headers.setdefault("X-API-KEY", self.token)
+        return requests.request(method, self.url(path), headers=headers, **kw)
+
+    # convenience ---------------------------------------------------------------
+
+    def upload(self, filename, content, content_type="application/octet-stream", name=None, expect=201, **kw):
+        data = {"name": name} if name is not None else None
+        r = self.post("/files", files={"file": (filename, content, content_type)}, data=data, **kw)
+        assert r.status_code == expect, f"upload {filename}: {r.status_code} {r.text[:300]}"
+        return check_file_object(parse_json(r))
+
+    def import_url(self, url, name=None, expect=201):
+        fields = {"file_url": (None, url)}
+        if name is not None:
+            fields["name"] = (None, name)
+        r = self.post("/files", files=fields)
+        assert r.status_code == expect, f"import {url}: {r.status_code} {r.text[:300]}"
+        return check_file_object(parse_json(r)) if expect == 201 else r
+
+    def file(self, file_id):
+        r = self.get(f"/files/{file_id}")
+        assert r.status_code == 200, f"show {file_id}: {r.status_code} {r.text[:300]}"
+        return check_file_object(parse_json(r))
+
+    def listing(self, **params):
+        r = self.get("/files", params=params or None)
+        assert r.status_code == 200, f"list: {r.status_code} {r.text[:300]}"
+        body = parse_json(r)
+        assert set(body) == {"files", "page", "per_page", "total", "has_more"}, body
+        for f in body["files"]:
+            check_file_object(f)
+        return body
+
+    def total(self):
+        return self.listing()["total"]
+
+    def wait(self, file_id, timeout=READY_TIMEOUT, until=("ready", "failed")):
+        """Polls the file until its status is one of `until`; returns it."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while True:
+            f = self.file(file_id)
+            if not seen or seen[-1] != f["status"]:
+                seen.append(f["status"])
+            if f["status"] in until:
+                return f
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"file {file_id} not {until} within {timeout}s (statuses seen: {seen}): {f}\n"
+                                     f"{self.server.logs()}")
+            time.sleep(0.1)
+
+    def signed_location(self, f):
+        """GET /files/{id}/{name} → the 302's Location (checked); returns it."""
+        path = _urlparse.urlsplit(f["download_url"]).path
+        r = self.get(path)
+        assert r.status_code == 302, f"download {path}: {r.status_code} {r.text[:300]}"
+        assert r.headers.get("Location"), r.headers
+        return r.headers["Location"]
+
+
+def sha256_hex(data):
+    return _hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path):
+    h = _hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def secure_link_md5(secret, path, expires, name_param):
+    """nginx secure_link_md5 "$secure_link_expires$uri$arg_name <secret>", base64url without padding."""
+    digest = _hashlib.md5(f"{expires}{path}{name_param} {secret}".encode()).digest()
+    return _base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+class MediaSamples:
+    """Media generated once per session; the parameters below are what ffmpeg was asked for."""
+    WIDTH, HEIGHT, FPS, SECONDS = 320, 240, 25, 2
+    VIDEO_SAMPLE_RATE, VIDEO_CHANNELS = 48000, 2
+    AUDIO_SAMPLE_RATE, AUDIO_CHANNELS = 44100, 1
+
+    def __init__(self, directory):
+        self.dir = Path(directory)
+        self.mp4 = self.dir / "clip.mp4"
+        self.m4a = self.dir / "tone.m4a"
+        ffmpeg = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
+        subprocess.run(ffmpeg + [
+            "-f", "lavfi", "-i", f"testsrc=size={self.WIDTH}x{self.HEIGHT}:rate={self.FPS}:duration={self.SECONDS}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={self.VIDEO_SAMPLE_RATE}:duration={self.SECONDS}",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", str(self.VIDEO_CHANNELS), "-shortest",
+            str(self.mp4)], check=True, timeout=120)
+        subprocess.run(ffmpeg + [
+            "-f", "lavfi", "-i", f"sine=frequency=660:sample_rate={self.AUDIO_SAMPLE_RATE}:duration={self.SECONDS}",
+            "-ac", str(self.AUDIO_CHANNELS), "-c:a", "aac", str(self.m4a)], check=True, timeout=120)
+        self.mp4_bytes = self.mp4.read_bytes()
+        self.m4a_bytes = self.m4a.read_bytes()
