@@ -33,14 +33,15 @@ let package = Package(
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
 
-        // What every dialect does before its endpoints: route, authenticate, read input, map failures.
-        .target(name: "Dialect", dependencies: ["HTTPCore", "Domain"]),
+        // The host every dialect runs in: options, process, FastCGI server, the request pipeline
+        // (route, authenticate, read input, map failures) and the wire formats.
+        .target(name: "Dialect", dependencies: ["FastCGI", "HTTPCore", "Domain", "Store", "Support"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
-        .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "Support"]),
-        .executableTarget(name: "FilesAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "Outbound", "Support"]),
+        .executableTarget(name: "StoreAPI", dependencies: ["Dialect", "HTTPCore", "Domain"]),
+        .executableTarget(name: "FilesAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "Outbound", "Media", "Support"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "Support", "Crypto"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "Support", "Crypto"]),
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
@@ -48,5 +49,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Store"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "DialectTests", dependencies: ["Dialect", "HTTPCore"]),
     ]
 )
