@@ -38,23 +38,25 @@ let package = Package(
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
 
-        // What every dialect does before its endpoints: route, authenticate, read input, map failures.
-        .target(name: "Dialect", dependencies: ["HTTPCore", "Domain", "Store"]),
+        // The host every dialect runs in: options, process, FastCGI server, the request pipeline
+        // (route, authenticate, read input, map failures) and the wire formats.
+        .target(name: "Dialect", dependencies: ["FastCGI", "HTTPCore", "Domain", "FileStores", "Store", "Support"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
-        .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "FileStores", "Support"]),
-        .executableTarget(name: "FilesAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "FileStores", "Outbound", "Support"]),
+        .executableTarget(name: "StoreAPI", dependencies: ["Dialect", "HTTPCore", "Domain"]),
+        .executableTarget(name: "FilesAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Support"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "FileStores", "Support", "Crypto"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto"]),
 
         .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Store", "FileStores"]),
-        .testTarget(name: "DialectTests", dependencies: ["Dialect", "HTTPCore", "Store"]),
         .testTarget(name: "FileStoresTests", dependencies: ["FileStores", "Domain", "HTTPCore"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "DialectTests", dependencies: ["Dialect", "HTTPCore", "Store"]),
     ]
 )
