@@ -38,14 +38,15 @@ let package = Package(
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
 
-        // What every dialect does before its endpoints: route, authenticate, read input, map failures.
-        .target(name: "Dialect", dependencies: ["HTTPCore", "Domain", "Store"]),
+        // The host every dialect runs in: options, process, FastCGI server, the request pipeline
+        // (route, authenticate, read input, map failures) and the wire formats.
+        .target(name: "Dialect", dependencies: ["FastCGI", "HTTPCore", "Domain", "FileStores", "Store", "Support"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
-        .executableTarget(name: "StoreAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "FileStores", "Support"]),
-        .executableTarget(name: "FilesAPI", dependencies: ["FastCGI", "HTTPCore", "Domain", "Dialect", "FileStores", "Outbound", "Support"]),
+        .executableTarget(name: "StoreAPI", dependencies: ["Dialect", "HTTPCore", "Domain"]),
+        .executableTarget(name: "FilesAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Support"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Store", "FileStores", "Support", "Crypto"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto"]),
 
         // What tests share: the one seeded generator of randomized tests, JSON helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "FileStoresTests", dependencies: ["FileStores", "Domain", "HTTPCore"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),

@@ -2,14 +2,14 @@ import Domain
 import HTTPCore
 
 /// One request, routed and authenticated: what an endpoint of any dialect works with.
-public struct Call<App> {
+public struct Call<A> {
     public let request: Request
     public let principal: Principal
     public let captures: [String: String]
     public let params: Params
-    public let app: App
+    public let app: A
 
-    public init(request: Request, principal: Principal, captures: [String: String], params: Params, app: App) {
+    public init(request: Request, principal: Principal, captures: [String: String], params: Params, app: A) {
         self.request = request
         self.principal = principal
         self.captures = captures
@@ -22,9 +22,12 @@ public struct Call<App> {
     /// A path capture such as `:sku`; "" when absent.
     public func capture(_ name: String) -> String { captures[name] ?? "" }
 
+    /// `page` / `per_page` from query or body.
+    public var pagination: Pagination { Pagination(params) }
+
     /// `page` / `per_page` from query or body, as a domain page.
     public var page: Page {
-        let p = Pagination(params)
+        let p = pagination
         return Page(limit: p.perPage, offset: p.offset)
     }
 }

@@ -3,21 +3,11 @@ import HTTPCore
 import Store
 
 /// What every dialect does before an endpoint runs: read a small buffered body back in,
-/// refuse oversize bodies (413) and unreadable ones (400), route, authenticate, read the input. Failures come back as one
-/// `Failure` value that each dialect renders in its own format.
-public struct Gate<Handler: Sendable>: Sendable {
-    public let router: Router<Handler>
-    /// Where nginx buffers bodies; a body file elsewhere is refused.
-    public let bodyDirectory: String
-    public let maxBodyBytes: Int
-
-    public init(router: Router<Handler>, bodyDirectory: String, maxBodyBytes: Int) {
-        self.router = router
-        self.bodyDirectory = bodyDirectory
-        self.maxBodyBytes = maxBodyBytes
-    }
-
-    public struct Admission {
+/// refuse oversize bodies (413) and unreadable ones (400), apply a legacy method override, route,
+/// authenticate, read the input. Failures come back as one `Failure` value that each dialect
+/// renders in its wire format.
+public enum Gate {
+    public struct Admission<Handler> {
         public let request: Request
         public let handler: Handler
         public let captures: [String: String]
@@ -27,7 +17,8 @@ public struct Gate<Handler: Sendable>: Sendable {
 
     /// Routes the request. Upload locations buffer every body to a file; a small form/XML
     /// body there (a client sending list parameters in a GET body) is read back in.
-    public func route(_ incoming: Request) throws(Failure) -> Admission {
+    public static func route<Handler>(_ incoming: Request, _ router: Router<Handler>, bodyDirectory: String, maxBodyBytes: Int,
+                                      methodOverride: Bool) throws(Failure) -> Admission<Handler> {
         var request = incoming
         if let file = request.bodyFile, request.contentType != "multipart/form-data" {
             do {
@@ -40,6 +31,7 @@ public struct Gate<Handler: Sendable>: Sendable {
             request.bodyFile = nil
         }
         if request.bodyTooLarge { throw .tooLarge }
+        if methodOverride, let method = overriddenMethod(request) { request.method = method }
         switch router.match(method: request.method, path: request.path) {
         case .found(let match):
             return Admission(request: request, handler: match.handler, captures: match.captures, readOnly: match.readOnly)
@@ -47,6 +39,23 @@ public struct Gate<Handler: Sendable>: Sendable {
         case .methodNotAllowed(let allowed):
             throw Failure(status: 405, code: "method_not_allowed", message: "Method not allowed", allow: allowed)
         }
+    }
+
+    /// Methods a POST may stand for.
+    static let overridable: Set<String> = ["PUT", "PATCH", "DELETE"]
+
+    /// For clients that send only GET and POST: a POST with `X-HTTP-Method-Override: DELETE`
+    /// (or `_method=DELETE` in the query or a form body) is routed as a DELETE; likewise PUT and
+    /// PATCH. Any other value leaves the POST a POST.
+    static func overriddenMethod(_ request: Request) -> String? {
+        guard request.method == "POST" else { return nil }
+        var wanted = request.header("x-http-method-override")
+        if wanted == nil, request.rawQuery.contains("_method") { wanted = request.query["_method"]?.string }
+        if wanted == nil, request.contentType == "application/x-www-form-urlencoded" {
+            wanted = (try? FormParser.parseBody(request.body))?["_method"]?.string
+        }
+        guard let method = wanted?.trimmingWhitespace.uppercased(), overridable.contains(method) else { return nil }
+        return method
     }
 
     /// The account behind the request's credentials (Basic key:token, X-API-KEY, ?key=).

@@ -1,14 +1,6 @@
 import Domain
 import HTTPCore
 
-/// An app whose endpoints can be marked as creates (see `Idempotency.create`).
-public protocol IdempotentCreates {
-    /// Keyed results over the app's own connection.
-    var idempotency: IdempotencyService { get }
-    /// Where the web server buffers request bodies (multipart fingerprints are read there).
-    var bodyDirectory: String { get }
-}
-
 /// The `Idempotency-Key` request header, for every dialect: an endpoint wrapped in
 /// `Idempotency.create` runs at most once per key (per account, method and path) within 24 h.
 /// A retry with the same key and the same request gets the first reply again — same status,
@@ -19,17 +11,17 @@ public enum Idempotency {
 
     /// Marks `endpoint` as a create. Only 2xx replies are kept: a failed create changed
     /// nothing, so running it again is safe.
-    public static func create<App: IdempotentCreates>(
-        _ endpoint: @escaping @Sendable (Call<App>) throws -> Response
-    ) -> @Sendable (Call<App>) throws -> Response {
+    public static func create<A: App>(
+        _ endpoint: @escaping @Sendable (Call<A>) throws -> Response
+    ) -> @Sendable (Call<A>) throws -> Response {
         { call in
             guard let key = call.request.header(requestHeader) else { return try endpoint(call) }
             let attempt = IdempotencyService.Attempt(
                 accountID: call.accountID, scope: call.request.method + " " + call.request.path, key: key,
                 fingerprint: IdempotencyService.isValid(key: key)
-                    ? RequestFingerprint.of(call.request, bodyDirectory: call.app.bodyDirectory) : "")
+                    ? RequestFingerprint.of(call.request, bodyDirectory: call.app.host.bodyDirectory) : "")
             do {
-                switch try call.app.idempotency.run(attempt, keep: kept, { try endpoint(call) }) {
+                switch try IdempotencyService(db: call.app.context.db).run(attempt, keep: kept, { try endpoint(call) }) {
                 case .created(let response): return response
                 case .replayed(let result): return replay(result)
                 }

@@ -1,6 +1,6 @@
 import Store
 
-/// Customer delivery: `/get/GUID` (an order item's link) and `/permalink/GUID` (an item).
+/// Customer delivery: an order item's link and an item's permalink, each found by its GUID (the store dialect owns the URLs).
 /// No API credentials: the GUID is the secret. A download counts when it starts.
 public struct DeliveryService {
     let db: any Database

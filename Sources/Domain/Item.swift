@@ -13,9 +13,6 @@ public struct Item: Equatable, Sendable {
     public var createdAt: Int64
     public var file: Upload?
 
-    /// `/permalink/GUID`: the item's file without an order.
-    public var permalink: String { "/permalink/" + guid }
-
     init(row: Row) {
         id = row.int("id") ?? 0
         accountID = row.int("account_id") ?? 0

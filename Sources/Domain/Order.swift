@@ -38,7 +38,7 @@ public struct Order: Equatable, Sendable {
         """
 }
 
-/// One item of an order, with its secret download link `/get/GUID`.
+/// One item of an order; its GUID is the secret of the customer's download link.
 public struct OrderItem: Equatable, Sendable {
     public var id: Int64
     public var orderID: Int64
@@ -50,8 +50,6 @@ public struct OrderItem: Equatable, Sendable {
     public var downloadCount: Int64
     public var createdAt: Int64
     public var downloads: [Download]
-
-    public var link: String { "/get/" + guid }
 
     init(row: Row, downloads: [Download]) {
         id = row.int("id") ?? 0

@@ -10,13 +10,13 @@ public struct OrderEmail: Codable, Equatable, Sendable {
     public var body: String
     public var orderNumber: String
 
-    public static func compose(_ order: Order, linkBase: String) -> OrderEmail {
+    public static func compose(_ order: Order, link: (_ guid: String) -> String) -> OrderEmail {
         let name = [order.firstName, order.lastName].filter { !$0.isEmpty }.joined(separator: " ")
         var lines = ["Hello\(order.firstName.isEmpty ? "" : " " + order.firstName),", "",
                      "Thank you for your order \(order.title.isEmpty ? "#" + order.number : order.title). Your downloads:", ""]
         for item in order.items {
             lines.append("  \(item.itemName.isEmpty ? item.sku : item.itemName)")
-            lines.append("  \(linkBase)\(item.link)")
+            lines.append("  \(link(item.guid))")
             lines.append("  (\(item.downloadsRemaining) download\(item.downloadsRemaining == 1 ? "" : "s") left)")
             lines.append("")
         }

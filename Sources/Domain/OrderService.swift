@@ -8,13 +8,14 @@ import Store
 public struct OrderService {
     let db: any Database
     let clock: Clock
-    /// Absolute base of customer links in emails, e.g. `https://shop.example.com`.
-    let linkBase: String
+    /// The absolute link an order email gives for an order item's GUID: the dialect that serves
+    /// the links builds it from its configuration. Without one an email names the bare GUID.
+    let customerLink: @Sendable (_ guid: String) -> String
 
-    public init(db: any Database, clock: Clock = .system, linkBase: String = "http://127.0.0.1:8081") {
+    public init(db: any Database, clock: Clock = .system, customerLink: @escaping @Sendable (_ guid: String) -> String = { $0 }) {
         self.db = db
         self.clock = clock
-        self.linkBase = linkBase.hasSuffix("/") ? String(linkBase.dropLast()) : linkBase
+        self.customerLink = customerLink
     }
 
     public static let emailJobKind = "order-email"
@@ -238,7 +239,7 @@ public struct OrderService {
     }
 
     private func queueEmail(_ order: Order) throws {
-        let message = OrderEmail.compose(order, linkBase: linkBase)
+        let message = OrderEmail.compose(order, link: customerLink)
         try JobQueue(db: db, clock: clock).enqueue(kind: OrderService.emailJobKind, payload: try message.encoded(), accountID: order.accountID)
     }
 }

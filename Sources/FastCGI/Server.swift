@@ -20,7 +20,7 @@ public final class Server: @unchecked Sendable {
         /// Permissions of the socket file; the web server must run as the same user.
         public var socketMode: mode_t
 
-        public init(socketPath: String, threads: Int = 0, maxBodyBytes: Int = 8 << 20, backlog: Int32 = 1024, socketMode: mode_t = 0o600) {
+        public init(socketPath: String, threads: Int = 0, maxBodyBytes: Int = BodyLimit.defaultBytes, backlog: Int32 = 1024, socketMode: mode_t = 0o600) {
             self.socketPath = socketPath
             self.threads = threads > 0 ? threads : max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             self.maxBodyBytes = maxBodyBytes

@@ -9,7 +9,7 @@ import Glibc
 
 /// `/files`: list, create (upload or URL import), show, delete, download (302 to a signed URL).
 enum FileEndpoints {
-    static func register(_ r: inout Router<FilesEndpoint>) {
+    static func register(_ r: inout Routes<FilesApp>) {
         r.get("/files", list)
         r.post("/files", create)
         r.get("/files/:id", show)
@@ -19,30 +19,24 @@ enum FileEndpoints {
 
     static func downloadPath(_ file: MediaFile, app: FilesApp) -> String? {
         guard file.status == .ready else { return nil }
-        return app.settings.publicURL + "/files/" + file.id + "/" + PercentEncoding.component(file.name)
+        return app.host.publicURL + "/files/" + file.id + "/" + PercentEncoding.component(file.name)
     }
 
     static let list: FilesEndpoint = { call in
-        let pagination = Pagination(call.params)
         let (files, total) = try call.app.files.list(accountID: call.accountID, page: call.page)
-        return JSONViews.reply(.object([
-            ("files", .array(files.map { JSONViews.file($0, downloadPath: downloadPath($0, app: call.app)) })),
-            ("page", .int(Int64(pagination.page))),
-            ("per_page", .int(Int64(pagination.perPage))),
-            ("total", .int(total)),
-            ("has_more", .bool(Int64(pagination.offset + files.count) < total)),
-        ]))
+        return JSONWire.list("files", files.map { JSONViews.file($0, downloadPath: downloadPath($0, app: call.app)) },
+                             page: call.pagination, total: total)
     }
 
     static let show: FilesEndpoint = { call in
         let file = try call.app.files.get(accountID: call.accountID, id: call.capture("id"))
-        return JSONViews.reply(JSONViews.file(file, downloadPath: downloadPath(file, app: call.app)))
+        return JSONWire.reply(JSONViews.file(file, downloadPath: downloadPath(file, app: call.app)))
     }
 
     static let delete: FilesEndpoint = { call in
         let id = call.capture("id")
         try call.app.files.delete(accountID: call.accountID, id: id)
-        return JSONViews.reply(.object([("id", .string(id)), ("deleted", .bool(true))]))
+        return JSONWire.reply(.object([("id", .string(id)), ("deleted", .bool(true))]))
     }
 
     /// 302 to a short-lived link that nginx checks (`secure_link`) and serves (Range included).
@@ -51,11 +45,11 @@ enum FileEndpoints {
         guard file.status == .ready, let key = file.storageKey else {
             throw Failure(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
         }
-        let expires = Int64(time(nil)) + call.app.settings.linkSeconds
-        let delivery = try call.app.settings.storage.delivery(
+        let expires = Int64(time(nil)) + call.app.host.linkSeconds
+        let delivery = try call.app.host.storage.delivery(
             key: key, filename: file.name, contentType: file.contentType ?? ContentTypes.guess(filename: file.name),
             route: .link(expires: expires))
-        guard let location = delivery.location(base: call.app.settings.publicURL) else {
+        guard let location = delivery.location(base: call.app.host.publicURL) else {
             throw StorageError(description: "the file store gave no link for \(key)")
         }
         return Response(status: 302, headers: [("Location", location), ("Cache-Control", "no-store"),
@@ -65,10 +59,10 @@ enum FileEndpoints {
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.
     static let create: FilesEndpoint = Idempotency.create { call in
-        let scratch = call.app.settings.scratch
+        let scratch = call.app.host.scratch
         let body: MultipartBody
         do {
-            body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory, scratchPath: scratch.temporaryPath())
+            body = try MultipartBody.open(call.request, bodyDirectory: call.app.host.bodyDirectory, scratchPath: scratch.temporaryPath())
         } catch let error as MultipartBody.Error {
             throw Failure(status: 400, code: "bad_request", message: error.message)
         }
@@ -94,7 +88,7 @@ enum FileEndpoints {
                 throw Failure(status: 400, code: "url_not_allowed", message: problem.message)
             }
             let file = try call.app.files.createFromURL(accountID: call.accountID, url: url, name: name)
-            return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+            return JSONWire.reply(JSONViews.file(file, downloadPath: nil), status: 201)
         case (.some(let part), nil):
             guard part.bodyLength > 0 else { throw Failure(status: 400, code: "bad_request", message: "The uploaded file is empty") }
             let temp = scratch.temporaryPath()
@@ -109,7 +103,7 @@ enum FileEndpoints {
             do {
                 let file = try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",
                                                                temporaryPath: temp, contentType: part.contentType)
-                return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+                return JSONWire.reply(JSONViews.file(file, downloadPath: nil), status: 201)
             } catch {
                 unlink(temp)
                 throw error

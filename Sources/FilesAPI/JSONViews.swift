@@ -1,22 +1,8 @@
-import Dialect
 import Domain
 import HTTPCore
 
-/// Wire shapes of the Files dialect.
+/// Shapes of the Files dialect's entities. Replies, lists and failures are `JSONWire`'s.
 enum JSONViews {
-    static func reply(_ value: JSON, status: Int = 200) -> Response {
-        Response(status: status, headers: [("Content-Type", "application/json")], body: value.rendered())
-    }
-
-    /// `{"error": {"code": …, "message": …}}` with the failure's status.
-    static func failure(_ failure: Failure) -> Response {
-        let message = failure.status == 401 ? "Send your API key in the X-API-KEY header" : failure.message
-        var response = reply(.object([("error", .object([("code", .string(failure.code)), ("message", .string(message))]))]),
-                             status: failure.status)
-        response.headers.append(contentsOf: failure.headers)
-        return response
-    }
-
     /// A file. `error`/`ffprobe_error` are readable messages and `error_code`/`ffprobe_error_code`
     /// their stable codes (`MediaFileError`); neither ever carries a path or a tool's own text.
     /// An error on a file that has not failed (pending or processing) is its last attempt's: it will be retried.

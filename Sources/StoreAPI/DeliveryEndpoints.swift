@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import HTTPCore
 import Support
@@ -7,15 +8,13 @@ import Support
 /// here; nginx sends the bytes from an internal location (`X-Accel-Redirect`), Range included.
 /// A HEAD takes no download, and neither does a GET that can be sent no byte (see `respond`).
 enum DeliveryEndpoints {
-    typealias Public = @Sendable (Request, [String: String], StoreApp) -> Response
-
-    static func register(_ r: inout Router<StoreRoute>) {
-        r.get("/get/:guid", .open { request, captures, app in
+    static func register(_ r: inout Routes<StoreApp>) {
+        r.open(get: CustomerLinks.orderItemPrefix + ":guid") { request, captures, app in
             respond(request, app) { try app.delivery.claimOrderLink(guid: captures["guid"] ?? "", $0) }
-        })
-        r.get("/permalink/:guid", .open { request, captures, app in
+        }
+        r.open(get: CustomerLinks.permalinkPrefix + ":guid") { request, captures, app in
             respond(request, app) { try app.delivery.claimPermalink(guid: captures["guid"] ?? "", $0) }
-        })
+        }
     }
 
     /// HEAD looks and takes nothing. A GET that nginx would answer without a byte of the
@@ -26,7 +25,7 @@ enum DeliveryEndpoints {
         var verdict = StaticReply.Verdict.whole
         var described: StaticReply.File?
         let wanted = DeliveryService.Request(ipAddress: request.remoteAddress, takes: request.method != "HEAD") { upload in
-            let file = (try? app.settings.storage.attributes(key: upload.storageKey)).map { StaticReply.File(size: $0.size, modified: $0.modified) }
+            let file = (try? app.host.storage.attributes(key: upload.storageKey)).map { StaticReply.File(size: $0.size, modified: $0.modified) }
                 ?? StaticReply.File(size: upload.sizeBytes, modified: 0)
             described = file
             verdict = StaticReply.verdict(for: file) { request.header($0) }
@@ -41,13 +40,13 @@ enum DeliveryEndpoints {
             let type = ContentTypes.normalize(upload.contentType, filename: upload.filename)
             let delivery: FileDelivery
             do {
-                delivery = try app.settings.storage.delivery(key: upload.storageKey, filename: upload.filename,
+                delivery = try app.host.storage.delivery(key: upload.storageKey, filename: upload.filename,
                                                              contentType: type, route: .behindReply)
             } catch {
                 logError("store-api: delivering \(upload.storageKey): \(error)")
                 return page(500, "Something went wrong", "Please try again in a moment.")
             }
-            if let location = delivery.location(base: app.settings.publicURL) {
+            if let location = delivery.location(base: app.host.publicURL) {
                 return Response(status: 302, headers: [("Location", location), ("Cache-Control", "private, no-store")])
             }
             guard case .internalPath(let path) = delivery else { return page(500, "Something went wrong", "Please try again in a moment.") }

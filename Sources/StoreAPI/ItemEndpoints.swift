@@ -4,7 +4,7 @@ import HTTPCore
 
 /// Items: REST verbs and the equivalent GET/POST command URIs.
 enum ItemEndpoints {
-    static func register(_ r: inout APIRoutes) {
+    static func register(_ r: inout Routes<StoreApp>) {
         r.any("/api/items/create", create)
         r.any("/api/items/:sku/update", update)
         r.any("/api/items/:sku/items", update)
@@ -20,7 +20,7 @@ enum ItemEndpoints {
 
     static let list: Endpoint = { call in
         let items = try call.app.items.list(accountID: call.accountID, page: call.page)
-        return XMLViews.list("items", items) { item, w in XMLViews.item(item, downloads: [], into: &w) }
+        return XMLWire.list("items", items) { item, w in XMLViews.item(item, downloads: [], into: &w) }
     }
 
     static let show: Endpoint = { call in
@@ -42,26 +42,26 @@ enum ItemEndpoints {
 
     static let delete: Endpoint = { call in
         try call.app.items.delete(accountID: call.accountID, sku: call.capture("sku"))
-        return XMLViews.ok()
+        return XMLWire.ok()
     }
 
     static let downloads: Endpoint = { call in
         let item = try call.app.items.get(accountID: call.accountID, sku: call.capture("sku"))
         let list = try call.app.downloads.list(accountID: call.accountID, itemID: item.id, page: call.page)
-        return XMLViews.list("downloads", list, XMLViews.download)
+        return XMLWire.list("downloads", list, XMLViews.download)
     }
 
     static let files: Endpoint = { call in
         let item = try call.app.items.get(accountID: call.accountID, sku: call.capture("sku"))
         var w = XMLWriter()
         XMLViews.files(item, into: &w)
-        return XMLViews.reply(w)
+        return XMLWire.reply(w)
     }
 
     static func render(_ item: Item, downloads: [Download], status: Int = 200) -> Response {
         var w = XMLWriter()
         XMLViews.item(item, downloads: downloads, into: &w)
-        return XMLViews.reply(w, status: status)
+        return XMLWire.reply(w, status: status)
     }
 
     /// Item fields from `<item>…</item>` or `item[…]=…`; a bare top level is accepted too.

@@ -4,7 +4,7 @@ import HTTPCore
 
 /// Orders: REST verbs and GET/POST command URIs (`create`, `update`, `delete`, `expire`, `send_email`).
 enum OrderEndpoints {
-    static func register(_ r: inout APIRoutes) {
+    static func register(_ r: inout Routes<StoreApp>) {
         r.any("/api/orders/create", create)
         r.any("/api/orders/:id/update", update)
         r.any("/api/orders/:id/delete", delete)
@@ -24,7 +24,7 @@ enum OrderEndpoints {
             throw Failure.badRequest("filter must be current, manual or expired")
         }
         let orders = try call.app.orders.list(accountID: call.accountID, filter: filter, page: call.page)
-        return XMLViews.list("orders", orders, XMLViews.order)
+        return XMLWire.list("orders", orders, XMLViews.order)
     }
 
     static let show: Endpoint = { call in
@@ -43,12 +43,12 @@ enum OrderEndpoints {
 
     static let delete: Endpoint = { call in
         try call.app.orders.delete(accountID: call.accountID, number: call.capture("id"))
-        return XMLViews.ok()
+        return XMLWire.ok()
     }
 
     static let expire: Endpoint = { call in
         try call.app.orders.expire(accountID: call.accountID, number: call.capture("id"))
-        return XMLViews.ok()
+        return XMLWire.ok()
     }
 
     static let sendEmail: Endpoint = { call in
@@ -58,19 +58,19 @@ enum OrderEndpoints {
         let expiry = try InputReader.datetime(call.params["expiration_date"] ?? fields["expiration_date"], field: "expiration_date")
         try call.app.orders.sendEmail(accountID: call.accountID, number: call.capture("id"),
                                       resetExpiration: reset ?? true, expirationDate: expiry)
-        return XMLViews.ok()
+        return XMLWire.ok()
     }
 
     static let downloads: Endpoint = { call in
         let order = try call.app.orders.get(accountID: call.accountID, number: call.capture("id"))
         let list = try call.app.downloads.list(accountID: call.accountID, orderID: order.id, page: call.page)
-        return XMLViews.list("downloads", list, XMLViews.download)
+        return XMLWire.list("downloads", list, XMLViews.download)
     }
 
     static func render(_ order: Order, status: Int = 200) -> Response {
         var w = XMLWriter()
         XMLViews.order(order, into: &w)
-        return XMLViews.reply(w, status: status)
+        return XMLWire.reply(w, status: status)
     }
 
     /// Order fields from `<order>…</order>` or `order[…]=…` (or bare top-level keys).

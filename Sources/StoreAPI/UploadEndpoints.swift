@@ -11,7 +11,7 @@ import Glibc
 /// in the kernel (`copy_file_range`) into storage and published by rename, never read
 /// into this process's memory.
 enum UploadEndpoints {
-    static func register(_ r: inout APIRoutes) {
+    static func register(_ r: inout Routes<StoreApp>) {
         r.any("/api/uploads/create", create)
         r.get("/api/uploads", list)
         r.post("/api/uploads", create)
@@ -19,7 +19,7 @@ enum UploadEndpoints {
     }
 
     static let list: Endpoint = { call in
-        XMLViews.list("uploads", try call.app.uploads.list(accountID: call.accountID, page: call.page)) { u, w in
+        XMLWire.list("uploads", try call.app.uploads.list(accountID: call.accountID, page: call.page)) { u, w in
             XMLViews.upload(u, into: &w)
         }
     }
@@ -28,14 +28,14 @@ enum UploadEndpoints {
         guard let id = Int64(call.capture("id")) else { throw DomainError.notFound("upload \(call.capture("id")) not found") }
         var w = XMLWriter()
         XMLViews.upload(try call.app.uploads.get(accountID: call.accountID, id: id), into: &w)
-        return XMLViews.reply(w)
+        return XMLWire.reply(w)
     }
 
     static let create: Endpoint = Idempotency.create { call in
-        let scratch = call.app.settings.scratch
+        let scratch = call.app.host.scratch
         let body: MultipartBody
         do {
-            body = try MultipartBody.open(call.request, bodyDirectory: call.app.settings.bodyDirectory,
+            body = try MultipartBody.open(call.request, bodyDirectory: call.app.host.bodyDirectory,
                                           scratchPath: scratch.temporaryPath())
         } catch let error as MultipartBody.Error {
             throw Failure.badRequest(error.message)
@@ -54,7 +54,7 @@ enum UploadEndpoints {
                                                      temporaryPath: temp, ipAddress: call.request.remoteAddress)
             var w = XMLWriter()
             XMLViews.upload(upload, into: &w)
-            return XMLViews.reply(w, status: 201)
+            return XMLWire.reply(w, status: 201)
         } catch {
             unlink(temp)
             throw error

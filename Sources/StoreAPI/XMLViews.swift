@@ -2,31 +2,9 @@ import Dialect
 import Domain
 import HTTPCore
 
-/// Wire shapes of the store dialect (seed 004): typed elements, lists with `type="array"`,
-/// no empty typed values, `Content-Type: application/xml`, no `Content-Length`.
+/// Shapes of the store dialect's entities (seed 004): typed elements, no empty typed values.
+/// Replies, lists and failures are `XMLWire`'s.
 enum XMLViews {
-    static func reply(_ writer: XMLWriter, status: Int = 200) -> Response {
-        Response(status: status, headers: [("Content-Type", "application/xml; charset=utf-8")],
-                 body: writer.finish(), sendsContentLength: false)
-    }
-
-    static func message(_ text: String, status: Int = 200) -> Response {
-        var w = XMLWriter()
-        w.element("message", text)
-        return reply(w, status: status)
-    }
-
-    static func ok() -> Response { message("Ok.") }
-
-    /// Errors: the status with `<message>…</message>`; 401 asks a browser for Basic credentials.
-    static func failure(_ failure: Failure) -> Response {
-        let text = failure.status == 401 ? "Unauthorized: send HTTP Basic key:token" : failure.message
-        var response = message(text, status: failure.status)
-        if failure.status == 401 { response.headers.append(("WWW-Authenticate", #"Basic realm="Fetchgate""#)) }
-        response.headers.append(contentsOf: failure.headers)
-        return response
-    }
-
     static func account(_ account: Account, principal: Principal) -> Response {
         var w = XMLWriter()
         w.open("account")
@@ -43,7 +21,7 @@ enum XMLViews {
         w.element("api_key", principal.apiKey)
         w.element("api_token", principal.token)
         w.close()
-        return reply(w)
+        return XMLWire.reply(w)
     }
 
     static func item(_ item: Item, downloads: [Download], into w: inout XMLWriter) {
@@ -54,7 +32,7 @@ enum XMLViews {
         w.integer("order_count", item.orderCount)
         w.integer("download_count", item.downloadCount)
         w.element("guid", item.guid)
-        w.element("permalink", item.permalink)
+        w.element("permalink", CustomerLinks.permalinkPath(guid: item.guid))
         w.datetime("created_at", item.createdAt)
         w.element("filename", item.file?.filename ?? "")
         w.integer("size_bytes", item.file?.sizeBytes ?? 0)
@@ -120,7 +98,7 @@ enum XMLViews {
             w.element("order_id", order.number)
             w.element("guid", item.guid)
             w.integer("download_count", item.downloadCount)
-            w.element("link", item.link)
+            w.element("link", CustomerLinks.orderItemPath(guid: item.guid))
             w.integer("downloads_remaining", item.downloadsRemaining)
             w.datetime("created_at", item.createdAt)
             w.openArray("downloads")
@@ -139,13 +117,5 @@ enum XMLViews {
         }
         w.close()
         w.close()
-    }
-
-    static func list<T>(_ root: String, _ values: [T], _ render: (T, inout XMLWriter) -> Void) -> Response {
-        var w = XMLWriter(capacity: 512 + values.count * 512)
-        w.openArray(root)
-        for value in values { render(value, &w) }
-        w.close()
-        return reply(w)
     }
 }

@@ -24,6 +24,12 @@ public struct Arguments: Sendable {
         }
     }
 
+    /// Values already checked (`OptionTable.parse`).
+    public init(values: [String: String], positional: [String] = []) {
+        self.values = values
+        self.positional = positional
+    }
+
     public subscript(_ name: String) -> String? { values[name] }
 
     public func int(_ name: String) -> Int? { values[name].flatMap { Int($0) } }

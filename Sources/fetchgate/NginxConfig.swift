@@ -1,17 +1,27 @@
 import Domain
 import Foundation
+import HTTPCore
 
 /// Renders `nginx/fetchgate.conf.in` into the run directory: `{{NAME}}` placeholders
-/// replaced, nothing else changed, so the tested config is the shipped one.
+/// replaced, nothing else changed, so the tested config is the shipped one. The dialects'
+/// upstreams and locations are generated from `DialectRow.all`.
 struct NginxConfig {
     let paths: RunPaths
     let template: String
+    /// Blocks generated from the dialect table; they hold placeholders of `values` themselves.
+    let blocks: [String: String]
     let values: [String: String]
 
     init(paths: RunPaths, template: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String,
-         signingSecret: String) throws {
+         maxBody: Int, signer: URLSigner) throws {
         self.paths = paths
         self.template = template
+        var blocks = ["UPSTREAMS": DialectRow.all.map { NginxConfig.upstream($0, paths: paths) }.joined(separator: "\n")]
+        for server in DialectRow.Server.allCases {
+            blocks[server.locationsPlaceholder] = DialectRow.all.filter { $0.server == server }
+                .flatMap(NginxConfig.locations).joined(separator: "\n")
+        }
+        self.blocks = blocks
         // Workers run as the user that runs the FastCGI processes: they share the sockets
         // (mode 0600) and nginx's upload temp files.
         let user = getuid() == 0 ? "user root root;" : ""
@@ -24,9 +34,8 @@ struct NginxConfig {
             "LISTEN": listen,
             "STORE_PORT": String(storePort),
             "MEDIA_PORT": String(mediaPort),
-            "STORE_SOCKET": paths.storeSocket,
-            "FILES_SOCKET": paths.filesSocket,
-            "SIGNING_SECRET": signingSecret,
+            "SECURE_LINK": signer.nginxDirectives(),
+            "MAX_BODY": BodyLimit.nginx(maxBody),
             "MAX_UPLOAD": maxUpload,
             "CONF_DIR": (template as NSString).deletingLastPathComponent,
         ]
@@ -34,11 +43,53 @@ struct NginxConfig {
 
     func render() throws -> String {
         var text = try String(contentsOfFile: template, encoding: .utf8)
+        for (name, block) in blocks { text = text.replacingOccurrences(of: "{{\(name)}}", with: block) }
         for (name, value) in values { text = text.replacingOccurrences(of: "{{\(name)}}", with: value) }
         if let range = text.range(of: "{{") {
             throw SetupError("nginx template has an unknown placeholder near \(text[range.lowerBound...].prefix(30))")
         }
         return text
+    }
+
+    /// No upstream keepalive and no fastcgi_keep_conn: parked connections starve libfcgi threads.
+    static func upstream(_ dialect: DialectRow, paths: RunPaths) -> String {
+        """
+            upstream \(dialect.upstream) {
+                server unix:\(paths.socket(dialect));
+            }
+
+        """
+    }
+
+    /// The dialect's `location ^~` blocks. In an upload location nginx buffers the body to a file
+    /// on the data volume and passes only its path; the app copies the file part into storage
+    /// in the kernel, and nginx removes the temp file.
+    static func locations(_ dialect: DialectRow) -> [String] {
+        dialect.uploadPrefixes.map { prefix in
+            """
+                        # \(dialect.executable): uploads (the body arrives as a file on the data volume).
+                        location ^~ \(prefix) {
+                            client_max_body_size {{MAX_UPLOAD}};
+                            client_body_temp_path {{BODY_TEMP}};
+                            client_body_in_file_only clean;
+                            fastcgi_pass_request_body off;
+                            fastcgi_read_timeout 600s;
+                            include {{CONF_DIR}}/fastcgi.conf;
+                            fastcgi_param REQUEST_BODY_FILE $request_body_file;
+                            fastcgi_pass \(dialect.upstream);
+                        }
+
+                """
+        } + dialect.prefixes.map { prefix in
+            """
+                        # \(dialect.executable)
+                        location ^~ \(prefix) {
+                            include {{CONF_DIR}}/fastcgi.conf;
+                            fastcgi_pass \(dialect.upstream);
+                        }
+
+                """
+        }
     }
 
     func write() throws {

@@ -26,8 +26,8 @@ struct RunPaths {
     }
 
     var logs: String { runDirectory + "/logs" }
-    var storeSocket: String { runDirectory + "/store.sock" }
-    var filesSocket: String { runDirectory + "/files.sock" }
+    /// A dialect's FastCGI socket.
+    func socket(_ dialect: DialectRow) -> String { runDirectory + "/" + dialect.name + ".sock" }
     /// The secret shared by nginx (`secure_link_md5`) and files-api; made once, mode 0600.
     var signingSecret: String { runDirectory + "/secure-link.secret" }
     var nginxConfig: String { runDirectory + "/nginx.conf" }

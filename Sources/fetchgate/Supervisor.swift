@@ -1,5 +1,6 @@
 import Crypto
 import Domain
+import HTTPCore
 import Support
 import Foundation
 import Store
@@ -76,7 +77,8 @@ struct Supervisor {
         let secret = try Supervisor.signingSecret(at: paths.signingSecret)
         let config = try NginxConfig(paths: paths, template: arguments["nginx-template"] ?? NginxConfig.defaultTemplate(),
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
-                                     maxUpload: arguments["max-upload"] ?? "2g", signingSecret: secret)
+                                     maxUpload: arguments["max-upload"] ?? "2g", maxBody: BodyLimit.defaultBytes,
+                                     signer: URLSigner(secret: secret))
         try config.write()
         let nginx = arguments["nginx"] ?? "nginx"
         let check = try Subprocess.run([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
@@ -106,16 +108,18 @@ struct Supervisor {
             if let value = arguments[option] { workerTuning += ["--" + option, value] }
         }
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
-        var children = [
-            Child(name: "store-api", argv: [binDirectory + "/store-api", "--socket", paths.storeSocket]
-                                            + paths.databaseOptions + ["--data", paths.data,
-                                            "--body-dir", paths.bodyTemp, "--public-url", publicURL] + threads + ["--supervised"],
-                  stopSignal: SIGTERM),
-            Child(name: "files-api", argv: [binDirectory + "/files-api", "--socket", paths.filesSocket]
-                                            + paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
-                                            "--signing-secret-file", paths.signingSecret, "--public-url", mediaURL,
-                                            "--link-seconds", arguments["link-seconds"] ?? "3600"]
-                                            + threads + privateHosts + ["--supervised"], stopSignal: SIGTERM),
+        let publicURLs: [DialectRow.Server: String] = [.store: publicURL, .media: mediaURL]
+        // Every dialect takes the host's options (`Dialect/Host.swift`); the socket comes first.
+        let hostOptions = paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
+                           "--max-body", String(BodyLimit.defaultBytes), "--signing-secret-file", paths.signingSecret,
+                           "--link-seconds", arguments["link-seconds"] ?? "3600"] + threads + privateHosts
+        var children = DialectRow.all.map { dialect in
+            Child(name: dialect.executable,
+                  argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect)] + hostOptions
+                      + ["--public-url", publicURLs[dialect.server] ?? "", "--supervised"],
+                  stopSignal: SIGTERM)
+        }
+        children += [
             Child(name: "worker", argv: [binDirectory + "/worker"] + paths.databaseOptions + ["--data", paths.data,
                                          "--concurrency", arguments["worker-concurrency"] ?? "2",
                                          "--short-concurrency", arguments["worker-short-concurrency"] ?? "1"] + mail + privateHosts + workerTuning
@@ -133,8 +137,7 @@ struct Supervisor {
         errorLog.start()
         stopLeftoverNginx()
         for i in children.indices { try start(&children[i]) }
-        Supervisor.waitForSocket(paths.storeSocket)
-        Supervisor.waitForSocket(paths.filesSocket)
+        for dialect in DialectRow.all { Supervisor.waitForSocket(paths.socket(dialect)) }
         printBanner(demo: demo, listen: listen, storePort: storePort, mediaPort: mediaPort)
 
         var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)

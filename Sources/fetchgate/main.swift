@@ -1,3 +1,4 @@
+import Dialect
 import Domain
 import Support
 import Foundation
@@ -120,10 +121,12 @@ do {
                                sendEmail: !arguments.has("no-email"))
         // Links point where `serve` runs the store server (or --public-url).
         let served = (try? String(contentsOfFile: paths.storePublicURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let order = try OrderService(db: db, linkBase: arguments["public-url"] ?? served ?? "http://127.0.0.1:8081")
-            .create(accountID: account.id, input, manual: true)
+        let links = CustomerLinks(base: arguments["public-url"] ?? served ?? "http://127.0.0.1:8081")
+        let order = try OrderService(db: db, customerLink: links.orderItem).create(accountID: account.id, input, manual: true)
         print("order \(order.number) created")
-        for item in order.items { print("  \(item.sku): \(item.link) (\(item.downloadsRemaining) downloads)") }
+        for item in order.items {
+            print("  \(item.sku): \(CustomerLinks.orderItemPath(guid: item.guid)) (\(item.downloadsRemaining) downloads)")
+        }
     case "demo":
         let demo = try Demo(paths: paths, db: openDatabase()).ensure()
         print("key:   \(demo.key)\ntoken: \(demo.token)")

@@ -1,70 +1,57 @@
-import Foundation
-@testable import Store
 import XCTest
+import HTTPCore
 @testable import Dialect
-@testable import HTTPCore
 
-/// The gate's answers before any endpoint runs: an oversize buffered body is 413, one that
-/// cannot be read is 400; a busy database is 503 with `Retry-After: 1`.
 final class GateTests: XCTestCase {
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gate-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    func post(query: String = "", headers: [String: String] = [:], form: String = "") -> Request {
+        var all = headers
+        if !form.isEmpty { all["content-type"] = "application/x-www-form-urlencoded" }
+        return Request(method: "POST", path: "/files/1", rawQuery: query, headers: all, body: Array(form.utf8))
     }
 
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: dir)
+    func testMethodOverrideFromHeaderQueryOrForm() {
+        XCTAssertEqual(Gate.overriddenMethod(post(headers: ["x-http-method-override": "DELETE"])), "DELETE")
+        XCTAssertEqual(Gate.overriddenMethod(post(query: "_method=put")), "PUT")
+        XCTAssertEqual(Gate.overriddenMethod(post(form: "a=1&_method=patch")), "PATCH")
+        // The header wins over the query.
+        XCTAssertEqual(Gate.overriddenMethod(post(query: "_method=PUT", headers: ["x-http-method-override": "DELETE"])), "DELETE")
     }
 
-    func gate() -> Gate<String> {
-        var router = Router<String>()
-        router.post("/api/items", "create")
-        return Gate(router: router, bodyDirectory: dir, maxBodyBytes: 16)
+    func testOnlyPostsAndOnlyWritingMethodsAreOverridden() {
+        XCTAssertNil(Gate.overriddenMethod(post()))
+        XCTAssertNil(Gate.overriddenMethod(post(query: "_method=GET")))
+        XCTAssertNil(Gate.overriddenMethod(post(headers: ["x-http-method-override": "CONNECT"])))
+        XCTAssertNil(Gate.overriddenMethod(Request(method: "GET", path: "/files/1", rawQuery: "_method=DELETE")))
+        // A multipart body is not read for it.
+        XCTAssertNil(Gate.overriddenMethod(Request(method: "POST", path: "/files/1",
+                                                   headers: ["content-type": "multipart/form-data; boundary=B"],
+                                                   body: Array("_method=DELETE".utf8))))
     }
 
-    func post(bodyFile: String) -> Request {
-        var request = Request(method: "POST", path: "/api/items", headers: ["content-type": "application/x-www-form-urlencoded"])
-        request.bodyFile = bodyFile
-        return request
+    func testJSONListEnvelope() {
+        let reply = JSONWire.list("files", [.int(1), .int(2)], page: Pagination(page: 2, perPage: 2), total: 5)
+        XCTAssertEqual(String(decoding: reply.body, as: UTF8.self),
+                       #"{"files":[1,2],"page":2,"per_page":2,"total":5,"has_more":true}"#)
+        XCTAssertEqual(reply.header("Content-Type"), "application/json")
+        let last = JSONWire.list("files", [.int(5)], page: Pagination(page: 3, perPage: 2), total: 5)
+        XCTAssertTrue(String(decoding: last.body, as: UTF8.self).hasSuffix(#""has_more":false}"#))
     }
 
-    func testBufferedBodyWithinTheLimitIsReadIn() throws {
-        XCTAssertTrue(BodyFile.write(Array("a=1".utf8), to: dir + "/1"))
-        let admission = try gate().route(post(bodyFile: dir + "/1"))
-        XCTAssertEqual(admission.handler, "create")
-        XCTAssertEqual(admission.request.body, Array("a=1".utf8))
-        XCTAssertNil(admission.request.bodyFile)
+    func testFailuresInEachWire() {
+        let notAllowed = Failure(status: 405, code: "method_not_allowed", message: "Method not allowed", allow: ["GET", "HEAD"])
+        let json = JSONWire.failure(notAllowed)
+        XCTAssertEqual(String(decoding: json.body, as: UTF8.self),
+                       #"{"error":{"code":"method_not_allowed","message":"Method not allowed"}}"#)
+        XCTAssertEqual(json.header("Allow"), "GET, HEAD")
+        let xml = XMLWire.failure(.unauthorized)
+        XCTAssertEqual(xml.status, 401)
+        XCTAssertEqual(xml.header("WWW-Authenticate"), #"Basic realm="Fetchgate""#)
+        XCTAssertFalse(xml.sendsContentLength)
     }
 
-    func testOversizeBodyIs413() {
-        XCTAssertTrue(BodyFile.write(Array(repeating: UInt8(ascii: "a"), count: 17), to: dir + "/2"))
-        XCTAssertThrowsError(try gate().route(post(bodyFile: dir + "/2"))) { error in
-            XCTAssertEqual((error as? Failure)?.status, 413)
-        }
-        var dropped = Request(method: "POST", path: "/api/items", bodyTooLarge: true)
-        dropped.body = []
-        XCTAssertThrowsError(try gate().route(dropped)) { XCTAssertEqual(($0 as? Failure)?.status, 413) }
-    }
-
-    func testUnreadableBodyIs400() {
-        for file in [dir + "/missing", "/etc/hostname"] {
-            XCTAssertThrowsError(try gate().route(post(bodyFile: file)), file) { error in
-                XCTAssertEqual(error as? Failure, Failure.unreadableBody)
-                XCTAssertEqual((error as? Failure)?.status, 400)
-            }
-        }
-    }
-
-    func testBusyDatabaseIs503WithRetryAfter() {
-        let busy = Failure(SQLiteError(code: 5, message: "database is locked"))
-        XCTAssertEqual(busy.status, 503)
-        XCTAssertEqual(busy.retryAfter, 1)
-        XCTAssertEqual(busy.headers.map { "\($0.0): \($0.1)" }, ["Retry-After: 1"])
-        XCTAssertEqual(Failure(SQLiteError(code: 19, message: "constraint")).status, 500)
-        XCTAssertEqual(Failure(SQLiteError(code: 1, message: "syntax")).status, 500)
-        XCTAssertEqual(Failure(status: 405, code: "method_not_allowed", message: "no", allow: ["GET", "HEAD"]).headers.map { $0.1 },
-                       ["GET, HEAD"])
+    func testCustomerLinks() {
+        let links = CustomerLinks(base: "https://shop.example/")
+        XCTAssertEqual(links.orderItem(guid: "G1"), "https://shop.example/get/G1")
+        XCTAssertEqual(CustomerLinks.permalinkPath(guid: "G2"), "/permalink/G2")
     }
 }

@@ -13,7 +13,6 @@ final class ItemServiceTests: DomainTestCase {
         XCTAssertEqual(item.file?.sizeBytes, 1234)
         XCTAssertEqual(item.file?.contentType, "application/pdf")
         XCTAssertEqual(item.createdAt, 5_000)
-        XCTAssertEqual(item.permalink, "/permalink/" + item.guid)
         XCTAssertEqual(try items.get(guid: item.guid)?.sku, "BOOK")
     }
 

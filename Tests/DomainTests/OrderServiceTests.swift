@@ -15,7 +15,7 @@ final class OrderServiceTests: DomainTestCase {
         let items = ItemService(db: db)
         _ = try items.create(accountID: account.id, ItemInput(sku: "A", name: "Item A", uploadID: upload.id))
         _ = try items.create(accountID: account.id, ItemInput(sku: "B", name: "Item B", uploadID: upload.id))
-        orders = OrderService(db: db, clock: .fixed(now), linkBase: "https://shop.example/")
+        orders = OrderService(db: db, clock: .fixed(now), customerLink: { "https://shop.example/get/" + $0 })
     }
 
     func emailJobs() throws -> [Job] {

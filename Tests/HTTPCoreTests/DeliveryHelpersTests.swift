@@ -69,3 +69,17 @@ final class DeliveryHelpersTests: XCTestCase {
         XCTAssertThrowsError(try BodyFile.readSmall("/etc/hostname", limit: 100, inside: dir)) { XCTAssertEqual($0 as? BodyFile.ReadError, .unreadable) }
     }
 }
+
+final class SignedLinkConfigTests: XCTestCase {
+    /// nginx checks the same string `sign` signs: expiry, path, name, one space, the secret.
+    func testNginxDirectivesMatchTheSigner() {
+        XCTAssertEqual(URLSigner(secret: "s3cret").nginxDirectives(),
+                       "secure_link $arg_md5,$arg_expires;\n            secure_link_md5 \"$secure_link_expires$uri$arg_name s3cret\";")
+    }
+
+    func testBodyLimitInNginxUnits() {
+        XCTAssertEqual(BodyLimit.nginx(BodyLimit.defaultBytes), "8m")
+        XCTAssertEqual(BodyLimit.nginx(3 << 10), "3k")
+        XCTAssertEqual(BodyLimit.nginx(1000), "1000")
+    }
+}

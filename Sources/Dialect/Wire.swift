@@ -1,0 +1,79 @@
+import HTTPCore
+
+/// How a dialect speaks on the wire: at least how it renders a failure. Every JSON dialect uses
+/// `JSONWire`; the store dialect uses `XMLWire`.
+public protocol WireFormat {
+    /// A failure (status, machine code, message) in the dialect's format.
+    static func failure(_ failure: Failure) -> Response
+    /// Legacy clients that send only GET and POST reach PUT, PATCH and DELETE routes with a POST
+    /// carrying `X-HTTP-Method-Override` or `_method=` (query or form); see `Gate`.
+    static var acceptsMethodOverride: Bool { get }
+}
+
+/// The JSON dialects' wire format: `application/json` replies, failures as
+/// `{"error":{"code":…,"message":…}}`, lists in one envelope.
+public enum JSONWire: WireFormat {
+    public static let acceptsMethodOverride = true
+
+    public static func reply(_ value: JSON, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "application/json")], body: value.rendered())
+    }
+
+    /// `{"error": {"code": …, "message": …}}` with the failure's status (and its headers:
+    /// `Allow` on a 405, `Retry-After` on a 503).
+    public static func failure(_ failure: Failure) -> Response {
+        let message = failure.status == 401 ? "Send your API key in the X-API-KEY header" : failure.message
+        var response = reply(.object([("error", .object([("code", .string(failure.code)), ("message", .string(message))]))]),
+                             status: failure.status)
+        response.headers.append(contentsOf: failure.headers)
+        return response
+    }
+
+    /// The list envelope: `{"<name>": [entries], "page", "per_page", "total", "has_more"}`.
+    public static func list(_ name: String, _ entries: [JSON], page: Pagination, total: Int64) -> Response {
+        reply(.object([
+            (name, .array(entries)),
+            ("page", .int(Int64(page.page))),
+            ("per_page", .int(Int64(page.perPage))),
+            ("total", .int(total)),
+            ("has_more", .bool(Int64(page.offset + entries.count) < total)),
+        ]))
+    }
+}
+
+/// The store dialect's wire format (seed 004): `application/xml`, no `Content-Length` (nginx frames
+/// the reply chunked, which one real client needs), failures as `<message>…</message>`.
+public enum XMLWire: WireFormat {
+    public static let acceptsMethodOverride = false
+
+    public static func reply(_ writer: XMLWriter, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "application/xml; charset=utf-8")],
+                 body: writer.finish(), sendsContentLength: false)
+    }
+
+    public static func message(_ text: String, status: Int = 200) -> Response {
+        var w = XMLWriter()
+        w.element("message", text)
+        return reply(w, status: status)
+    }
+
+    public static func ok() -> Response { message("Ok.") }
+
+    /// The status with `<message>…</message>`; 401 asks a browser for Basic credentials.
+    public static func failure(_ failure: Failure) -> Response {
+        let text = failure.status == 401 ? "Unauthorized: send HTTP Basic key:token" : failure.message
+        var response = message(text, status: failure.status)
+        if failure.status == 401 { response.headers.append(("WWW-Authenticate", #"Basic realm="Fetchgate""#)) }
+        response.headers.append(contentsOf: failure.headers)
+        return response
+    }
+
+    /// `<root type="array">` with one element per value.
+    public static func list<T>(_ root: String, _ values: [T], _ render: (T, inout XMLWriter) -> Void) -> Response {
+        var w = XMLWriter(capacity: 512 + values.count * 512)
+        w.openArray(root)
+        for value in values { render(value, &w) }
+        w.close()
+        return reply(w)
+    }
+}

@@ -1,0 +1,32 @@
+import Dialect
+
+/// Every dialect `serve` runs, one row each. Run paths (its socket), the supervised children and
+/// nginx's upstreams and `location ^~` blocks are generated from this table.
+struct DialectRow {
+    /// The nginx servers (one port each); their error pages and nginx-only locations are in the template.
+    enum Server: String, CaseIterable {
+        case store, media
+
+        /// The template's placeholder for this server's dialect locations.
+        var locationsPlaceholder: String { "LOCATIONS_" + rawValue.uppercased() }
+    }
+
+    /// Short name: socket `RUN/<name>.sock`, upstream `<name>_api`.
+    let name: String
+    /// The executable next to `fetchgate`; it runs `Host.run` and takes the host's options.
+    let executable: String
+    let server: Server
+    /// URL prefixes nginx passes to the dialect (`location ^~ PREFIX`).
+    let prefixes: [String]
+    /// Prefixes whose bodies nginx buffers to a file on the data volume (uploads up to --max-upload).
+    let uploadPrefixes: [String]
+
+    var upstream: String { name + "_api" }
+
+    static let all: [DialectRow] = [
+        DialectRow(name: "store", executable: "store-api", server: .store,
+                   prefixes: ["/api/", CustomerLinks.orderItemPrefix, CustomerLinks.permalinkPrefix],
+                   uploadPrefixes: ["/api/uploads"]),
+        DialectRow(name: "files", executable: "files-api", server: .media, prefixes: [], uploadPrefixes: ["/files"]),
+    ]
+}
