@@ -16,8 +16,6 @@ public struct OrderService {
         self.linkBase = linkBase.hasSuffix("/") ? String(linkBase.dropLast()) : linkBase
     }
 
-    public static let emailJobKind = "order-email"
-
     public func list(accountID: Int64, filter: OrderFilter, page: Page) throws -> [Order] {
         let condition: String
         switch filter {
@@ -234,6 +232,6 @@ public struct OrderService {
 
     private func queueEmail(_ order: Order) throws {
         let message = OrderEmail.compose(order, linkBase: linkBase)
-        try JobQueue(db: db, clock: clock).enqueue(kind: OrderService.emailJobKind, payload: try message.encoded(), accountID: order.accountID)
+        try JobQueue(db: db, clock: clock).enqueue(OrderEmailJob.self, message, accountID: order.accountID)
     }
 }

@@ -36,11 +36,14 @@ public struct HTTPFetcher: Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public func download(_ url: String, to path: String) throws -> FetchResult {
+    /// `shouldStop` is asked while bytes flow (and at least once a second): true aborts the
+    /// transfer with the reason `stopped` (a job that lost its lease).
+    public func download(_ url: String, to path: String, shouldStop: @escaping () -> Bool = { false }) throws -> FetchResult {
         var current = url
+        let stop = StopCheck(shouldStop)
         for _ in 0...limits.maxRedirects {
             let target = try policy.check(url: current)
-            switch try fetchOnce(target, to: path) {
+            switch try fetchOnce(target, to: path, stop: stop) {
             case .done(let result): return result
             case .redirect(let next): current = next
             }
@@ -50,7 +53,13 @@ public struct HTTPFetcher: Sendable {
 
     enum Hop { case done(FetchResult), redirect(String) }
 
-    private func fetchOnce(_ target: AddressPolicy.Target, to path: String) throws -> Hop {
+    /// The question curl's progress callback asks, boxed so C can hold it.
+    final class StopCheck {
+        let shouldStop: () -> Bool
+        init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
+    }
+
+    private func fetchOnce(_ target: AddressPolicy.Target, to path: String, stop check: StopCheck) throws -> Hop {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
         guard fd >= 0 else {
             throw OutboundError("cannot write \(path): \(String(cString: strerror(errno)))", transient: false, reason: .localWrite)
@@ -71,6 +80,9 @@ public struct HTTPFetcher: Sendable {
         allowed.count = Int32(min(target.addresses.count, 16))
         var sink = fg_curl_sink(fd: fd, written: 0, limit: limits.maxBytes, exceeded: 0, failed: 0)
         var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var stop = fg_curl_stop(should_stop: { context in
+            Unmanaged<StopCheck>.fromOpaque(context!).takeUnretainedValue().shouldStop() ? 1 : 0
+        }, context: Unmanaged.passUnretained(check).toOpaque(), stopped: 0)
 
         fg_curl_setopt_string(handle, CURLOPT_URL, target.url)
         fg_curl_setopt_pointer(handle, CURLOPT_RESOLVE, resolve)
@@ -86,12 +98,18 @@ public struct HTTPFetcher: Sendable {
 
         let code = withUnsafeMutablePointer(to: &allowed) { allowedPointer in
             withUnsafeMutablePointer(to: &sink) { sinkPointer in
-                fg_curl_restrict_connect(handle, allowedPointer)
-                fg_curl_download_to(handle, sinkPointer)
-                return curl_easy_perform(handle)
+                withUnsafeMutablePointer(to: &stop) { stopPointer in
+                    fg_curl_restrict_connect(handle, allowedPointer)
+                    fg_curl_download_to(handle, sinkPointer)
+                    fg_curl_stop_when(handle, stopPointer)
+                    return curl_easy_perform(handle)
+                }
             }
         }
         _ = resolve
+        if stop.stopped != 0 {
+            throw OutboundError("the download was stopped after \(sink.written) bytes", transient: true, reason: .stopped)
+        }
         if allowed.refused != 0 {
             throw OutboundError("refusing to connect to a non-checked address for \(target.host)", transient: false,
                                 reason: .blockedAddress)
