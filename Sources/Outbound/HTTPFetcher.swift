@@ -40,7 +40,7 @@ public struct HTTPFetcher: Sendable {
     /// transfer with the reason `stopped` (a job that lost its lease).
     public func download(_ url: String, to path: String, shouldStop: @escaping () -> Bool = { false }) throws -> FetchResult {
         var current = url
-        let stop = StopCheck(shouldStop)
+        let stop = TransferStop(shouldStop)
         for _ in 0...limits.maxRedirects {
             let target = try policy.check(url: current)
             switch try fetchOnce(target, to: path, stop: stop) {
@@ -53,13 +53,7 @@ public struct HTTPFetcher: Sendable {
 
     enum Hop { case done(FetchResult), redirect(String) }
 
-    /// The question curl's progress callback asks, boxed so C can hold it.
-    final class StopCheck {
-        let shouldStop: () -> Bool
-        init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
-    }
-
-    private func fetchOnce(_ target: AddressPolicy.Target, to path: String, stop check: StopCheck) throws -> Hop {
+    private func fetchOnce(_ target: AddressPolicy.Target, to path: String, stop: TransferStop) throws -> Hop {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
         guard fd >= 0 else {
             throw OutboundError("cannot write \(path): \(String(cString: strerror(errno)))", transient: false, reason: .localWrite)
@@ -80,9 +74,6 @@ public struct HTTPFetcher: Sendable {
         allowed.count = Int32(min(target.addresses.count, 16))
         var sink = fg_curl_sink(fd: fd, written: 0, limit: limits.maxBytes, exceeded: 0, failed: 0)
         var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        var stop = fg_curl_stop(should_stop: { context in
-            Unmanaged<StopCheck>.fromOpaque(context!).takeUnretainedValue().shouldStop() ? 1 : 0
-        }, context: Unmanaged.passUnretained(check).toOpaque(), stopped: 0)
 
         fg_curl_setopt_string(handle, CURLOPT_URL, target.url)
         fg_curl_setopt_pointer(handle, CURLOPT_RESOLVE, resolve)
@@ -96,18 +87,17 @@ public struct HTTPFetcher: Sendable {
         fg_curl_setopt_string(handle, CURLOPT_USERAGENT, "Fetchgate/1.0")
         _ = error.withUnsafeMutableBufferPointer { fg_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
 
-        let code = withUnsafeMutablePointer(to: &allowed) { allowedPointer in
-            withUnsafeMutablePointer(to: &sink) { sinkPointer in
-                withUnsafeMutablePointer(to: &stop) { stopPointer in
+        let (code, stopped) = stop.perform(handle) {
+            withUnsafeMutablePointer(to: &allowed) { allowedPointer in
+                withUnsafeMutablePointer(to: &sink) { sinkPointer in
                     fg_curl_restrict_connect(handle, allowedPointer)
                     fg_curl_download_to(handle, sinkPointer)
-                    fg_curl_stop_when(handle, stopPointer)
                     return curl_easy_perform(handle)
                 }
             }
         }
         _ = resolve
-        if stop.stopped != 0 {
+        if stopped {
             throw OutboundError("the download was stopped after \(sink.written) bytes", transient: true, reason: .stopped)
         }
         if allowed.refused != 0 {

@@ -11,7 +11,7 @@ enum OrderEmailHandler: JobHandler {
                                   subject: email.subject, body: email.body, messageID: "job-\(lease.job.id)@fetchgate")
         do {
             switch mail.transport {
-            case .smtp(let smtp): try SMTPClient(settings: smtp).send(message)
+            case .smtp(let smtp): try SMTPClient(settings: smtp).send(message, shouldStop: { lease.isLost })
             case .outbox(let outbox): try outbox.deliver(message, name: "order-\(email.orderNumber)-job-\(lease.job.id)")
             }
         } catch let error as OutboundError {
