@@ -94,3 +94,17 @@ CURLcode fg_curl_restrict_connect(CURL *handle, struct fg_curl_allowed *allowed)
     if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, allowed);
     return rc;
 }
+
+static int fg_progress(void *context, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    struct fg_curl_stop *stop = context;
+    if (stop->should_stop && stop->should_stop(stop->context)) { stop->stopped = 1; return 1; }
+    return 0;
+}
+
+CURLcode fg_curl_stop_when(CURL *handle, struct fg_curl_stop *stop) {
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, fg_progress);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_XFERINFODATA, stop);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+    return rc;
+}

@@ -8,6 +8,11 @@ public struct Job: Equatable, Sendable {
     public var accountID: Int64?
     public var kind: String
     public var payload: String
+    /// What the job works on (a file's public id); cancelling matches it.
+    public var subjectID: String?
+    /// The batch and the parent job it belongs to (the jobs dialect's).
+    public var batchID: String?
+    public var parentID: Int64?
     public var state: State
     public var attempts: Int64
     public var maxAttempts: Int64
@@ -22,6 +27,9 @@ public struct Job: Equatable, Sendable {
         accountID = row.int("account_id")
         kind = row.string("kind") ?? ""
         payload = row.string("payload") ?? ""
+        subjectID = row.string("subject_id")
+        batchID = row.string("batch_id")
+        parentID = row.int("parent_id")
         state = State(rawValue: row.string("state") ?? "") ?? .queued
         attempts = row.int("attempts") ?? 0
         maxAttempts = row.int("max_attempts") ?? 0

@@ -13,13 +13,24 @@ public struct JobQueue {
         self.clock = clock
     }
 
-    /// Adds a job; joins the caller's transaction if there is one.
+    /// Adds a job of a kind with its typed payload (its subject taken from the payload);
+    /// joins the caller's transaction if there is one.
     @discardableResult
-    public func enqueue(kind: String, payload: String, accountID: Int64? = nil, runAt: Int64? = nil, maxAttempts: Int64 = 8) throws -> Int64 {
+    public func enqueue<Kind: JobKind>(_ kind: Kind.Type, _ payload: Kind.Payload, accountID: Int64? = nil, runAt: Int64? = nil,
+                                       maxAttempts: Int64 = 8, batchID: String? = nil, parentID: Int64? = nil) throws -> Int64 {
+        try enqueue(kind: Kind.name, payload: JobPayload.encode(payload), subjectID: Kind.subject(of: payload), accountID: accountID,
+                    runAt: runAt, maxAttempts: maxAttempts, batchID: batchID, parentID: parentID)
+    }
+
+    /// Adds a job whose payload is already text; joins the caller's transaction if there is one.
+    @discardableResult
+    public func enqueue(kind: String, payload: String, subjectID: String? = nil, accountID: Int64? = nil, runAt: Int64? = nil,
+                        maxAttempts: Int64 = 8, batchID: String? = nil, parentID: Int64? = nil) throws -> Int64 {
         let now = clock.now()
         return try db.insert("""
-            INSERT INTO jobs (account_id, kind, payload, run_at, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id
-            """, [accountID, kind, payload, runAt ?? now, maxAttempts, now])
+            INSERT INTO jobs (account_id, kind, payload, subject_id, batch_id, parent_id, run_at, max_attempts, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """, [accountID, kind, payload, subjectID, batchID, parentID, runAt ?? now, maxAttempts, now])
     }
 
     /// Claims the oldest due job of the given kinds: a queued one whose time has come, or a
@@ -42,17 +53,31 @@ public struct JobQueue {
         }
     }
 
-    /// Claims the oldest due job of the lane's kinds (see `claim(kinds:leaseSeconds:)`).
-    public func claim(lane: JobLane, leaseSeconds: Int64) throws -> Job? {
-        try claim(kinds: lane.kinds, leaseSeconds: leaseSeconds)
-    }
-
     /// Extends the lease; false when the lease was lost (the job must stop).
     public func heartbeat(_ job: Job, leaseSeconds: Int64) throws -> Bool {
         try db.write {
             try db.execute("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_token = ?",
                            [clock.now() + leaseSeconds, job.id, job.leaseToken]) == 1
         }
+    }
+
+    /// One beat of a running job's heartbeat: extends the lease, or, when the row's token is no
+    /// longer the lease's (the job was cancelled, or another worker claimed it after the lease
+    /// ran out), marks the lease lost so its handler stops. Returns whether to beat again.
+    /// An error (a busy database) changes nothing: the next beat tries again.
+    public func heartbeat(_ lease: JobLease, leaseSeconds: Int64) throws -> Bool {
+        if try heartbeat(lease.job, leaseSeconds: leaseSeconds) { return true }
+        lease.markLost()
+        return false
+    }
+
+    /// Completes a running job (see `complete(_:effects:)` for a job) and records on its lease
+    /// whether that happened; a lease found lost is marked so.
+    @discardableResult
+    public func complete(_ lease: JobLease, effects: () throws -> Void = {}) throws -> Bool {
+        let done = try complete(lease.job, effects: effects)
+        if done { lease.markCompleted() } else { lease.markLost() }
+        return done
     }
 
     /// Marks the job done, only if this worker still holds the lease. Runs `effects` in the
@@ -86,13 +111,15 @@ public struct JobQueue {
         }
     }
 
-    /// Cancels queued or running jobs of a kind whose payload matches exactly.
-    public func cancel(kind: String, payload: String) throws {
+    /// Cancels the queued and running jobs of a subject (whatever their kind); joins the
+    /// caller's transaction if there is one. A running one loses its lease: its heartbeat
+    /// finds the token gone and its handler stops.
+    public func cancel(subjectID: String) throws {
         try db.write {
             try db.execute("""
-                UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_token = NULL
-                WHERE kind = ? AND payload = ? AND state IN ('queued', 'running')
-                """, [clock.now(), kind, payload])
+                UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_token = NULL, lease_expires_at = NULL
+                WHERE subject_id = ? AND state IN ('queued', 'running')
+                """, [clock.now(), subjectID])
         }
     }
 

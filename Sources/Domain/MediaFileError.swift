@@ -21,7 +21,7 @@
 /// | `not_media` | The file is not a recognised audio or video format |
 /// | `probe_timeout` | Probing the file took longer than the time limit |
 /// | `probe_failed` | The file could not be probed |
-public struct MediaFileError: Equatable, Sendable {
+public struct MediaFileError: Error, Equatable, Sendable {
     public enum Code: String, CaseIterable, Sendable {
         case invalidURL = "invalid_url"
         case blockedAddress = "blocked_address"

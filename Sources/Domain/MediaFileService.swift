@@ -16,11 +16,6 @@ public struct MediaFileService {
         self.clock = clock
     }
 
-    /// Probe an uploaded file.
-    public static let probeJobKind = "file-probe"
-    /// Download a URL, then probe it.
-    public static let importJobKind = "file-import"
-
     /// Publishes an uploaded temp file and records it as `pending`, queueing its probe,
     /// in one transaction; on failure the bytes are removed again.
     public func createFromUpload(accountID: Int64, name rawName: String, temporaryPath: String, contentType: String?) throws -> MediaFile {
@@ -38,7 +33,7 @@ public struct MediaFileService {
                                              created_at, updated_at)
                     VALUES (?, ?, ?, 'upload', 'pending', ?, ?, ?, ?, ?)
                     """, [publicID, accountID, name, size, ContentTypes.normalize(contentType, filename: name), key, now, now])
-                try JobQueue(db: db, clock: clock).enqueue(kind: MediaFileService.probeJobKind, payload: publicID,
+                try JobQueue(db: db, clock: clock).enqueue(FileProbeJob.self, MediaFileJob(fileID: publicID),
                                                            accountID: accountID, maxAttempts: 3)
                 return try get(publicID: publicID)!
             }
@@ -60,7 +55,7 @@ public struct MediaFileService {
                 INSERT INTO media_files (public_id, account_id, name, source, source_url, status, created_at, updated_at)
                 VALUES (?, ?, ?, 'url', ?, 'pending', ?, ?)
                 """, [publicID, accountID, derived, url, now, now])
-            try JobQueue(db: db, clock: clock).enqueue(kind: MediaFileService.importJobKind, payload: publicID, accountID: accountID)
+            try JobQueue(db: db, clock: clock).enqueue(FileImportJob.self, MediaFileJob(fileID: publicID), accountID: accountID)
             return try get(publicID: publicID)!
         }
     }
@@ -89,12 +84,7 @@ public struct MediaFileService {
         let file = try db.write {
             let file = try get(accountID: accountID, id: id)
             try db.execute("DELETE FROM media_files WHERE id = ?", [file.rowID])
-            for kind in [MediaFileService.probeJobKind, MediaFileService.importJobKind] {
-                try db.execute("""
-                    UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_token = NULL
-                    WHERE kind = ? AND payload = ? AND state IN ('queued', 'running')
-                    """, [clock.now(), kind, file.id])
-            }
+            try JobQueue(db: db, clock: clock).cancel(subjectID: file.id)
             return file
         }
         if let key = file.storageKey { try? storage.remove(key: key) }

@@ -25,11 +25,11 @@ public struct OrderEmail: Codable, Equatable, Sendable {
                           body: lines.joined(separator: "\n") + "\n", orderNumber: order.number)
     }
 
-    public func encoded() throws -> String {
-        String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
-    }
+}
 
-    public static func decode(_ payload: String) throws -> OrderEmail {
-        try JSONDecoder().decode(OrderEmail.self, from: Data(payload.utf8))
-    }
+/// Send an order's email (queued with the order, in the same transaction).
+public enum OrderEmailJob: JobKind {
+    public typealias Payload = OrderEmail
+    public static let name = "order-email"
+    public static let lane = JobLane.short
 }

@@ -18,8 +18,6 @@ public struct OrderService {
         self.customerLink = customerLink
     }
 
-    public static let emailJobKind = "order-email"
-
     public func list(accountID: Int64, filter: OrderFilter, page: Page) throws -> [Order] {
         let condition: String
         switch filter {
@@ -240,6 +238,6 @@ public struct OrderService {
 
     private func queueEmail(_ order: Order) throws {
         let message = OrderEmail.compose(order, link: customerLink)
-        try JobQueue(db: db, clock: clock).enqueue(kind: OrderService.emailJobKind, payload: try message.encoded(), accountID: order.accountID)
+        try JobQueue(db: db, clock: clock).enqueue(OrderEmailJob.self, message, accountID: order.accountID)
     }
 }

@@ -153,6 +153,15 @@ public enum Schema {
         );
         CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
         """),
+        Migration(5, "jobs: subject, batch and parent", """
+        ALTER TABLE jobs ADD COLUMN subject_id TEXT;
+        ALTER TABLE jobs ADD COLUMN batch_id TEXT;
+        ALTER TABLE jobs ADD COLUMN parent_id INTEGER REFERENCES jobs(id);
+        UPDATE jobs SET subject_id = payload WHERE kind IN ('file-probe', 'file-import');
+        CREATE INDEX jobs_subject ON jobs(subject_id);
+        CREATE INDEX jobs_batch ON jobs(batch_id);
+        CREATE INDEX jobs_parent ON jobs(parent_id);
+        """),
         // Auto-numbering reads the largest all-digit order id from an indexed column the domain
         // fills, instead of pattern-matching every id of the account in SQL.
         Migration(6, "orders: the value of all-digit order ids, for auto-numbering", """

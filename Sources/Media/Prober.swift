@@ -37,13 +37,16 @@ public struct Prober: Sendable {
             case timeout
             /// ffprobe could not be started.
             case failed
+            /// The caller asked to stop, and ffprobe was killed.
+            case stopped
         }
         public var kind: Kind
         public var detail: String
         public var description: String { detail }
     }
 
-    public func probe(path: String) -> Outcome {
+    /// `shouldStop` is asked while ffprobe runs: true kills it (a job that lost its lease).
+    public func probe(path: String, shouldStop: () -> Bool = { false }) -> Outcome {
         let scratch = NSTemporaryDirectory() + "ffprobe-\(UUID().uuidString)"
         defer {
             unlink(scratch + ".out")
@@ -53,11 +56,15 @@ public struct Prober: Sendable {
                     "-protocol_whitelist", "file", "-format_whitelist", Prober.formatWhitelist, "-i", "file:" + path]
         let status: Int32
         do {
-            status = try Subprocess.run(argv, stdout: scratch + ".out", stderr: scratch + ".err", timeoutSeconds: timeoutSeconds)
+            status = try Subprocess.run(argv, stdout: scratch + ".out", stderr: scratch + ".err", timeoutSeconds: timeoutSeconds,
+                                        shouldStop: shouldStop)
         } catch {
             return Outcome(json: nil, failure: Failure(kind: .failed, detail: "ffprobe could not run: \(error)"))
         }
         let errText = Subprocess.readCapped(scratch + ".err", limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
+        if status == Subprocess.stopped {
+            return Outcome(json: nil, failure: Failure(kind: .stopped, detail: "ffprobe was stopped on \(path)"))
+        }
         if status == Subprocess.timedOut {
             return Outcome(json: nil, failure: Failure(kind: .timeout, detail: "ffprobe timed out after \(Int(timeoutSeconds)) s on \(path)"))
         }

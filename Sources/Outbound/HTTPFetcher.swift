@@ -36,11 +36,14 @@ public struct HTTPFetcher: Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public func download(_ url: String, to path: String) throws -> FetchResult {
+    /// `shouldStop` is asked while bytes flow (and at least once a second): true aborts the
+    /// transfer with the reason `stopped` (a job that lost its lease).
+    public func download(_ url: String, to path: String, shouldStop: @escaping () -> Bool = { false }) throws -> FetchResult {
         var current = url
+        let stop = TransferStop(shouldStop)
         for _ in 0...limits.maxRedirects {
             let target = try policy.check(url: current)
-            switch try fetchOnce(target, to: path) {
+            switch try fetchOnce(target, to: path, stop: stop) {
             case .done(let result): return result
             case .redirect(let next): current = next
             }
@@ -50,7 +53,7 @@ public struct HTTPFetcher: Sendable {
 
     enum Hop { case done(FetchResult), redirect(String) }
 
-    private func fetchOnce(_ target: AddressPolicy.Target, to path: String) throws -> Hop {
+    private func fetchOnce(_ target: AddressPolicy.Target, to path: String, stop: TransferStop) throws -> Hop {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
         guard fd >= 0 else {
             throw OutboundError("cannot write \(path): \(String(cString: strerror(errno)))", transient: false, reason: .localWrite)
@@ -84,14 +87,19 @@ public struct HTTPFetcher: Sendable {
         fg_curl_setopt_string(handle, CURLOPT_USERAGENT, "Fetchgate/1.0")
         _ = error.withUnsafeMutableBufferPointer { fg_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
 
-        let code = withUnsafeMutablePointer(to: &allowed) { allowedPointer in
-            withUnsafeMutablePointer(to: &sink) { sinkPointer in
-                fg_curl_restrict_connect(handle, allowedPointer)
-                fg_curl_download_to(handle, sinkPointer)
-                return curl_easy_perform(handle)
+        let (code, stopped) = stop.perform(handle) {
+            withUnsafeMutablePointer(to: &allowed) { allowedPointer in
+                withUnsafeMutablePointer(to: &sink) { sinkPointer in
+                    fg_curl_restrict_connect(handle, allowedPointer)
+                    fg_curl_download_to(handle, sinkPointer)
+                    return curl_easy_perform(handle)
+                }
             }
         }
         _ = resolve
+        if stopped {
+            throw OutboundError("the download was stopped after \(sink.written) bytes", transient: true, reason: .stopped)
+        }
         if allowed.refused != 0 {
             throw OutboundError("refusing to connect to a non-checked address for \(target.host)", transient: false,
                                 reason: .blockedAddress)

@@ -21,6 +21,8 @@ public struct OutboundError: Error, CustomStringConvertible, Sendable {
         case httpStatus(Int)
         /// A local file could not be written.
         case localWrite
+        /// The caller asked to stop (a job that lost its lease).
+        case stopped
         case other
     }
 

@@ -31,7 +31,9 @@ public struct SMTPClient: Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public func send(_ message: MailMessage) throws {
+    /// `shouldStop` is asked during the transfer: true aborts it with the reason `stopped`
+    /// (a job that lost its lease).
+    public func send(_ message: MailMessage, shouldStop: @escaping () -> Bool = { false }) throws {
         let bytes: [UInt8]
         do { bytes = try message.rendered() } catch { throw OutboundError("\(error)", transient: false) }
         guard let handle = curl_easy_init() else { throw OutboundError("curl_easy_init failed", transient: true) }
@@ -52,17 +54,20 @@ public struct SMTPClient: Sendable {
         if let password = settings.password { fg_curl_setopt_string(handle, CURLOPT_PASSWORD, password) }
         _ = error.withUnsafeMutableBufferPointer { fg_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
 
-        let code: CURLcode = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { data in
-                var source = fg_curl_source(data: data, length: buffer.count, position: 0)
-                return withUnsafeMutablePointer(to: &source) { pointer in
-                    fg_curl_upload_from(handle, pointer)
-                    return curl_easy_perform(handle)
+        let (code, stopped) = TransferStop(shouldStop).perform(handle) {
+            bytes.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { data in
+                    var source = fg_curl_source(data: data, length: buffer.count, position: 0)
+                    return withUnsafeMutablePointer(to: &source) { pointer in
+                        fg_curl_upload_from(handle, pointer)
+                        return curl_easy_perform(handle)
+                    }
                 }
             }
         }
         _ = recipients
         guard code != CURLE_OK else { return }
+        if stopped { throw OutboundError("SMTP delivery was stopped", transient: true, reason: .stopped) }
         var response: Int = 0
         fg_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &response)
         let detail = String(cString: error) .isEmpty ? String(cString: curl_easy_strerror(code)) : String(cString: error)

@@ -5,6 +5,8 @@ import Foundation
 public enum Subprocess {
     /// Returned instead of an exit status when the time limit killed the process.
     public static let timedOut: Int32 = -1
+    /// Returned instead of an exit status when `shouldStop` asked for the process to be killed.
+    public static let stopped: Int32 = -2
 
     public struct SpawnError: Error, CustomStringConvertible {
         public let description: String
@@ -49,7 +51,9 @@ public enum Subprocess {
     }
 
     /// Runs to completion (or the time limit) and returns the exit status, 128+signal, or `timedOut`.
-    public static func run(_ argv: [String], stdout: String? = nil, stderr: String? = nil, timeoutSeconds: Double = .infinity) throws -> Int32 {
+    /// `shouldStop` is asked every 10 ms while it runs: true kills it and returns `stopped`.
+    public static func run(_ argv: [String], stdout: String? = nil, stderr: String? = nil, timeoutSeconds: Double = .infinity,
+                           shouldStop: () -> Bool = { false }) throws -> Int32 {
         let pid = try spawn(argv, stdout: stdout, stderr: stderr, truncate: true)
         let deadline = Date().addingTimeInterval(min(timeoutSeconds, 1e9))
         var status: Int32 = 0
@@ -57,10 +61,11 @@ public enum Subprocess {
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid { break }
             if done < 0 && errno != EINTR { return 127 }
-            if Date() > deadline {
+            let stop = shouldStop()
+            if stop || Date() > deadline {
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)
-                return timedOut
+                return stop ? stopped : timedOut
             }
             usleep(10_000)
         }

@@ -57,11 +57,6 @@ let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(argumen
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)))
-let missing = WorkerLoop.kindsWithoutHandler
-guard missing.isEmpty else {
-    logError("worker: no handler for job kinds \(missing.joined(separator: ", ")) (see JobLane)")
-    exit(1)
-}
 /// Threads per lane: `--concurrency` for the long lane (probes, imports), `--<lane>-concurrency`
 /// for the others (`--short-concurrency`); at least one each.
 func threadCount(_ lane: JobLane) -> Int {
@@ -69,7 +64,7 @@ func threadCount(_ lane: JobLane) -> Int {
 }
 let stop = Flag()
 StopSignals.block()
-let threads = JobLane.all.flatMap { lane in
+let threads = JobLane.all.filter { !jobHandlers.kinds(in: $0).isEmpty }.flatMap { lane in
     (0..<threadCount(lane)).map { _ in WorkerThread { WorkerLoop(settings: settings, lane: lane, stop: stop).run() } }
 }
 StopSignals.wait()

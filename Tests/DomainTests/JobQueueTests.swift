@@ -52,18 +52,6 @@ final class JobQueueTests: DomainTestCase {
 
     // MARK: lanes
 
-    func testEveryKindRunsInExactlyOneLane() {
-        for kind in [OrderService.emailJobKind, MediaFileService.probeJobKind, MediaFileService.importJobKind] {
-            XCTAssertEqual(JobLane.all.filter { $0.kinds.contains(kind) }.count, 1, kind)
-        }
-        XCTAssertEqual(JobLane.of(kind: OrderService.emailJobKind), .short)
-        XCTAssertEqual(JobLane.of(kind: MediaFileService.probeJobKind), .long)
-        XCTAssertEqual(JobLane.of(kind: MediaFileService.importJobKind), .long)
-        XCTAssertNil(JobLane.of(kind: "unknown"))
-        XCTAssertEqual(Set(JobLane.all.map(\.name)).count, JobLane.all.count, "lane names are unique")
-        XCTAssertTrue(JobLane.all.allSatisfy { $0.defaultThreads >= 1 })
-    }
-
     /// An email queued behind a backlog of probes (older, and due earlier) is the short lane's
     /// next claim; the long lane never takes it, and the short lane never takes a probe.
     func testShortLaneClaimsPastALongBacklog() throws {
@@ -71,22 +59,22 @@ final class JobQueueTests: DomainTestCase {
         let queue = JobQueue(db: db, clock: t.clock)
         var probes: [Int64] = []
         for i in 0..<300 {
-            probes.append(try queue.enqueue(kind: MediaFileService.probeJobKind, payload: "file_\(i)", runAt: 900 + Int64(i % 50)))
+            probes.append(try queue.enqueue(kind: FileProbeJob.name, payload: "file_\(i)", runAt: 900 + Int64(i % 50)))
         }
-        try queue.enqueue(kind: MediaFileService.importJobKind, payload: "file_import")
-        let email = try queue.enqueue(kind: OrderService.emailJobKind, payload: "{}")
+        try queue.enqueue(kind: FileImportJob.name, payload: "file_import")
+        let email = try queue.enqueue(kind: OrderEmailJob.name, payload: "{}")
 
-        let long = try XCTUnwrap(queue.claim(lane: .long, leaseSeconds: 30))
-        XCTAssertEqual(JobLane.of(kind: long.kind), .long)
+        let longKinds = [FileProbeJob.name, FileImportJob.name], shortKinds = [OrderEmailJob.name]
+        let long = try XCTUnwrap(queue.claim(kinds: longKinds, leaseSeconds: 30))
         XCTAssertEqual(long.id, probes[0], "oldest due first within a lane")
-        let short = try XCTUnwrap(queue.claim(lane: .short, leaseSeconds: 30))
+        let short = try XCTUnwrap(queue.claim(kinds: shortKinds, leaseSeconds: 30))
         XCTAssertEqual(short.id, email)
-        XCTAssertNil(try queue.claim(lane: .short, leaseSeconds: 30), "the short lane never runs a probe")
+        XCTAssertNil(try queue.claim(kinds: shortKinds, leaseSeconds: 30), "the short lane never runs a probe")
 
         // The long lane drains its backlog without ever seeing the email.
         var claimed = [long.id]
-        while let job = try queue.claim(lane: .long, leaseSeconds: 30) {
-            XCTAssertNotEqual(job.kind, OrderService.emailJobKind)
+        while let job = try queue.claim(kinds: longKinds, leaseSeconds: 30) {
+            XCTAssertNotEqual(job.kind, OrderEmailJob.name)
             claimed.append(job.id)
         }
         XCTAssertEqual(claimed.count, 301)
@@ -94,8 +82,8 @@ final class JobQueueTests: DomainTestCase {
 
         // A short job whose worker died is reclaimed by its own lane, not by the long one.
         t.now += 31
-        XCTAssertNotEqual(try queue.claim(lane: .long, leaseSeconds: 30)?.kind, OrderService.emailJobKind)
-        let again = try XCTUnwrap(queue.claim(lane: .short, leaseSeconds: 30))
+        XCTAssertNotEqual(try queue.claim(kinds: longKinds, leaseSeconds: 30)?.kind, OrderEmailJob.name)
+        let again = try XCTUnwrap(queue.claim(kinds: shortKinds, leaseSeconds: 30))
         XCTAssertEqual(again.id, email)
         XCTAssertEqual(again.attempts, 2)
         XCTAssertFalse(try queue.complete(short), "the first holder is fenced out")

@@ -24,7 +24,7 @@ final class MediaFileServiceTests: DomainTestCase {
         XCTAssertEqual(file.contentType, "video/mp4")
         XCTAssertEqual(file.storageKey, "m/\(file.id).mp4")
         XCTAssertEqual(FileManager.default.contents(atPath: storage.path(forKey: file.storageKey!)), Data([1, 2, 3]))
-        XCTAssertEqual(try jobs(MediaFileService.probeJobKind).map { $0.string("payload") }, [file.id])
+        XCTAssertEqual(try jobs(FileProbeJob.name).map { $0.string("payload") }, [file.id])
     }
 
     func testStatusTransitions() throws {
@@ -33,7 +33,7 @@ final class MediaFileServiceTests: DomainTestCase {
         let file = try files.createFromURL(accountID: account.id, url: "https://example.com/a%20b.mp3?x=1", name: nil)
         XCTAssertEqual(file.name, "a b.mp3")
         XCTAssertEqual(file.source, .url)
-        XCTAssertEqual(try jobs(MediaFileService.importJobKind).count, 1)
+        XCTAssertEqual(try jobs(FileImportJob.name).count, 1)
         XCTAssertTrue(try files.markProcessing(publicID: file.id))
         try files.awaitRetry(publicID: file.id, error: .httpStatus(503))
         var now = try XCTUnwrap(files.get(publicID: file.id))
@@ -78,7 +78,7 @@ final class MediaFileServiceTests: DomainTestCase {
         }
         try files.delete(accountID: account.id, id: file.id)
         XCTAssertFalse(FileManager.default.fileExists(atPath: storage.path(forKey: file.storageKey!)))
-        XCTAssertEqual(try jobs(MediaFileService.probeJobKind).map { $0.string("state") }, ["cancelled"])
+        XCTAssertEqual(try jobs(FileProbeJob.name).map { $0.string("state") }, ["cancelled"])
         XCTAssertThrowsError(try files.get(accountID: account.id, id: file.id))
     }
 

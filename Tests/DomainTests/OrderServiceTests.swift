@@ -19,7 +19,7 @@ final class OrderServiceTests: DomainTestCase {
     }
 
     func emailJobs() throws -> [Job] {
-        try db.query("SELECT id FROM jobs WHERE kind = ? ORDER BY id", [OrderService.emailJobKind]).compactMap {
+        try db.query("SELECT id FROM jobs WHERE kind = ? ORDER BY id", [OrderEmailJob.name]).compactMap {
             try JobQueue(db: db).get(id: $0.int("id")!)
         }
     }
@@ -33,7 +33,7 @@ final class OrderServiceTests: DomainTestCase {
         XCTAssertEqual(order.items.map(\.downloadsRemaining), [3])
         let jobs = try emailJobs()
         XCTAssertEqual(jobs.count, 1)
-        let email = try OrderEmail.decode(jobs[0].payload)
+        let email = try JobPayload.decode(OrderEmail.self, from: jobs[0].payload)
         XCTAssertEqual(email.to, "bugs@bunny.com")
         XCTAssertTrue(email.body.contains("https://shop.example/get/" + order.items[0].guid), email.body)
         XCTAssertEqual(try orders.create(accountID: account.id, OrderInput(items: [OrderItemInput(sku: "B")])).number, "1002")

@@ -169,6 +169,19 @@ final class ProberTests: XCTestCase {
         XCTAssertLessThan(took, 5, "the time limit was not enforced")
     }
 
+    /// A job that lost its lease stops its probe: ffprobe is killed at once, long before its limit.
+    func testStopKillsARunningFFprobe() {
+        let slow = script("sleep 30")
+        let start = Date()
+        let outcome = Prober(ffprobe: slow, timeoutSeconds: 60).probe(path: ProberTests.clip,
+                                                                      shouldStop: { Date().timeIntervalSince(start) > 0.3 })
+        let took = Date().timeIntervalSince(start)
+        XCTAssertNil(outcome.json)
+        XCTAssertEqual(outcome.failure?.kind, .stopped, "\(String(describing: outcome.failure))")
+        XCTAssertGreaterThanOrEqual(took, 0.3)
+        XCTAssertLessThan(took, 3, "the stop was not obeyed")
+    }
+
     func testMissingFFprobeIsAnError() {
         let outcome = Prober(ffprobe: ProberTests.directory + "/no-such-ffprobe", timeoutSeconds: 5).probe(path: ProberTests.clip)
         XCTAssertNil(outcome.json)

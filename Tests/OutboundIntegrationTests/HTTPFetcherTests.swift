@@ -248,6 +248,20 @@ final class HTTPFetcherTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     }
 
+    /// A job that lost its lease stops its download: the transfer is aborted while it waits,
+    /// long before the time limit.
+    func testStopAbortsARunningTransfer() {
+        server.route("/stall", .init(body: bytes(1000), stallSeconds: 6))
+        let start = Date()
+        XCTAssertThrowsError(try fetcher(timeoutSeconds: 30).download(server.url("/stall"), to: scratch,
+                                                                       shouldStop: { Date().timeIntervalSince(start) > 0.5 })) { error in
+            XCTAssertEqual((error as? OutboundError)?.reason, .stopped, "\(error)")
+        }
+        let took = Date().timeIntervalSince(start)
+        XCTAssertGreaterThanOrEqual(took, 0.5)
+        XCTAssertLessThan(took, 3, "the stop was not obeyed")
+    }
+
     // MARK: the guard
 
     func testFirstHopToLoopbackAddressIsRefusedBeforeConnecting() {

@@ -14,4 +14,23 @@ final class SMTPClientTests: XCTestCase {
             XCTAssertTrue((error as! OutboundError).transient)
         }
     }
+
+    /// A job that lost its lease stops its delivery: here the peer accepts the connection and
+    /// never greets (the tiny HTTP origin waits for a request), and the send is aborted long
+    /// before its time limit.
+    func testStopAbortsADeliveryInProgress() throws {
+        let server = try TinyHTTPServer()
+        defer { server.stop() }
+        let client = SMTPClient(settings: SMTPSettings(url: "smtp://127.0.0.1:\(server.port)", timeoutSeconds: 30))
+        let message = MailMessage(from: "shop@example.com", fromName: "Shop", to: "bugs@bunny.com", toName: "Bugs",
+                                  subject: "Your downloads", body: "hello\n", messageID: "stop@test")
+        let start = Date()
+        XCTAssertThrowsError(try client.send(message, shouldStop: { Date().timeIntervalSince(start) > 0.5 })) { error in
+            XCTAssertEqual((error as? OutboundError)?.reason, .stopped, "\(error)")
+            XCTAssertEqual((error as? OutboundError)?.transient, true)
+        }
+        let took = Date().timeIntervalSince(start)
+        XCTAssertGreaterThanOrEqual(took, 0.5)
+        XCTAssertLessThan(took, 3, "the stop was not obeyed")
+    }
 }

@@ -49,4 +49,15 @@ struct fg_curl_allowed {
 /// Installs an open-socket callback that refuses any address not in `allowed`:
 /// the connect-time half of the SSRF guard (no DNS-rebinding window).
 CURLcode fg_curl_restrict_connect(CURL *handle, struct fg_curl_allowed *allowed);
+
+/// Asked during a transfer (on every progress report, at least once a second): a nonzero
+/// answer of `should_stop(context)` aborts it (CURLE_ABORTED_BY_CALLBACK) and sets `stopped`.
+struct fg_curl_stop {
+    int (*should_stop)(void *context);
+    void *context;
+    int stopped;
+};
+
+/// Installs a progress callback that asks `stop` whether to go on.
+CURLcode fg_curl_stop_when(CURL *handle, struct fg_curl_stop *stop);
 #endif
