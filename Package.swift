@@ -62,6 +62,8 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        // Each dialect's App.handle called in-process: no socket, no nginx.
+        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
         // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
