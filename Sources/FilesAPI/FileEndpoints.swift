@@ -59,13 +59,7 @@ enum FileEndpoints {
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.
     static let create: FilesEndpoint = Idempotency.create { call in
-        let scratch = call.app.host.scratch
-        let body: MultipartBody
-        do {
-            body = try MultipartBody.open(call.request, bodyDirectory: call.app.host.bodyDirectory, scratchPath: scratch.temporaryPath())
-        } catch let error as MultipartBody.Error {
-            throw Failure(status: 400, code: "bad_request", message: error.message)
-        }
+        let body = try Uploads.open(call)
         defer { body.close() }
         let fileParts = body.fileParts
         let url = body.field("file_url").flatMap { $0.isEmpty ? nil : $0 }
@@ -90,24 +84,11 @@ enum FileEndpoints {
             let file = try call.app.files.createFromURL(accountID: call.accountID, url: url, name: name)
             return JSONWire.reply(JSONViews.file(file, downloadPath: nil), status: 201)
         case (.some(let part), nil):
-            guard part.bodyLength > 0 else { throw Failure(status: 400, code: "bad_request", message: "The uploaded file is empty") }
-            let temp = scratch.temporaryPath()
-            do {
-                try body.copy(part, to: temp)
-            } catch {
-                unlink(temp)
-                // Disk full and friends: nothing recorded, nothing left behind; the detail goes to the log.
-                logError("files-api: cannot store an upload: \(error)")
-                throw Failure(status: 507, code: "storage_failed", message: MediaFileError(.storageFailed).message)
+            let file = try Uploads.receive(part, of: body, call) { temp in
+                try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",
+                                                    temporaryPath: temp, contentType: part.contentType)
             }
-            do {
-                let file = try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",
-                                                               temporaryPath: temp, contentType: part.contentType)
-                return JSONWire.reply(JSONViews.file(file, downloadPath: nil), status: 201)
-            } catch {
-                unlink(temp)
-                throw error
-            }
+            return JSONWire.reply(JSONViews.file(file, downloadPath: nil), status: 201)
         }
     }
 }

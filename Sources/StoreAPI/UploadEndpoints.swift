@@ -1,9 +1,6 @@
 import Dialect
 import Domain
 import HTTPCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `/api/uploads`: list, show, and `POST` of a multipart file.
 ///
@@ -32,32 +29,18 @@ enum UploadEndpoints {
     }
 
     static let create: Endpoint = Idempotency.create { call in
-        let scratch = call.app.host.scratch
-        let body: MultipartBody
-        do {
-            body = try MultipartBody.open(call.request, bodyDirectory: call.app.host.bodyDirectory,
-                                          scratchPath: scratch.temporaryPath())
-        } catch let error as MultipartBody.Error {
-            throw Failure.badRequest(error.message)
-        }
+        let body = try Uploads.open(call)
         defer { body.close() }
         let files = body.fileParts
         guard files.count <= 1 else { throw Failure.badRequest("Send one file per upload") }
         guard let part = files.first else { throw Failure.badRequest("No file part in the upload") }
-        guard part.bodyLength > 0 else { throw Failure.badRequest("The uploaded file is empty") }
         let name = body.field("filename").flatMap { $0.isEmpty ? nil : $0 } ?? part.filename ?? ""
-
-        let temp = scratch.temporaryPath()
-        do {
-            try body.copy(part, to: temp)
-            let upload = try call.app.uploads.record(accountID: call.accountID, filename: name, contentType: part.contentType,
-                                                     temporaryPath: temp, ipAddress: call.request.remoteAddress)
-            var w = XMLWriter()
-            XMLViews.upload(upload, into: &w)
-            return XMLWire.reply(w, status: 201)
-        } catch {
-            unlink(temp)
-            throw error
+        let upload = try Uploads.receive(part, of: body, call) { temp in
+            try call.app.uploads.record(accountID: call.accountID, filename: name, contentType: part.contentType,
+                                        temporaryPath: temp, ipAddress: call.request.remoteAddress)
         }
+        var w = XMLWriter()
+        XMLViews.upload(upload, into: &w)
+        return XMLWire.reply(w, status: 201)
     }
 }
