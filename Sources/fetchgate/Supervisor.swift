@@ -136,8 +136,12 @@ struct Supervisor {
 
         errorLog.start()
         stopLeftoverNginx()
-        for i in children.indices { try start(&children[i]) }
+        // nginx last, once every dialect listens: it never answers 502 for a process still starting
+        // (sockets a killed run left behind are removed first, so only a new one counts).
+        for dialect in DialectRow.all { unlink(paths.socket(dialect)) }
+        for i in children.indices where children[i].name != "nginx" { try start(&children[i]) }
         for dialect in DialectRow.all { Supervisor.waitForSocket(paths.socket(dialect)) }
+        for i in children.indices where children[i].name == "nginx" { try start(&children[i]) }
         printBanner(demo: demo, listen: listen, storePort: storePort, mediaPort: mediaPort)
 
         var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
