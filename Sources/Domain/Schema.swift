@@ -153,5 +153,9 @@ public enum Schema {
         );
         CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
         """),
+        Migration(5, "per-account count of media files, so a list's total reads one row", """
+        ALTER TABLE accounts ADD COLUMN media_files_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE accounts SET media_files_count = (SELECT COUNT(*) FROM media_files WHERE media_files.account_id = accounts.id);
+        """),
     ]
 }

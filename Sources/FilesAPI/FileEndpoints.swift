@@ -17,32 +17,29 @@ enum FileEndpoints {
         r.get("/files/:id/:filename", download)
     }
 
-    static func downloadPath(_ file: MediaFile, app: FilesApp) -> String? {
-        guard file.status == .ready else { return nil }
-        return app.settings.publicURL + "/files/" + file.id + "/" + PercentEncoding.component(file.name)
-    }
-
     static let list: FilesEndpoint = { call in
-        let pagination = Pagination(call.params)
-        let (files, total) = try call.app.files.list(accountID: call.accountID, page: call.page)
-        return JSONViews.reply(.object([
-            ("files", .array(files.map { JSONViews.file($0, downloadPath: downloadPath($0, app: call.app)) })),
-            ("page", .int(Int64(pagination.page))),
-            ("per_page", .int(Int64(pagination.perPage))),
-            ("total", .int(total)),
-            ("has_more", .bool(Int64(pagination.offset + files.count) < total)),
-        ]))
+        let pagination = Pagination(call.params, maxPerPage: Pagination.maxJSONPerPage)
+        let listing = try call.app.files.list(accountID: call.accountID,
+                                              page: Page(limit: pagination.perPage, offset: pagination.offset, after: pagination.after))
+        return JSONViews.list("files", listing, pagination) { file, w in
+            JSONViews.file(file, downloadBase: call.app.settings.publicURL, into: &w)
+        }
     }
 
     static let show: FilesEndpoint = { call in
         let file = try call.app.files.get(accountID: call.accountID, id: call.capture("id"))
-        return JSONViews.reply(JSONViews.file(file, downloadPath: downloadPath(file, app: call.app)))
+        return JSONViews.file(file, downloadBase: call.app.settings.publicURL)
     }
 
     static let delete: FilesEndpoint = { call in
         let id = call.capture("id")
         try call.app.files.delete(accountID: call.accountID, id: id)
-        return JSONViews.reply(.object([("id", .string(id)), ("deleted", .bool(true))]))
+        return JSONViews.reply { w in
+            w.beginObject()
+            w.member("id", id)
+            w.member("deleted", true)
+            w.endObject()
+        }
     }
 
     /// 302 to a short-lived link that nginx checks (`secure_link`) and serves (Range included).
@@ -53,9 +50,14 @@ enum FileEndpoints {
         }
         let expires = Int64(time(nil)) + call.app.settings.linkSeconds
         let location = call.app.settings.publicURL + call.app.signer.sign(path: "/dl/" + key, expires: expires, name: file.name)
+        let body = JSONWriter.document { w in
+            w.beginObject()
+            w.member("url", location)
+            w.member("expires_at", DateTime.format(expires))
+            w.endObject()
+        }
         return Response(status: 302, headers: [("Location", location), ("Cache-Control", "no-store"),
-                                               ("Content-Type", "application/json")],
-                        body: JSON.object([("url", .string(location)), ("expires_at", .string(DateTime.format(expires)))]).rendered())
+                                               ("Content-Type", "application/json")], body: body)
     }
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.
@@ -89,7 +91,7 @@ enum FileEndpoints {
                 throw Failure(status: 400, code: "url_not_allowed", message: problem.message)
             }
             let file = try call.app.files.createFromURL(accountID: call.accountID, url: url, name: name)
-            return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+            return JSONViews.file(file, downloadBase: nil, status: 201)
         case (.some(let part), nil):
             guard part.bodyLength > 0 else { throw Failure(status: 400, code: "bad_request", message: "The uploaded file is empty") }
             let temp = storage.temporaryPath()
@@ -104,7 +106,7 @@ enum FileEndpoints {
             do {
                 let file = try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",
                                                                temporaryPath: temp, contentType: part.contentType)
-                return JSONViews.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+                return JSONViews.file(file, downloadBase: nil, status: 201)
             } catch {
                 unlink(temp)
                 throw error
