@@ -33,25 +33,21 @@ public struct JSONWriter: ~Copyable {
 
     // MARK: structure
 
-    public mutating func beginObject() {
+    @inlinable public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    @inlinable public mutating func endObject() { close(UInt8(ascii: "}")) }
+    @inlinable public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    @inlinable public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    @inlinable
+    mutating func open(_ bracket: UInt8) {
         separate()
-        append(UInt8(ascii: "{"))
+        append(bracket)
         needsComma = false
     }
 
-    public mutating func endObject() {
-        append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-
-    public mutating func beginArray() {
-        separate()
-        append(UInt8(ascii: "["))
-        needsComma = false
-    }
-
-    public mutating func endArray() {
-        append(UInt8(ascii: "]"))
+    @inlinable
+    mutating func close(_ bracket: UInt8) {
+        append(bracket)
         needsComma = true
     }
 
@@ -72,25 +68,12 @@ public struct JSONWriter: ~Copyable {
 
     /// A member name from data, escaped like any string.
     public mutating func key(_ name: String) {
-        separate()
-        appendQuoted(name)
+        string(name)
         append(UInt8(ascii: ":"))
         needsComma = false
     }
 
     // MARK: values
-
-    @inlinable
-    public mutating func string(_ s: String) {
-        separate()
-        appendQuoted(s)
-        needsComma = true
-    }
-
-    @inlinable
-    public mutating func string(_ s: String?) {
-        if let s { string(s) } else { null() }
-    }
 
     /// A string value written in pieces (a URL from its parts, without joining them first):
     /// `beginString()`, any number of `stringContent(_:)`, `endString()`.
@@ -113,6 +96,19 @@ public struct JSONWriter: ~Copyable {
     }
 
     @inlinable
+    public mutating func string(_ s: String) {
+        beginString()
+        stringContent(s)
+        endString()
+    }
+
+    @inlinable
+    public mutating func string(_ s: String?) {
+        guard let s else { return null() }
+        string(s)
+    }
+
+    @inlinable
     public mutating func int(_ v: Int64) {
         separate()
         appendInteger(v)
@@ -121,7 +117,8 @@ public struct JSONWriter: ~Copyable {
 
     @inlinable
     public mutating func int(_ v: Int64?) {
-        if let v { int(v) } else { null() }
+        guard let v else { return null() }
+        int(v)
     }
 
     @inlinable
@@ -161,43 +158,12 @@ public struct JSONWriter: ~Copyable {
         needsComma = true
     }
 
-    // MARK: members (key and value)
+    // MARK: members (key and value); a String or Int64 member takes the optional form
 
-    @inlinable
-    public mutating func member(_ name: StaticString, _ value: String) {
-        key(name)
-        string(value)
-    }
-
-    @inlinable
-    public mutating func member(_ name: StaticString, _ value: String?) {
-        key(name)
-        string(value)
-    }
-
-    @inlinable
-    public mutating func member(_ name: StaticString, _ value: Int64) {
-        key(name)
-        int(value)
-    }
-
-    @inlinable
-    public mutating func member(_ name: StaticString, _ value: Int64?) {
-        key(name)
-        int(value)
-    }
-
-    @inlinable
-    public mutating func member(_ name: StaticString, _ value: Int) {
-        key(name)
-        int(value)
-    }
-
-    @inlinable
-    public mutating func member(_ name: StaticString, _ value: Bool) {
-        key(name)
-        bool(value)
-    }
+    @inlinable public mutating func member(_ name: StaticString, _ value: String?) { key(name); string(value) }
+    @inlinable public mutating func member(_ name: StaticString, _ value: Int64?) { key(name); int(value) }
+    @inlinable public mutating func member(_ name: StaticString, _ value: Int) { key(name); int(value) }
+    @inlinable public mutating func member(_ name: StaticString, _ value: Bool) { key(name); bool(value) }
 
     /// A whole document: `body` writes one value.
     public static func document(capacity: Int = 256, _ body: (inout JSONWriter) throws -> Void) rethrows -> [UInt8] {
@@ -249,12 +215,6 @@ public struct JSONWriter: ~Copyable {
         if needsComma { append(UInt8(ascii: ",")) }
     }
 
-    @usableFromInline
-    mutating func appendQuoted(_ s: String) {
-        append(UInt8(ascii: "\""))
-        stringContent(s)
-        append(UInt8(ascii: "\""))
-    }
 
     /// Copies runs that need no escape in one go.
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
