@@ -1,3 +1,4 @@
+import Domain
 import HTTPCore
 
 /// How a dialect speaks on the wire: at least how it renders a failure. Every JSON dialect uses
@@ -15,29 +16,46 @@ public protocol WireFormat {
 public enum JSONWire: WireFormat {
     public static let acceptsMethodOverride = true
 
-    public static func reply(_ value: JSON, status: Int = 200) -> Response {
-        Response(status: status, headers: [("Content-Type", "application/json")], body: value.rendered())
+    /// A reply whose one value `body` writes with `JSONWriter`, straight into the reply's bytes.
+    public static func reply(status: Int = 200, capacity: Int = 512, _ body: (inout JSONWriter) -> Void) -> Response {
+        Response(status: status, headers: [("Content-Type", "application/json")], body: JSONWriter.document(capacity: capacity, body))
     }
 
     /// `{"error": {"code": …, "message": …}}` with the failure's status (and its headers:
     /// `Allow` on a 405, `Retry-After` on a 503).
     public static func failure(_ failure: Failure) -> Response {
         let message = failure.status == 401 ? "Send your API key in the X-API-KEY header" : failure.message
-        var response = reply(.object([("error", .object([("code", .string(failure.code)), ("message", .string(message))]))]),
-                             status: failure.status)
+        var response = reply(status: failure.status) { w in
+            w.beginObject()
+            w.key("error")
+            w.beginObject()
+            w.member("code", failure.code)
+            w.member("message", message)
+            w.endObject()
+            w.endObject()
+        }
         response.headers.append(contentsOf: failure.headers)
         return response
     }
 
-    /// The list envelope: `{"<name>": [entries], "page", "per_page", "total", "has_more"}`.
-    public static func list(_ name: String, _ entries: [JSON], page: Pagination, total: Int64) -> Response {
-        reply(.object([
-            (name, .array(entries)),
-            ("page", .int(Int64(page.page))),
-            ("per_page", .int(Int64(page.perPage))),
-            ("total", .int(total)),
-            ("has_more", .bool(Int64(page.offset + entries.count) < total)),
-        ]))
+    /// The list envelope: `{"<name>": [items…], "page", "per_page", "total", "has_more",
+    /// "next_cursor"}`; `item` writes one element. `next_cursor` is the `after` of the next
+    /// page (keyset paging: a deep page costs what page 1 costs), null on the last one.
+    public static func list<Item>(_ name: StaticString, _ listing: Listing<Item>, _ pagination: Pagination,
+                                  item: (Item, inout JSONWriter) -> Void) -> Response {
+        reply(capacity: 256 + 768 * listing.items.count) { w in
+            w.beginObject()
+            w.key(name)
+            w.beginArray()
+            for element in listing.items { item(element, &w) }
+            w.endArray()
+            w.member("page", pagination.page)
+            w.member("per_page", pagination.perPage)
+            w.member("total", listing.total)
+            w.member("has_more", listing.hasMore)
+            w.member("next_cursor", listing.nextCursor)
+            w.endObject()
+        }
     }
 }
 

@@ -78,6 +78,11 @@ public struct MediaFileError: Error, Equatable, Sendable {
     /// codes existed holds raw tool text) becomes `fallback`, or the code its old wording
     /// meant; that text itself is never returned.
     public init(stored: String, fallback: Code) {
+        // The common case, read once per listed file: a bare code.
+        if let code = MediaFileError.codes[stored] {
+            self.init(code)
+            return
+        }
         let parts = stored.split(separator: " ", maxSplits: 1).map(String.init)
         if let first = parts.first, let code = Code(rawValue: first) {
             if parts.count == 1 {
@@ -91,6 +96,8 @@ public struct MediaFileError: Error, Equatable, Sendable {
         }
         self.init(MediaFileError.legacyCode(stored) ?? fallback)
     }
+
+    private static let codes = Dictionary(uniqueKeysWithValues: Code.allCases.map { ($0.rawValue, $0) })
 
     /// Wordings the worker stored before codes: "not a recognised media file: <ffprobe's
     /// stderr>", "ffprobe timed out after N s", "will retry: …".

@@ -33,6 +33,7 @@ public struct MediaFileService {
                                              created_at, updated_at)
                     VALUES (?, ?, ?, 'upload', 'pending', ?, ?, ?, ?, ?)
                     """, [publicID, accountID, name, size, ContentTypes.normalize(contentType, filename: name), key, now, now])
+                try count(accountID: accountID, by: 1)
                 try JobQueue(db: db, clock: clock).enqueue(FileProbeJob.self, MediaFileJob(fileID: publicID),
                                                            accountID: accountID, maxAttempts: 3)
                 return try get(publicID: publicID)!
@@ -55,28 +56,50 @@ public struct MediaFileService {
                 INSERT INTO media_files (public_id, account_id, name, source, source_url, status, created_at, updated_at)
                 VALUES (?, ?, ?, 'url', ?, 'pending', ?, ?)
                 """, [publicID, accountID, derived, url, now, now])
+            try count(accountID: accountID, by: 1)
             try JobQueue(db: db, clock: clock).enqueue(FileImportJob.self, MediaFileJob(fileID: publicID), accountID: accountID)
             return try get(publicID: publicID)!
         }
     }
 
-    /// Newest first, with the account's total.
-    public func list(accountID: Int64, page: Page) throws -> (files: [MediaFile], total: Int64) {
-        let files = try db.query("SELECT * FROM media_files WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-                                 [accountID, page.limit, page.offset]).map(MediaFile.init(row:))
-        let total = try db.queryOne("SELECT COUNT(*) AS n FROM media_files WHERE account_id = ?", [accountID])?.int("n") ?? 0
-        return (files, total)
+    /// Newest first, with the account's total. A page with `after` starts below that cursor's row
+    /// (an index range, whatever the depth); without it, at its offset. One row more than the page
+    /// is read to tell whether more follow. The total is the account's counter (`media_files_count`,
+    /// kept in the transactions that insert and delete files), not a count of rows.
+    public func list(accountID: Int64, page: Page) throws -> Listing<MediaFile> {
+        let rows: [Row]
+        if let after = page.after {
+            rows = try db.query("""
+                SELECT \(MediaFile.selectList) FROM media_files WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?
+                """, [accountID, try Page.rowID(cursor: after), page.limit + 1])
+        } else {
+            rows = try db.query("""
+                SELECT \(MediaFile.selectList) FROM media_files WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?
+                """, [accountID, page.limit + 1, page.offset])
+        }
+        var files = MediaFile.all(rows)
+        let hasMore = files.count > page.limit
+        if hasMore { files.removeLast() }
+        let total = try db.queryOne("SELECT media_files_count FROM accounts WHERE id = ?", [accountID])?.int("media_files_count") ?? 0
+        return Listing(items: files, total: total, hasMore: hasMore,
+                       nextCursor: hasMore ? files.last.map { Page.cursor(rowID: $0.rowID) } : nil)
     }
 
     public func get(accountID: Int64, id: String) throws -> MediaFile {
-        guard let row = try db.queryOne("SELECT * FROM media_files WHERE account_id = ? AND public_id = ?", [accountID, id]) else {
+        guard let row = try db.queryOne("SELECT \(MediaFile.selectList) FROM media_files WHERE account_id = ? AND public_id = ?",
+                                        [accountID, id]) else {
             throw DomainError.notFound("File \(id) not found")
         }
         return MediaFile(row: row)
     }
 
     public func get(publicID: String) throws -> MediaFile? {
-        try db.queryOne("SELECT * FROM media_files WHERE public_id = ?", [publicID]).map(MediaFile.init(row:))
+        try db.queryOne("SELECT \(MediaFile.selectList) FROM media_files WHERE public_id = ?", [publicID]).map(MediaFile.init(row:))
+    }
+
+    /// Keeps `accounts.media_files_count` (the lists' total) in step, inside the caller's write.
+    private func count(accountID: Int64, by change: Int) throws {
+        try db.execute("UPDATE accounts SET media_files_count = media_files_count + ? WHERE id = ?", [change, accountID])
     }
 
     /// Removes the row and the bytes, and cancels work queued or running for it.
@@ -84,6 +107,7 @@ public struct MediaFileService {
         let file = try db.write {
             let file = try get(accountID: accountID, id: id)
             try db.execute("DELETE FROM media_files WHERE id = ?", [file.rowID])
+            try count(accountID: accountID, by: -1)
             try JobQueue(db: db, clock: clock).cancel(subjectID: file.id)
             return file
         }

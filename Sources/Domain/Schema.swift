@@ -170,5 +170,9 @@ public enum Schema {
         WHERE LENGTH(number) BETWEEN 1 AND 18 AND TRIM(number, '0123456789') = '';
         CREATE INDEX orders_number_value ON orders(account_id, number_value);
         """),
+        Migration(7, "per-account count of media files, so a list's total reads one row", """
+        ALTER TABLE accounts ADD COLUMN media_files_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE accounts SET media_files_count = (SELECT COUNT(*) FROM media_files WHERE media_files.account_id = accounts.id);
+        """),
     ]
 }

@@ -17,26 +17,29 @@ enum FileEndpoints {
         r.get("/files/:id/:filename", download)
     }
 
-    static func downloadPath(_ file: MediaFile, app: FilesApp) -> String? {
-        guard file.status == .ready else { return nil }
-        return app.host.publicURL + "/files/" + file.id + "/" + PercentEncoding.component(file.name)
-    }
-
     static let list: FilesEndpoint = { call in
-        let (files, total) = try call.app.files.list(accountID: call.accountID, page: call.page)
-        return JSONWire.list("files", files.map { JSONViews.file($0, downloadPath: downloadPath($0, app: call.app)) },
-                             page: call.pagination, total: total)
+        let pagination = Pagination(call.params, maxPerPage: Pagination.maxJSONPerPage)
+        let listing = try call.app.files.list(accountID: call.accountID,
+                                              page: Page(limit: pagination.perPage, offset: pagination.offset, after: pagination.after))
+        return JSONWire.list("files", listing, pagination) { file, w in
+            JSONViews.file(file, downloadBase: call.app.host.publicURL, into: &w)
+        }
     }
 
     static let show: FilesEndpoint = { call in
         let file = try call.app.files.get(accountID: call.accountID, id: call.capture("id"))
-        return JSONWire.reply(JSONViews.file(file, downloadPath: downloadPath(file, app: call.app)))
+        return JSONViews.file(file, downloadBase: call.app.host.publicURL)
     }
 
     static let delete: FilesEndpoint = { call in
         let id = call.capture("id")
         try call.app.files.delete(accountID: call.accountID, id: id)
-        return JSONWire.reply(.object([("id", .string(id)), ("deleted", .bool(true))]))
+        return JSONWire.reply { w in
+            w.beginObject()
+            w.member("id", id)
+            w.member("deleted", true)
+            w.endObject()
+        }
     }
 
     /// 302 to a short-lived link that nginx checks (`secure_link`) and serves (Range included).
@@ -52,9 +55,14 @@ enum FileEndpoints {
         guard let location = delivery.location(base: call.app.host.publicURL) else {
             throw StorageError(description: "the file store gave no link for \(key)")
         }
+        let body = JSONWriter.document { w in
+            w.beginObject()
+            w.member("url", location)
+            w.member("expires_at", DateTime.format(expires))
+            w.endObject()
+        }
         return Response(status: 302, headers: [("Location", location), ("Cache-Control", "no-store"),
-                                               ("Content-Type", "application/json")],
-                        body: JSON.object([("url", .string(location)), ("expires_at", .string(DateTime.format(expires)))]).rendered())
+                                               ("Content-Type", "application/json")], body: body)
     }
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.
@@ -82,13 +90,13 @@ enum FileEndpoints {
                 throw Failure(status: 400, code: "url_not_allowed", message: problem.message)
             }
             let file = try call.app.files.createFromURL(accountID: call.accountID, url: url, name: name)
-            return JSONWire.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+            return JSONViews.file(file, downloadBase: nil, status: 201)
         case (.some(let part), nil):
             let file = try Uploads.receive(part, of: body, call) { temp in
                 try call.app.files.createFromUpload(accountID: call.accountID, name: name ?? part.filename ?? "",
                                                     temporaryPath: temp, contentType: part.contentType)
             }
-            return JSONWire.reply(JSONViews.file(file, downloadPath: nil), status: 201)
+            return JSONViews.file(file, downloadBase: nil, status: 201)
         }
     }
 }

@@ -7,15 +7,24 @@ public enum PercentEncoding {
     }
 
     public static func encode(_ text: String, keeping marks: String) -> String {
+        // Bytes that stay, as a 128-bit set: letters, digits and the ASCII marks.
+        var low: UInt64 = 0x03ff_0000_0000_0000 // 0-9
+        var high: UInt64 = 0x07ff_fffe_07ff_fffe // A-Z, a-z
+        for mark in marks.utf8 where mark < 128 {
+            if mark < 64 { low |= 1 << mark } else { high |= 1 << (mark - 64) }
+        }
+        func stays(_ byte: UInt8) -> Bool {
+            byte < 64 ? low & (1 << byte) != 0 : byte < 128 && high & (1 << (byte - 64)) != 0
+        }
+        // Most names need no escape at all (lists encode one per entry): the text itself.
+        var scan = text
+        if scan.withUTF8({ $0.allSatisfy(stays) }) { return text }
         let hex = Hex.uppercaseDigits
-        let keep = Set(marks.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                out.append(byte)
-            case _ where keep.contains(byte):
+            case _ where stays(byte):
                 out.append(byte)
             default:
                 out.append(UInt8(ascii: "%"))

@@ -38,6 +38,26 @@ public final class Columns: Sendable {
     }
 }
 
+/// Where named columns sit in one result: resolved once per statement's result (`Row.positions`),
+/// then every row is read by index, with no name lookup per value. The hot paths (files, lists)
+/// read this way; a name the query lacks fails at resolution, like `Row[name]`.
+public struct ColumnPositions: Sendable {
+    let indices: [Int]
+
+    public init(_ names: [String], in columns: Columns) {
+        indices = names.map { name in
+            guard let index = columns.positions[name] else {
+                preconditionFailure("no column '\(name)' in this result (columns: \(columns.names.joined(separator: ", ")))")
+            }
+            return index
+        }
+    }
+
+    /// The result's index of the `k`th name.
+    @inline(__always)
+    public subscript(_ k: Int) -> Int { indices[k] }
+}
+
 /// One result row; columns by index or by name.
 ///
 /// Naming a column the query does not return is a programming error, like an index out of
@@ -66,15 +86,7 @@ public struct Row: Sendable {
     /// Whether the query returned a column of that name.
     public func has(_ name: String) -> Bool { columns.positions[name] != nil }
 
-    public func int(_ name: String) -> Int64? {
-        switch self[name] {
-        case .integer(let v): return v
-        case .bool(let b): return b ? 1 : 0
-        case .real(let v): return Int64(exactly: v.rounded(.towardZero))
-        case .text(let s): return Int64(s)
-        default: return nil
-        }
-    }
+    public func int(_ name: String) -> Int64? { Row.int(self[name]) }
 
     public func double(_ name: String) -> Double? {
         switch self[name] {
@@ -86,8 +98,30 @@ public struct Row: Sendable {
         }
     }
 
-    public func string(_ name: String) -> String? {
-        switch self[name] {
+    public func string(_ name: String) -> String? { Row.string(self[name]) }
+
+    public func bool(_ name: String) -> Bool { (int(name) ?? 0) != 0 }
+
+    /// Where `names` sit in this row's result (the same for every row of one query).
+    public func positions(of names: [String]) -> ColumnPositions { ColumnPositions(names, in: columns) }
+
+    // By index (see `ColumnPositions`): the same conversions as by name.
+
+    public func int(at index: Int) -> Int64? { Row.int(values[index]) }
+    public func string(at index: Int) -> String? { Row.string(values[index]) }
+
+    private static func int(_ value: SQLValue) -> Int64? {
+        switch value {
+        case .integer(let v): return v
+        case .bool(let b): return b ? 1 : 0
+        case .real(let v): return Int64(exactly: v.rounded(.towardZero))
+        case .text(let s): return Int64(s)
+        default: return nil
+        }
+    }
+
+    private static func string(_ value: SQLValue) -> String? {
+        switch value {
         case .text(let s): return s
         case .integer(let v): return String(v)
         case .bool(let b): return b ? "true" : "false"
@@ -96,6 +130,4 @@ public struct Row: Sendable {
         case .null: return nil
         }
     }
-
-    public func bool(_ name: String) -> Bool { (int(name) ?? 0) != 0 }
 }

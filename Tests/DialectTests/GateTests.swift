@@ -1,4 +1,5 @@
 import XCTest
+import Domain
 import HTTPCore
 @testable import Dialect
 
@@ -29,12 +30,15 @@ final class GateTests: XCTestCase {
     }
 
     func testJSONListEnvelope() {
-        let reply = JSONWire.list("files", [.int(1), .int(2)], page: Pagination(page: 2, perPage: 2), total: 5)
+        let write: (Int, inout JSONWriter) -> Void = { value, w in w.int(Int64(value)) }
+        let reply = JSONWire.list("files", Listing(items: [1, 2], total: 5, hasMore: true, nextCursor: "2"),
+                                  Pagination(page: 2, perPage: 2), item: write)
         XCTAssertEqual(String(decoding: reply.body, as: UTF8.self),
-                       #"{"files":[1,2],"page":2,"per_page":2,"total":5,"has_more":true}"#)
+                       #"{"files":[1,2],"page":2,"per_page":2,"total":5,"has_more":true,"next_cursor":"2"}"#)
         XCTAssertEqual(reply.header("Content-Type"), "application/json")
-        let last = JSONWire.list("files", [.int(5)], page: Pagination(page: 3, perPage: 2), total: 5)
-        XCTAssertTrue(String(decoding: last.body, as: UTF8.self).hasSuffix(#""has_more":false}"#))
+        let last = JSONWire.list("files", Listing(items: [5], total: 5, hasMore: false, nextCursor: nil),
+                                 Pagination(page: 3, perPage: 2), item: write)
+        XCTAssertTrue(String(decoding: last.body, as: UTF8.self).hasSuffix(#""has_more":false,"next_cursor":null}"#))
     }
 
     func testFailuresInEachWire() {

@@ -18,7 +18,7 @@ final class FlakyApp: App {
 
     static let routes: Routes<FlakyApp> = {
         var r = Routes<FlakyApp>()
-        r.open(get: "/ping") { _, _, _ in JSONWire.reply(.string("pong")) }
+        r.open(get: "/ping") { _, _, _ in JSONWire.reply { $0.string("pong") } }
         return r
     }()
 }

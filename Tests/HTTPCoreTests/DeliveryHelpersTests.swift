@@ -23,10 +23,26 @@ final class DeliveryHelpersTests: XCTestCase {
     }
 
     func testJSONRendering() {
-        let value = JSON.object([("s", .string("a\"b\\c\n\u{1}")), ("n", .null), ("i", .int(-3)), ("d", .double(2.5)),
-                                 ("whole", .double(4)), ("nan", .double(.nan)), ("b", .bool(true)),
-                                 ("a", .array([.int(1), .raw("{\"x\":1}")]))])
-        XCTAssertEqual(String(decoding: value.rendered(), as: UTF8.self),
+        let rendered = JSONWriter.document { w in
+            w.beginObject()
+            w.member("s", "a\"b\\c\n\u{1}")
+            w.member("n", nil as String?)
+            w.member("i", Int64(-3))
+            w.key("d")
+            w.double(2.5)
+            w.key("whole")
+            w.double(4)
+            w.key("nan")
+            w.double(.nan)
+            w.member("b", true)
+            w.key("a")
+            w.beginArray()
+            w.int(1)
+            w.raw("{\"x\":1}")
+            w.endArray()
+            w.endObject()
+        }
+        XCTAssertEqual(String(decoding: rendered, as: UTF8.self),
                        #"{"s":"a\"b\\c\n\u0001","n":null,"i":-3,"d":2.5,"whole":4,"nan":null,"b":true,"a":[1,{"x":1}]}"#)
     }
 

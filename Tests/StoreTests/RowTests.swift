@@ -33,6 +33,25 @@ struct RowTests {
         }
     }
 
+    @Test func positionsAreResolvedOnceAndReadByIndex() throws {
+        let db = try SQLiteDatabase(path: ":memory:")
+        let rows = try db.query("SELECT 5 AS id, 'a' AS name, NULL AS size UNION ALL SELECT 6, 'b', 2.0", [])
+        let positions = rows[0].positions(of: ["size", "id", "name"])
+        #expect(rows.map { $0.int(at: positions[1]) } == [5, 6])
+        #expect(rows.map { $0.string(at: positions[2]) } == ["a", "b"])
+        #expect(rows.map { $0.int(at: positions[0]) } == [nil, 2])
+        // The same conversions as by name.
+        #expect(row.int(at: 1) == row.int("size"))
+        #expect(row.string(at: 0) == row.string("id"))
+    }
+
+    @Test func resolvingAMissingColumnStops() async {
+        await #expect(processExitsWith: .failure) {
+            let row = Row(columns: ["id"], values: [.integer(1)])
+            _ = row.positions(of: ["id", "account_id"])
+        }
+    }
+
     @Test func everyColumnOfARealQueryReads() throws {
         let db = try SQLiteDatabase(path: ":memory:")
         let rows = try db.query("SELECT 1 AS a, NULL AS b, 'z' AS c", [])

@@ -292,9 +292,48 @@ def test_listing_newest_first_with_pagination(files, rng):
     assert len(exact["files"]) == 5 and exact["has_more"] is False
 
 
+def test_listing_by_cursor(files):
+    ids = [files.upload(f"c{n}.bin", os.urandom(5 + n))["id"] for n in range(5)]
+    newest_first = list(reversed(ids))
+    first = files.listing(per_page=2)
+    assert [f["id"] for f in first["files"]] == newest_first[:2]
+    assert (first["page"], first["per_page"], first["total"], first["has_more"]) == (1, 2, 5, True)
+    assert isinstance(first["next_cursor"], str) and first["next_cursor"], first
+    seen, cursor, pages = [f["id"] for f in first["files"]], first["next_cursor"], 1
+    while cursor is not None:
+        body = files.listing(per_page=2, after=cursor)
+        assert body["total"] == 5 and body["per_page"] == 2, body
+        seen += [f["id"] for f in body["files"]]
+        cursor, pages = body["next_cursor"], pages + 1
+    assert seen == newest_first and pages == 3
+    assert body["has_more"] is False and len(body["files"]) == 1
+
+    # The entry a cursor names may be deleted meanwhile: the next page still starts below it.
+    assert files.delete(f"/files/{newest_first[1]}").status_code == 200
+    after_delete = files.listing(per_page=2, after=first["next_cursor"])
+    assert [f["id"] for f in after_delete["files"]] == newest_first[2:4]
+    assert (after_delete["total"], after_delete["has_more"]) == (4, True)
+    # `after` wins over `page`.
+    assert files.listing(per_page=2, page=3, after=first["next_cursor"])["files"] == after_delete["files"]
+
+
+@pytest.mark.parametrize("cursor", ["abc", "-5", "0", "1.5", "99999999999999999999", "%20"])
+def test_listing_refuses_a_cursor_it_did_not_give(files, cursor):
+    files.upload("x.bin", b"x")
+    assert_json_error(files.get("/files", params={"after": cursor}), 400, "bad_request")
+
+
+def test_listing_per_page_up_to_1000(files):
+    for n in range(3):
+        files.upload(f"p{n}.bin", b"p")
+    for asked, answered in ((1000, 1000), (1001, 1000), (10 ** 9, 1000), (0, 1), (-3, 1)):
+        body = files.listing(per_page=asked)
+        assert (body["per_page"], len(body["files"]), body["total"]) == (answered, min(answered, 3), 3), (asked, body)
+
+
 def test_empty_listing(files):
     body = files.listing()
-    assert body["files"] == [] and body["total"] == 0 and body["has_more"] is False
+    assert body["files"] == [] and body["total"] == 0 and body["has_more"] is False and body["next_cursor"] is None
 
 
 # --------------------------------------------------------------------------- delete

@@ -104,7 +104,8 @@ class FilesClient(Client):
         r = self.get("/files", params=params or None)
         assert r.status_code == 200, f"list: {r.status_code} {r.text[:300]}"
         body = parse_json(r)
-        assert set(body) == {"files", "page", "per_page", "total", "has_more"}, body
+        assert set(body) == {"files", "page", "per_page", "total", "has_more", "next_cursor"}, body
+        assert (body["next_cursor"] is None) == (not body["has_more"]), body
         for f in body["files"]:
             check_file_object(f)
         return body
