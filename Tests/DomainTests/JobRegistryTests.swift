@@ -205,7 +205,7 @@ final class JobRegistryTests: DomainTestCase {
             try old.execute("INSERT INTO jobs (account_id, kind, payload, run_at, created_at) VALUES (?, ?, ?, 1, 1)",
                             [account.id, kind, payload])
         }
-        XCTAssertEqual(try Schema.migrate(old), [5, 6])
+        XCTAssertEqual(try Schema.migrate(old), Array(5...Schema.migrations.map(\.version).max()!))
         let subjects = try old.query("SELECT kind, subject_id FROM jobs ORDER BY id").map { [$0.string("kind"), $0.string("subject_id")] }
         XCTAssertEqual(subjects, [["file-import", "file_old"], ["order-email", nil]])
 
