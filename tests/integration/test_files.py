@@ -292,8 +292,8 @@ def test_listing_newest_first_with_pagination(files, rng):
     assert len(exact["files"]) == 5 and exact["has_more"] is False
 
 
-def test_listing_by_cursor(files):
-    ids = [files.upload(f"c{n}.bin", os.urandom(5 + n))["id"] for n in range(5)]
+def test_listing_by_cursor(files, rng):
+    ids = [files.upload(f"c{n}.bin", rng.randbytes(5 + n))["id"] for n in range(5)]
     newest_first = list(reversed(ids))
     first = files.listing(per_page=2)
     assert [f["id"] for f in first["files"]] == newest_first[:2]
