@@ -62,8 +62,9 @@ public struct DeliveryService {
             }
             if (link.int("expiration_date") ?? 0) <= now { return .expired }
             guard (link.int("downloads_remaining") ?? 0) > 0 else { return .exhausted }
-            guard request.sends(upload) else { return .unsendable(upload) }
+            // A look takes nothing, so the front server may judge it whole (HEAD: nginx's own verdict).
             guard request.takes else { return .deliver(upload, downloadID: nil) }
+            guard request.sends(upload) else { return .unsendable(upload) }
             let taken = try db.execute("""
                 UPDATE order_items SET downloads_remaining = downloads_remaining - 1
                 WHERE id = ? AND downloads_remaining > 0
@@ -91,8 +92,9 @@ public struct DeliveryService {
                   let upload = try db.queryOne("SELECT * FROM uploads WHERE id = ?", [uploadID]).map({ Upload(row: $0) }) else {
                 return .noFile
             }
-            guard request.sends(upload) else { return .unsendable(upload) }
+            // A look takes nothing, so the front server may judge it whole (HEAD: nginx's own verdict).
             guard request.takes else { return .deliver(upload, downloadID: nil) }
+            guard request.sends(upload) else { return .unsendable(upload) }
             let id = try log(accountID: item.int("account_id") ?? 0, itemID: item.int("id"), sku: item.string("sku") ?? "",
                              orderRef: nil, orderItemRef: nil, orderNumber: nil, upload: upload, ipAddress: request.ipAddress, at: now)
             return .deliver(upload, downloadID: id)

@@ -17,9 +17,10 @@ enum DeliveryEndpoints {
         }
     }
 
-    /// HEAD looks and takes nothing. A GET that nginx would answer without a byte of the
-    /// file (304, 412, 416) takes nothing either, and gets that answer from here: were the
-    /// prediction ever wrong, the customer is refused, never handed a free download.
+    /// HEAD looks and takes nothing (nginx answers it, Range and conditions included). A GET
+    /// that nginx would answer without a byte of the file (304, 412, 416) takes nothing either,
+    /// and gets that answer from here: were the prediction ever wrong, the customer is refused,
+    /// never handed a free download.
     static func respond(_ request: Request, _ app: StoreApp,
                         _ claim: (DeliveryService.Request) throws -> DeliveryService.Outcome) -> Response {
         var verdict = StaticReply.Verdict.whole
