@@ -115,7 +115,7 @@ public struct JobQueue {
     /// caller's transaction if there is one. A running one loses its lease: its heartbeat
     /// finds the token gone and its handler stops.
     public func cancel(subjectID: String) throws {
-        try db.write {
+        _ = try db.write {
             try db.execute("""
                 UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_token = NULL, lease_expires_at = NULL
                 WHERE subject_id = ? AND state IN ('queued', 'running')
