@@ -78,9 +78,8 @@ public enum Host {
     }
 
     static func unavailable<A: App>(_: A.Type) -> Response {
-        var response = A.Wire.failure(Failure(status: 503, code: "unavailable", message: "Service temporarily unavailable, retry shortly"))
-        response.headers.append(("Retry-After", "1"))
-        return response
+        A.Wire.failure(Failure(status: 503, code: "unavailable", message: "Service temporarily unavailable, retry shortly",
+                               retryAfter: 1))
     }
 }
 
