@@ -50,21 +50,31 @@ public enum StaticReply {
         public var lastModified: String { DateTime.httpDate(modified) }
     }
 
-    /// - Parameter header: the request's header of that lower-case name, if any.
-    public static func verdict(for file: File, header: (String) -> String?) -> Verdict {
+    /// The request headers nginx's not-modified and range filters read (`If-Range` counts only
+    /// with a `Range`).
+    static let filterHeaders = ["if-unmodified-since", "if-match", "if-modified-since", "if-none-match", "range"]
+
+    /// - Parameters:
+    ///   - header: the request's header of that lower-case name, if any.
+    ///   - describe: the file as nginx sees it; asked for only when a request carries one of
+    ///     `filterHeaders` (most downloads carry none, and then no file is looked at).
+    public static func verdict(header: (String) -> String?, file describe: () -> File) -> Verdict {
+        guard filterHeaders.contains(where: { header($0) != nil }) else { return .whole }
+        let file = describe()
+        let etag = file.etag
         if let since = header("if-unmodified-since") {
             guard let t = DateTime.parseHTTPDate(since), t >= file.modified else { return .preconditionFailed }
         }
-        if let list = header("if-match"), !listMatches(list, etag: file.etag, weak: false) { return .preconditionFailed }
+        if let list = header("if-match"), !listMatches(list, etag: etag, weak: false) { return .preconditionFailed }
         let ims = header("if-modified-since")
         let inm = header("if-none-match")
         if ims != nil || inm != nil {
             let unchangedSince = ims.map { DateTime.parseHTTPDate($0) == file.modified } ?? true
-            let sameTag = inm.map { listMatches($0, etag: file.etag, weak: true) } ?? true
+            let sameTag = inm.map { listMatches($0, etag: etag, weak: true) } ?? true
             if unchangedSince && sameTag { return .notModified }
         }
         switch ByteRanges.verdict(range: header("range"), ifRange: header("if-range"), size: file.size,
-                                  etag: file.etag, lastModified: file.modified) {
+                                  etag: etag, lastModified: file.modified) {
         case .whole: return .whole
         case .partial: return .partial
         case .unsatisfiable: return .unsatisfiable

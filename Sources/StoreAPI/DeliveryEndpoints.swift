@@ -26,10 +26,12 @@ enum DeliveryEndpoints {
         var verdict = StaticReply.Verdict.whole
         var described: StaticReply.File?
         let wanted = DeliveryService.Request(ipAddress: request.remoteAddress, takes: request.method != "HEAD") { upload in
-            let file = (try? app.host.storage.attributes(key: upload.storageKey)).map { StaticReply.File(size: $0.size, modified: $0.modified) }
-                ?? StaticReply.File(size: upload.sizeBytes, modified: 0)
-            described = file
-            verdict = StaticReply.verdict(for: file) { request.header($0) }
+            verdict = StaticReply.verdict(header: { request.header($0) }) {
+                let file = (try? app.host.storage.attributes(key: upload.storageKey)).map { StaticReply.File(size: $0.size, modified: $0.modified) }
+                    ?? StaticReply.File(size: upload.sizeBytes, modified: 0)
+                described = file
+                return file
+            }
             return verdict.sendsBytes
         }
         let result: DeliveryService.Outcome

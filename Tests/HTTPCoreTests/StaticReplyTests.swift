@@ -43,7 +43,7 @@ final class StaticReplyTests: XCTestCase {
     }
 
     func verdict(_ headers: [String: String], file: StaticReply.File = .init(size: 34, modified: 1_700_000_000)) -> StaticReply.Verdict {
-        StaticReply.verdict(for: file) { headers[$0] }
+        StaticReply.verdict(header: { headers[$0] }) { file }
     }
 
     func testPreconditions() {
@@ -67,6 +67,15 @@ final class StaticReplyTests: XCTestCase {
         XCTAssertEqual(verdict(["if-unmodified-since": "yesterday"]), .preconditionFailed, "unreadable: nginx refuses")
         XCTAssertEqual(verdict(["range": "bytes=100-"]), .unsatisfiable)
         XCTAssertEqual(verdict(["range": "bytes=100-", "if-none-match": file.etag]), .notModified, "preconditions first")
+    }
+
+    func testTheFileIsLookedAtOnlyWhenAFilterHeaderIsSent() {
+        var looked = 0
+        let file = { () -> StaticReply.File in looked += 1; return .init(size: 34, modified: 1) }
+        XCTAssertEqual(StaticReply.verdict(header: { ["if-range": "\"x\"", "accept": "*/*"][$0] }, file: file), .whole)
+        XCTAssertEqual(looked, 0)
+        XCTAssertEqual(StaticReply.verdict(header: { ["range": "bytes=99-"][$0] }, file: file), .unsatisfiable)
+        XCTAssertEqual(looked, 1)
     }
 
     func testHTTPDateForms() {
