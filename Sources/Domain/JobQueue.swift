@@ -98,16 +98,21 @@ public struct JobQueue {
     /// Records a failure: retried later with exponential backoff, or failed for good when
     /// `retryable` is false or attempts are used up.
     @discardableResult
-    public func fail(_ job: Job, error: String, retryable: Bool) throws -> Bool {
+    /// Like `complete`, `effects` (what the job's subject learns, told whether this failure is
+    /// final) run in the same transaction, and only while this worker still holds the lease.
+    public func fail(_ job: Job, error: String, retryable: Bool, effects: (_ final: Bool) throws -> Void = { _ in }) throws -> Bool {
         let now = clock.now()
         let final = !retryable || job.attempts >= job.maxAttempts
         let backoff = JobQueue.backoff(attempt: job.attempts)
         return try db.write {
-            try db.execute("""
+            let changed = try db.execute("""
                 UPDATE jobs SET state = ?, run_at = ?, last_error = ?, lease_token = NULL, lease_expires_at = NULL,
                     finished_at = ?
                 WHERE id = ? AND state = 'running' AND lease_token = ?
-                """, [final ? "failed" : "queued", now + backoff, error, (final ? now : nil) as Int64?, job.id, job.leaseToken]) == 1
+                """, [final ? "failed" : "queued", now + backoff, error, (final ? now : nil) as Int64?, job.id, job.leaseToken])
+            guard changed == 1 else { return false }
+            try effects(final)
+            return true
         }
     }
 

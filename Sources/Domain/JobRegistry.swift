@@ -80,8 +80,10 @@ public struct JobRegistry<Context>: Sendable {
             }
             let failure = JobError(error)
             log("job \(job.id) (\(job.kind)) attempt \(job.attempts) failed: \(failure.detail)")
-            entry?.failed(context, lease, failure, failure.retry == .permanent || job.attempts >= job.maxAttempts)
-            _ = try? queue.fail(job, error: failure.detail, retryable: failure.retry == .transient)
+            // The subject learns it only while the lease still holds (fenced like a completion).
+            _ = try? queue.fail(job, error: failure.detail, retryable: failure.retry == .transient) { final in
+                entry?.failed(context, lease, failure, final)
+            }
         }
     }
 }

@@ -50,6 +50,22 @@ final class JobQueueTests: DomainTestCase {
         XCTAssertEqual(JobQueue.backoff(attempt: 30), 600)
     }
 
+    func testFailRunsEffectsOnlyWhileTheLeaseHolds() throws {
+        let t = TestTime(1000)
+        let queue = JobQueue(db: db, clock: t.clock)
+        try queue.enqueue(kind: "k", payload: "p", maxAttempts: 2)
+        let first = try XCTUnwrap(queue.claim(kinds: ["k"], leaseSeconds: 10))
+        var told: [Bool] = []
+        XCTAssertTrue(try queue.fail(first, error: "down", retryable: true) { told.append($0) })
+        t.now += JobQueue.backoff(attempt: 1)
+        let second = try XCTUnwrap(queue.claim(kinds: ["k"], leaseSeconds: 10))
+        // The first holder, fenced out, tells the subject nothing.
+        XCTAssertFalse(try queue.fail(first, error: "late", retryable: false) { told.append($0) })
+        XCTAssertTrue(try queue.fail(second, error: "down again", retryable: true) { told.append($0) })
+        XCTAssertEqual(told, [false, true]) // retried, then final (attempts used up)
+        XCTAssertEqual(try queue.get(id: second.id)?.lastError, "down again")
+    }
+
     // MARK: lanes
 
     /// An email queued behind a backlog of probes (older, and due earlier) is the short lane's
