@@ -26,16 +26,15 @@ enum FileImportHandler: FileJobHandler {
         }
         let probe = try probe(path: temp, lease, file, in: context)
         let key = MediaFileService.storageKey(publicID: file.id, name: file.name)
-        let type = fetched.contentType.map { String($0.prefix { $0 != ";" }).trimmingCharacters(in: .whitespaces) }
+        // The one rule for every way a file arrives (parameters of an origin's type dropped).
+        let type = ContentTypes.normalize(fetched.contentType.map { String($0.prefix { $0 != ";" }) }, filename: file.name)
         var stillThere = true
         let completed = try context.queue.complete(lease) {
             do { try storage.put(temporaryPath: temp, key: key) } catch {
                 throw JobError.transient("\(error)", reason: MediaFileError(.storageFailed))
             }
             stillThere = try context.files.finish(publicID: file.id, storageKey: key, sizeBytes: fetched.sizeBytes,
-                                                  contentType: type.flatMap { $0.isEmpty || $0 == "application/octet-stream" ? nil : $0 }
-                                                      ?? ContentTypes.guess(filename: file.name),
-                                                  probe: probe)
+                                                  contentType: type, probe: probe)
         }
         if completed && !stillThere { try? storage.remove(key: key) }
     }

@@ -231,3 +231,16 @@ def test_delete_during_import_discards_the_download(private_server, origin, file
     assert files.total() == 0
     assert list((private_server.data_dir / "tmp").glob("job-*")) == []
     assert len(origin.requests_for(path=path)) == 1, "a deleted file's import was retried"
+
+
+@pytest.mark.parametrize("sent,stored", [
+    ("garbage", "video/mp4"),                          # not a media type: the name's extension decides
+    ("video/" + "x" * 300, "video/mp4"),               # too long for a header
+    ("Video/WebM; codecs=vp9", "video/webm"),          # valid: kept, parameters dropped
+    ("application/octet-stream", "video/mp4"),         # says nothing: the extension decides
+])
+def test_url_import_content_type_follows_the_upload_rule(private_server, origin, files, media, sent, stored):
+    path = origin.serve(f"/typed-{uuid.uuid4().hex}.mp4", media.mp4_bytes, sent)
+    f = files.wait(files.import_url(origin.url(path))["id"])
+    assert f["status"] == "ready", f
+    assert f["content_type"] == stored, f
