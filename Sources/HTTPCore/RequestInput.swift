@@ -16,11 +16,10 @@ public enum RequestInput {
     public static func body(_ request: Request) throws(RequestInput.Error) -> Params {
         let type = request.contentType
         if type.hasSuffix("/xml") || type.hasSuffix("+xml") || (type.isEmpty && looksLikeXML(request.body)) {
-            guard request.body.count <= XMLReader.maxBytes else {
-                throw Error(message: "XML body is larger than \(XMLReader.maxBytes) bytes", tooLarge: true)
-            }
             do {
                 return try XMLReader.params(request.body)
+            } catch where error.tooLarge {
+                throw Error(message: "XML body is larger than \(XMLReader.maxBytes) bytes", tooLarge: true)
             } catch {
                 throw Error(message: "Malformed XML: " + error.message)
             }

@@ -39,9 +39,12 @@ public struct XMLNode: Equatable, Sendable {
 
 public struct XMLReadError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
+    /// The document is larger than `XMLReader.maxBytes` (a reader's limit, not malformed XML).
+    public let tooLarge: Bool
 
-    public init(_ message: String) {
+    public init(_ message: String, tooLarge: Bool = false) {
         self.message = message
+        self.tooLarge = tooLarge
     }
 
     public var description: String { "XML error: \(message)" }
@@ -281,7 +284,7 @@ private struct XMLScanner {
 
     mutating func document() throws(XMLReadError) -> XMLNode {
         guard b.count <= XMLReader.maxBytes else {
-            throw XMLReadError("document is larger than \(XMLReader.maxBytes) bytes")
+            throw XMLReadError("document is larger than \(XMLReader.maxBytes) bytes", tooLarge: true)
         }
         guard !b.isEmpty else { throw XMLReadError("empty document") }
         try validateCharacters()
