@@ -41,6 +41,8 @@ public enum Gate {
         }
     }
 
+    private static let methodField = Array("_method".utf8)
+
     /// Methods a POST may stand for.
     static let overridable: Set<String> = ["PUT", "PATCH", "DELETE"]
 
@@ -51,7 +53,10 @@ public enum Gate {
         guard request.method == "POST" else { return nil }
         var wanted = request.header("x-http-method-override")
         if wanted == nil, request.rawQuery.contains("_method") { wanted = request.query["_method"]?.string }
-        if wanted == nil, request.contentType == "application/x-www-form-urlencoded" {
+        // The body is parsed here only when it can hold the field, as is or percent-encoded
+        // (params parse it again anyway).
+        if wanted == nil, request.contentType == "application/x-www-form-urlencoded",
+           request.body.contains(Gate.methodField) || request.body.contains(UInt8(ascii: "%")) {
             wanted = (try? FormParser.parseBody(request.body))?["_method"]?.string
         }
         guard let method = wanted?.trimmingWhitespace.uppercased(), overridable.contains(method) else { return nil }
