@@ -28,7 +28,7 @@ public struct AccountService {
     public func create(_ new: NewAccount, apiKey: String? = nil, token: String? = nil) throws -> (Account, apiKey: String, token: String) {
         guard !new.name.isEmpty else { throw DomainError.invalid("name is required") }
         try FieldRules.text(new.name, field: "name", maxBytes: FieldRules.maxAccountNameBytes)
-        try AccountService.validate(hours: new.orderExpirationInHours, limit: new.downloadLimitPerItem)
+        try AccountService.validate(hours: new.orderExpirationInHours, limit: new.downloadLimitPerItem, email: new.email, url: new.url)
         return try db.write {
             let id = try db.insert("""
                 INSERT INTO accounts (name, email, url, order_expiration_in_hours, download_limit_per_item, created_at)
@@ -127,9 +127,7 @@ public struct AccountService {
     /// Changes account settings (admin CLI).
     public func update(accountID: Int64, orderExpirationInHours: Int64? = nil, downloadLimitPerItem: Int64? = nil,
                        email: String? = nil, url: String? = nil) throws {
-        try AccountService.validate(hours: orderExpirationInHours, limit: downloadLimitPerItem)
-        try FieldRules.text(email, field: "email", maxBytes: FieldRules.maxEmailBytes)
-        try FieldRules.text(url, field: "url", maxBytes: FieldRules.maxURLBytes)
+        try AccountService.validate(hours: orderExpirationInHours, limit: downloadLimitPerItem, email: email, url: url)
         try db.write {
             guard try account(id: accountID) != nil else { throw DomainError.notFound("account \(accountID) not found") }
             try db.execute("""
@@ -142,8 +140,11 @@ public struct AccountService {
         }
     }
 
-    static func validate(hours: Int64?, limit: Int64?) throws {
+    /// The account settings' rules, the same for create and update.
+    static func validate(hours: Int64?, limit: Int64?, email: String?, url: String?) throws {
         try FieldRules.number(hours, field: "order_expiration_in_hours", in: FieldRules.expirationHours)
         try FieldRules.number(limit, field: "download_limit_per_item", in: FieldRules.downloadCount)
+        try FieldRules.text(email, field: "email", maxBytes: FieldRules.maxEmailBytes)
+        try FieldRules.text(url, field: "url", maxBytes: FieldRules.maxURLBytes)
     }
 }

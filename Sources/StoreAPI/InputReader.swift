@@ -1,4 +1,5 @@
 import Dialect
+import Domain
 import HTTPCore
 
 /// Typed reads of client fields; a value that is present but unreadable is a 400 naming the field.
@@ -15,7 +16,7 @@ enum InputReader {
         // All digits, but past 64 bits: a number, just out of any range we keep.
         let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
         if !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
-            throw Failure(status: 422, code: "unprocessable", message: "\(field) is out of range: \(text.prefix(40))")
+            throw DomainError.unprocessable("\(field) is out of range: \(text.prefix(40))")
         }
         throw Failure.badRequest("\(field) is not an integer: \(text.prefix(40))")
     }
