@@ -17,6 +17,8 @@ public enum FieldRules {
     public static let maxPersonNameBytes = 255
     /// RFC 5321's limit for a forward path (the mailer's rule, `EmailAddress`).
     public static let maxEmailBytes = EmailAddress.maxBytes
+    /// File names (longer ones are cut when a file arrives).
+    public static let maxFilenameBytes = 255
     /// URLs to import from.
     public static let maxURLBytes = 2048
     /// Account names.

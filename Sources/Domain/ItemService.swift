@@ -99,6 +99,6 @@ public struct ItemService {
         if let sku { try FieldRules.identifier(sku, field: "SKU", reserved: reservedSKUs) }
         try FieldRules.text(input.name, field: "name", maxBytes: FieldRules.maxNameBytes)
         try FieldRules.number(input.price, field: "price", in: FieldRules.price)
-        try FieldRules.text(input.filename, field: "filename", maxBytes: 255)
+        try FieldRules.text(input.filename, field: "filename", maxBytes: FieldRules.maxFilenameBytes)
     }
 }

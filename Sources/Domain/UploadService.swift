@@ -55,11 +55,11 @@ public struct UploadService {
                      [accountID, page.limit, page.offset]).map { Upload(row: $0) }
     }
 
-    /// Keeps the last path component, drops control characters, caps at 255 bytes.
+    /// Keeps the last path component, drops control characters, caps at `FieldRules.maxFilenameBytes`.
     public static func sanitize(filename: String) -> String {
         let last = filename.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         var cleaned = String(String.UnicodeScalarView(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }))
-        while cleaned.utf8.count > 255 { cleaned.removeLast() }
+        while cleaned.utf8.count > FieldRules.maxFilenameBytes { cleaned.removeLast() }
         return cleaned == "." || cleaned == ".." ? "" : cleaned
     }
 }
