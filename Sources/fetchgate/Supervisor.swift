@@ -64,8 +64,9 @@ struct Supervisor {
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
 
-        // Leftovers of processes killed mid-upload: at start, then every interval.
-        let sweeper = TempSweeper(directories: [scratch.directory, paths.bodyTemp, paths.nginxTemp],
+        // Leftovers of processes killed mid-upload: at start, then every interval. The sweep
+        // goes down into subdirectories, so scratch space covers nginx's body buffers in it.
+        let sweeper = TempSweeper(directories: [scratch.directory, paths.nginxTemp],
                                   maxAge: Double(arguments.int("temp-max-age") ?? 3600))
         let sweepInterval = Double(arguments.int("temp-sweep-interval") ?? 3600)
         sweep(sweeper)
