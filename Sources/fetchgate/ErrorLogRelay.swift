@@ -11,32 +11,38 @@ final class ErrorLogRelay: @unchecked Sendable {
     let socketPath: String
     let logPath: String
     private let fd: Int32
+    /// The log file, opened at once: a log that cannot be written is refused at start, not
+    /// silently dropped line by line.
+    private let out: Int32
     private var thread: WorkerThread?
 
     /// Binds the datagram socket (mode 0600: nginx's workers run as this process's user).
     init(socketPath: String, logPath: String) throws {
         self.socketPath = socketPath
         self.logPath = logPath
+        let out = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard out >= 0 else { throw SetupError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
+        self.out = out
         unlink(socketPath)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(socketPath.utf8)
         guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw DomainError.invalid("socket path too long: \(socketPath)")
+            throw SetupError("socket path too long: \(socketPath)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: pathBytes)
             raw[pathBytes.count] = 0
         }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw DomainError.invalid("socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SetupError("socket: \(String(cString: strerror(errno)))") }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0 else {
             let why = String(cString: strerror(errno))
             close(fd)
-            throw DomainError.invalid("cannot bind \(socketPath): \(why)")
+            throw SetupError("cannot bind \(socketPath): \(why)")
         }
         chmod(socketPath, 0o600)
         self.fd = fd
@@ -45,9 +51,8 @@ final class ErrorLogRelay: @unchecked Sendable {
     /// Receives and writes messages until the process exits.
     func start() {
         let fd = self.fd
-        let logPath = self.logPath
+        let out = self.out
         thread = WorkerThread {
-            let out = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
