@@ -1,4 +1,5 @@
 import Crypto
+import Dialect
 import Domain
 import HTTPCore
 import Support
@@ -48,8 +49,17 @@ struct Supervisor {
             guard let seconds = arguments.int(name), seconds > 0 else {
                 throw UsageError(message: "serve: --\(name) needs a whole number of seconds above 0, got '\(arguments[name] ?? "")'")
             }
+        }        // Values handed on to every dialect are checked by the dialects' own option table here,
+        // at start: a value a dialect refuses would otherwise restart it once a second for good.
+        let handedOn = Host.options.filter { Supervisor.handedToDialects.contains($0.name) }
+        let given = handedOn.flatMap { option in arguments[option.name].map { ["--" + option.name, $0] } ?? [] }
+        do { _ = try OptionTable(program: "serve", options: handedOn).parse(given) } catch {
+            throw UsageError(message: error.message)
         }
     }
+
+    /// `serve` options passed through to the dialects as they are.
+    static let handedToDialects: Set<String> = ["threads", "link-seconds"]
 
     func run() throws {
         let fm = FileManager.default

@@ -82,6 +82,10 @@ def test_serve_sweeps_again_every_interval(tmp_path):
     (["--store-port", "80x"], "--store-port"),
     (["--media-port", "70000"], "--media-port"),
     (["stray-word"], "stray-word"),
+    # Values serve hands to the dialects: refused here, not by a dialect restarted for good.
+    (["--threads", "abc"], "--threads"),
+    (["--threads", "5000"], "--threads"),
+    (["--link-seconds", "0"], "--link-seconds"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_serve_refuses_bad_options_with_status_2(tmp_path, args, named):
     run = tmp_path / "run"
