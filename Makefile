@@ -4,8 +4,13 @@ SWIFT ?= swift
 RUN_DIR ?= run
 STORE_PORT ?= 8081
 MEDIA_PORT ?= 8080
-APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl python3-pip systemd
-PY_PACKAGES := pytest requests aiosmtpd
+APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd
+# Python tools live in a project-local virtualenv: yt-dlp (pinned: Debian's copy is years old,
+# with known CVEs) for the worker, and the test tools. Nothing goes into the system Python.
+VENV := .venv
+PY := $(VENV)/bin/python
+YTDLP_VERSION := 2026.10.26
+PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhooks
 BIN := .build/release
 
 .PHONY: deps build run test unit integration fuzz fuzz-short bench clean
@@ -18,7 +23,9 @@ deps:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@python3 -c "import pytest, requests, aiosmtpd" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
+	  || $(PY) -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
 
 build: deps
 	$(SWIFT) build -c release
@@ -35,7 +42,7 @@ unit: deps
 # Swift tests that run ffmpeg/ffprobe or loopback servers, then the HTTP suite through nginx.
 integration: build
 	$(SWIFT) test --filter IntegrationTests
-	FETCHGATE_BIN=$(CURDIR)/$(BIN) python3 -m pytest -q tests/integration
+	FETCHGATE_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests/integration
 
 fuzz-short: deps
 	cd Fuzz && ./run.sh all 20
@@ -47,4 +54,4 @@ bench: build
 	FETCHGATE_BIN=$(CURDIR)/$(BIN) bench/run.sh
 
 clean:
-	rm -rf .build Fuzz/.build $(RUN_DIR)
+	rm -rf .build Fuzz/.build $(RUN_DIR) $(VENV)
