@@ -22,7 +22,8 @@ public final class JobLease: Sendable {
         if isLost { throw JobError.leaseLost }
     }
 
-    /// Whether `JobQueue.complete(_:effects:)` ran for it (and found the lease held).
+    /// Whether the run's end was recorded while the lease held: `JobQueue.complete(_:effects:)`,
+    /// or `JobQueue.retry(_:at:error:effects:)`.
     public var isCompleted: Bool { completed.load(ordering: .sequentiallyConsistent) }
 
     func markCompleted() { completed.store(true, ordering: .sequentiallyConsistent) }

@@ -101,15 +101,32 @@ public struct JobQueue {
     /// Like `complete`, `effects` (what the job's subject learns, told whether this failure is
     /// final) run in the same transaction, and only while this worker still holds the lease.
     public func fail(_ job: Job, error: String, retryable: Bool, effects: (_ final: Bool) throws -> Void = { _ in }) throws -> Bool {
+        try end(job, final: !retryable || job.attempts >= job.maxAttempts, runAt: clock.now() + JobQueue.backoff(attempt: job.attempts),
+                error: error, effects: effects)
+    }
+
+    /// Ends a run that did not succeed on a schedule of the kind's own instead of the backoff:
+    /// queued again to run at `runAt`, or failed for good when `runAt` is nil or the attempts
+    /// are used up. Like `complete`, only while this worker holds the lease, `effects` (told
+    /// whether this is final) in the same transaction; the lease records whether that happened
+    /// (completed: the run is over and the registry completes nothing more; else lost).
+    @discardableResult
+    public func retry(_ lease: JobLease, at runAt: Int64?, error: String, effects: (_ final: Bool) throws -> Void = { _ in }) throws -> Bool {
+        let job = lease.job
+        let done = try end(job, final: runAt == nil || job.attempts >= job.maxAttempts, runAt: runAt ?? clock.now(), error: error,
+                           effects: effects)
+        if done { lease.markCompleted() } else { lease.markLost() }
+        return done
+    }
+
+    private func end(_ job: Job, final: Bool, runAt: Int64, error: String, effects: (_ final: Bool) throws -> Void) throws -> Bool {
         let now = clock.now()
-        let final = !retryable || job.attempts >= job.maxAttempts
-        let backoff = JobQueue.backoff(attempt: job.attempts)
         return try db.write {
             let changed = try db.execute("""
                 UPDATE jobs SET state = ?, run_at = ?, last_error = ?, lease_token = NULL, lease_expires_at = NULL,
                     finished_at = ?
                 WHERE id = ? AND state = 'running' AND lease_token = ?
-                """, [final ? "failed" : "queued", now + backoff, error, (final ? now : nil) as Int64?, job.id, job.leaseToken])
+                """, [final ? "failed" : "queued", runAt, error, (final ? now : nil) as Int64?, job.id, job.leaseToken])
             guard changed == 1 else { return false }
             try effects(final)
             return true

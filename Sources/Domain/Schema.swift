@@ -174,5 +174,22 @@ public enum Schema {
         ALTER TABLE accounts ADD COLUMN media_files_count INTEGER NOT NULL DEFAULT 0;
         UPDATE accounts SET media_files_count = (SELECT COUNT(*) FROM media_files WHERE media_files.account_id = accounts.id);
         """),
+        // Number 8 is the fetches table (issue 10, part C).
+        Migration(9, "webhooks: each account's signing secret, and the log of delivery attempts", """
+        ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;
+        CREATE TABLE webhook_deliveries (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL,
+            subject_id TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            attempted_at INTEGER NOT NULL,
+            status INTEGER,
+            duration_ms INTEGER,
+            error TEXT
+        );
+        CREATE INDEX webhook_deliveries_subject ON webhook_deliveries (subject_id, id);
+        """),
     ]
 }
