@@ -20,10 +20,10 @@ public struct FetchResult: Sendable {
     public let finalURL: String
 }
 
-/// Downloads a URL into a file with libcurl, under the SSRF guard: every hop's host is
-/// checked and pinned (`CURLOPT_RESOLVE`), connections are allowed only to those checked
-/// addresses (open-socket callback), redirects are followed by hand and re-checked, no
-/// proxy from the environment, size and time bounded.
+/// Downloads a URL into a file, or POSTs to one (webhooks), with libcurl under the SSRF guard:
+/// every hop's host is checked and pinned (`CURLOPT_RESOLVE`), connections are allowed only to
+/// those checked addresses (open-socket callback), redirects are followed by hand and
+/// re-checked (a POST follows none), no proxy from the environment, size and time bounded.
 public struct HTTPFetcher: Sendable {
     public let policy: AddressPolicy
     public let limits: FetchLimits
@@ -59,12 +59,90 @@ public struct HTTPFetcher: Sendable {
             throw OutboundError("cannot write \(path): \(String(cString: strerror(errno)))", transient: false, reason: .localWrite)
         }
         defer { close(fd) }
+        var sink = fg_curl_sink(fd: fd, written: 0, limit: limits.maxBytes, exceeded: 0, failed: 0)
+        return try transfer(target, what: "download", sink: &sink, timeoutSeconds: limits.timeoutSeconds, stop: stop, configure: { handle in
+            fg_curl_setopt_long(handle, CURLOPT_MAXFILESIZE_LARGE, Int(limits.maxBytes))
+        }, inspect: { handle, code, detail, sink in
+            if sink.exceeded != 0 || code == CURLE_FILESIZE_EXCEEDED {
+                throw OutboundError("the file is larger than the limit of \(limits.maxBytes) bytes", transient: false, reason: .tooLarge)
+            }
+            if sink.failed != 0 {
+                throw OutboundError("cannot write the download: \(String(cString: strerror(sink.failed)))", transient: false,
+                                    reason: .localWrite)
+            }
+            guard code == CURLE_OK else {
+                throw OutboundError("download failed: \(detail)", transient: true,
+                                    reason: code == CURLE_OPERATION_TIMEDOUT ? .timeout : .network)
+            }
+            var status = 0
+            fg_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            if (300..<400).contains(status), let location = fg_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL) {
+                return .redirect(String(cString: location))
+            }
+            guard (200..<300).contains(status) else {
+                throw OutboundError("the origin answered HTTP \(status)", transient: status >= 500 || status == 408 || status == 429,
+                                    reason: .httpStatus(status))
+            }
+            let type = fg_curl_getinfo_string(handle, CURLINFO_CONTENT_TYPE).map { String(cString: $0) }
+            return .done(FetchResult(sizeBytes: sink.written, contentType: type, finalURL: target.url))
+        })
+    }
+
+    /// The most of a POST's response body that is read (and discarded); a longer one is cut off
+    /// there, its status kept.
+    public static let maxPostResponseBytes: Int64 = 64 << 10
+
+    /// POSTs `body` to `url` once under the same guard as `download` (the host checked and
+    /// pinned, connections only to the checked addresses, no proxy from the environment) and
+    /// returns the status. A redirect is never followed: a 3xx is returned like any other
+    /// status. The response body is discarded. Throws only when no status came: a refused or
+    /// invalid URL, an unresolvable host, a network failure, the time limit, a stop.
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeoutSeconds: Int = 15,
+                     shouldStop: @escaping () -> Bool = { false }) throws -> Int {
+        for (name, value) in headers {
+            let bad = name.isEmpty || name.utf8.contains { $0 <= 0x20 || $0 >= 0x7f || $0 == UInt8(ascii: ":") }
+                || value.utf8.contains { $0 == 0x0d || $0 == 0x0a || $0 == 0 }
+            if bad { throw OutboundError("refusing to send a malformed header \(name)", transient: false, reason: .other) }
+        }
+        let target = try policy.check(url: url)
+        let devNull = open("/dev/null", O_WRONLY)
+        guard devNull >= 0 else { throw OutboundError("cannot open /dev/null", transient: true) }
+        defer { close(devNull) }
+        var sink = fg_curl_sink(fd: devNull, written: 0, limit: HTTPFetcher.maxPostResponseBytes, exceeded: 0, failed: 0)
+        // No `Expect: 100-continue` round trip: the body goes with the headers.
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] { list = curl_slist_append(list, line) }
+        defer { curl_slist_free_all(list) }
+        let bytes = body.isEmpty ? [0] : body // a valid pointer even for an empty body; its length is set apart
+        return try bytes.withUnsafeBytes { raw in
+            try transfer(target, what: "request", sink: &sink, timeoutSeconds: timeoutSeconds, stop: TransferStop(shouldStop),
+                         configure: { handle in
+                fg_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, list)
+                fg_curl_setopt_long(handle, CURLOPT_POST, 1)
+                fg_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE_LARGE, body.count)
+                fg_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            }, inspect: { handle, code, detail, sink in
+                var status = 0
+                fg_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+                if code == CURLE_OK || (sink.exceeded != 0 && status > 0) { return status }
+                throw OutboundError("request failed: \(detail)", transient: true,
+                                    reason: code == CURLE_OPERATION_TIMEDOUT ? .timeout : .network)
+            })
+        }
+    }
+
+    /// One request to a checked target: curl resolves nothing itself (the host is pinned to the
+    /// checked addresses), opens sockets only to those addresses, uses no proxy and follows no
+    /// redirect. `configure` adds the request's own options; `inspect` reads the finished
+    /// transfer (curl's code, its error text, the sink) unless it was stopped or refused.
+    private func transfer<T>(_ target: AddressPolicy.Target, what: String, sink: inout fg_curl_sink, timeoutSeconds: Int,
+                             stop: TransferStop, configure: (UnsafeMutableRawPointer) -> Void,
+                             inspect: (UnsafeMutableRawPointer, CURLcode, String, fg_curl_sink) throws -> T) throws -> T {
         guard let handle = curl_easy_init() else { throw OutboundError("curl_easy_init failed", transient: true) }
         defer { curl_easy_cleanup(handle) }
 
-        // Pin the host to the addresses we checked: curl resolves nothing itself.
         let pinned = target.addressStrings.map { $0.contains(":") ? "[\($0)]" : $0 }.joined(separator: ",")
-        var resolve: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "\(target.host):\(target.port):\(pinned)")
+        let resolve: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "\(target.host):\(target.port):\(pinned)")
         defer { curl_slist_free_all(resolve) }
         var allowed = fg_curl_allowed()
         withUnsafeMutableBytes(of: &allowed.addresses) { raw in
@@ -72,7 +150,6 @@ public struct HTTPFetcher: Sendable {
             for (i, address) in target.addresses.prefix(slots.count).enumerated() { slots[i] = address }
         }
         allowed.count = Int32(min(target.addresses.count, 16))
-        var sink = fg_curl_sink(fd: fd, written: 0, limit: limits.maxBytes, exceeded: 0, failed: 0)
         var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
         fg_curl_setopt_string(handle, CURLOPT_URL, target.url)
@@ -81,11 +158,11 @@ public struct HTTPFetcher: Sendable {
         fg_curl_setopt_string(handle, CURLOPT_PROXY, "")
         fg_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         fg_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        fg_curl_setopt_long(handle, CURLOPT_TIMEOUT, limits.timeoutSeconds)
-        fg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 15)
-        fg_curl_setopt_long(handle, CURLOPT_MAXFILESIZE_LARGE, Int(limits.maxBytes))
+        fg_curl_setopt_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
+        fg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, min(15, timeoutSeconds))
         fg_curl_setopt_string(handle, CURLOPT_USERAGENT, "Fetchgate/1.0")
         _ = error.withUnsafeMutableBufferPointer { fg_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
+        configure(handle)
 
         let (code, stopped) = stop.perform(handle) {
             withUnsafeMutablePointer(to: &allowed) { allowedPointer in
@@ -96,36 +173,14 @@ public struct HTTPFetcher: Sendable {
                 }
             }
         }
-        _ = resolve
         if stopped {
-            throw OutboundError("the download was stopped after \(sink.written) bytes", transient: true, reason: .stopped)
+            throw OutboundError("the \(what) was stopped after \(sink.written) bytes", transient: true, reason: .stopped)
         }
         if allowed.refused != 0 {
             throw OutboundError("refusing to connect to a non-checked address for \(target.host)", transient: false,
                                 reason: .blockedAddress)
         }
-        if sink.exceeded != 0 || code == CURLE_FILESIZE_EXCEEDED {
-            throw OutboundError("the file is larger than the limit of \(limits.maxBytes) bytes", transient: false, reason: .tooLarge)
-        }
-        if sink.failed != 0 {
-            throw OutboundError("cannot write the download: \(String(cString: strerror(sink.failed)))", transient: false,
-                                reason: .localWrite)
-        }
-        guard code == CURLE_OK else {
-            let detail = error[0] != 0 ? String(cString: error) : String(cString: curl_easy_strerror(code))
-            throw OutboundError("download failed: \(detail)", transient: true,
-                                reason: code == CURLE_OPERATION_TIMEDOUT ? .timeout : .network)
-        }
-        var status = 0
-        fg_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        if (300..<400).contains(status), let location = fg_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL) {
-            return .redirect(String(cString: location))
-        }
-        guard (200..<300).contains(status) else {
-            throw OutboundError("the origin answered HTTP \(status)", transient: status >= 500 || status == 408 || status == 429,
-                                reason: .httpStatus(status))
-        }
-        let type = fg_curl_getinfo_string(handle, CURLINFO_CONTENT_TYPE).map { String(cString: $0) }
-        return .done(FetchResult(sizeBytes: sink.written, contentType: type, finalURL: target.url))
+        let detail = error[0] != 0 ? String(cString: error) : String(cString: curl_easy_strerror(code))
+        return try inspect(handle, code, detail, sink)
     }
 }
