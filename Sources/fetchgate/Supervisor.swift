@@ -29,6 +29,7 @@ struct Supervisor {
         "mail-from-name", "allow-private-hosts", "job-lease", "job-poll-ms", "worker-concurrency", "worker-short-concurrency",
         "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
+        "webhook-retry-scale",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -48,6 +49,11 @@ struct Supervisor {
         for name in ["temp-max-age", "temp-sweep-interval"] where arguments.has(name) {
             guard let seconds = arguments.int(name), seconds > 0 else {
                 throw UsageError(message: "serve: --\(name) needs a whole number of seconds above 0, got '\(arguments[name] ?? "")'")
+            }
+        }
+        if arguments.has("webhook-retry-scale") {
+            guard let scale = arguments["webhook-retry-scale"].flatMap({ Double($0) }), scale > 0, scale.isFinite else {
+                throw UsageError(message: "serve: --webhook-retry-scale needs a number above 0, got '\(arguments["webhook-retry-scale"] ?? "")'")
             }
         }        // Values handed on to every dialect are checked by the dialects' own option table here,
         // at start: a value a dialect refuses would otherwise restart it once a second for good.
@@ -115,7 +121,7 @@ struct Supervisor {
         var workerTuning: [String] = []
         if let lease = arguments["job-lease"] { workerTuning += ["--lease", lease] }
         if let poll = arguments["job-poll-ms"] { workerTuning += ["--poll-ms", poll] }
-        for option in ["max-fetch-bytes", "fetch-timeout", "probe-timeout", "ffprobe"] {
+        for option in ["max-fetch-bytes", "fetch-timeout", "probe-timeout", "ffprobe", "webhook-retry-scale"] {
             if let value = arguments[option] { workerTuning += ["--" + option, value] }
         }
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"

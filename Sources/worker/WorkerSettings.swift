@@ -24,4 +24,6 @@ struct WorkerSettings: Sendable {
     let scratch: ScratchSpace
     let fetcher: HTTPFetcher
     let prober: Prober
+    /// Multiplies the webhook retry schedule (`--webhook-retry-scale`; tests run it faster).
+    let webhookRetryScale: Double
 }

@@ -14,6 +14,7 @@ import Glibc
 //          [--allow-private-hosts localhost] [--max-fetch-bytes N] [--fetch-timeout S] [--probe-timeout S]
 //          [--outbox run/outbox | --smtp-url smtp://host:port [--smtp-user U --smtp-password P] [--smtp-starttls]]
 //          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
+//          [--webhook-retry-scale 1] (multiplies the webhook retry schedule: tests only)
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let database = Databases.url(given: arguments["database-url"], path: arguments["database"]) else {
@@ -49,6 +50,11 @@ do {
     logError("worker: \(error)")
     exit(1)
 }
+let givenRetryScale = arguments["webhook-retry-scale"].map { Double($0) } ?? 1
+guard let webhookRetryScale = givenRetryScale, webhookRetryScale > 0, webhookRetryScale.isFinite else {
+    logError("worker: --webhook-retry-scale needs a number above 0, got '\(arguments["webhook-retry-scale"] ?? "")'")
+    exit(2)
+}
 let policy = AddressPolicy(allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map(String.init)))
 let limits = FetchLimits(maxBytes: Int64(arguments.int("max-fetch-bytes") ?? (2 << 30)),
                          timeoutSeconds: arguments.int("fetch-timeout") ?? 600)
@@ -56,7 +62,8 @@ let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(argumen
                               pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage, scratch: scratch,
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
-                                             timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)))
+                                             timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)),
+                              webhookRetryScale: webhookRetryScale)
 /// Threads per lane: `--concurrency` for the long lane (probes, imports), `--<lane>-concurrency`
 /// for the others (`--short-concurrency`); at least one each.
 func threadCount(_ lane: JobLane) -> Int {
