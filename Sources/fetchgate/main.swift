@@ -13,6 +13,7 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
         [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS]
         [--worker-concurrency N] [--worker-short-concurrency N] (threads for probes and imports; for emails)
         [--max-fetch-bytes N] [--fetch-timeout SECONDS] [--probe-timeout SECONDS] [--ffprobe PATH]
+        [--webhook-retry-scale 1] (multiplies the webhook retry schedule: tests only)
         [--link-seconds 3600] (lifetime of signed download links)
         [--temp-max-age 3600] [--temp-sweep-interval 3600] (stray temp files: age in seconds, sweep period)
                                  render nginx config, migrate, start nginx + FastCGI processes + worker, supervise
@@ -28,6 +29,9 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
                [--title T] [--download-limit N] [--no-email]
                                  a manual order (filter=manual in the API)
   demo                           create the demo account (if missing) and print its credentials
+  webhook-secret --key KEY [--rotate]
+                                 print the account's webhook signing secret (whsec_…), made on first use;
+                                 --rotate replaces it first
 """
 
 let arguments = Arguments()
@@ -127,6 +131,11 @@ do {
         for item in order.items {
             print("  \(item.sku): \(CustomerLinks.orderItemPath(guid: item.guid)) (\(item.downloadsRemaining) downloads)")
         }
+    case "webhook-secret":
+        let db = openDatabase()
+        let account = accountFor(key: arguments["key"], AccountService(db: db))
+        let webhooks = WebhookService(db: db)
+        print(arguments.has("rotate") ? try webhooks.rotate(accountID: account.id) : try webhooks.secret(accountID: account.id))
     case "demo":
         let demo = try Demo(paths: paths, db: openDatabase()).ensure()
         print("key:   \(demo.key)\ntoken: \(demo.token)")
