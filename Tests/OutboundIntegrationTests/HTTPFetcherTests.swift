@@ -23,6 +23,7 @@ final class TinyHTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var routes: [String: Reply] = [:]
     private var log: [String] = []
+    private var received: [(head: String, body: [UInt8])] = []
     private var stopped = false
 
     init() throws {
@@ -55,6 +56,13 @@ final class TinyHTTPServer: @unchecked Sendable {
 
     func redirect(_ path: String, to location: String, status: Int = 302) {
         route(path, Reply(status: status, headers: [("Location", location)]))
+    }
+
+    /// Requests received so far: the head (request line and headers) and the body
+    /// (as long as its Content-Length says).
+    var messages: [(head: String, body: [UInt8])] {
+        lock.lock(); defer { lock.unlock() }
+        return received
     }
 
     /// Request targets received so far (path and query).
@@ -96,12 +104,26 @@ final class TinyHTTPServer: @unchecked Sendable {
             head += buffer[0..<n]
             if head.count >= 4, String(decoding: head, as: UTF8.self).contains("\r\n\r\n") { break }
         }
-        let requestLine = String(decoding: head, as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
+        let headText = String(decoding: head, as: UTF8.self)
+        let requestLine = headText.split(separator: "\r\n").first.map(String.init) ?? ""
+        let headEnd = head.indices.first { head[$0...].starts(with: Array("\r\n\r\n".utf8)) }.map { $0 + 4 } ?? head.count
+        let length = headText.split(separator: "\r\n").lazy.compactMap { line -> Int? in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
+            return Int(parts[1].trimmingCharacters(in: .whitespaces))
+        }.first ?? 0
+        var body = Array(head[headEnd...])
+        while body.count < min(length, 1 << 20) {
+            let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            body += buffer[0..<n]
+        }
         let parts = requestLine.split(separator: " ")
         let target = parts.count >= 2 ? String(parts[1]) : "/"
         let path = String(target.prefix { $0 != "?" })
         lock.lock()
         log.append(target)
+        received.append((String(decoding: head[..<headEnd], as: UTF8.self), body))
         let reply = routes[path] ?? Reply(status: 404, headers: [("Content-Type", "text/plain")], body: Array("not found".utf8))
         lock.unlock()
 
