@@ -34,7 +34,7 @@ final class WebhookSignatureTests: XCTestCase {
     }
 
     func testMalformedSecretsAreRefused() {
-        for secret in ["", "whsec_", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64!", "whsec_abc"] {
+        for secret in ["", "whsec_", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64!", "whsec_abcde", "whsec_YQ==="] {
             XCTAssertNil(WebhookSignature.key(of: secret), secret)
             XCTAssertThrowsError(try WebhookSignature.sign(secret: secret, id: "msg_a", timestamp: 1, body: "{}"), secret)
         }
@@ -137,15 +137,9 @@ final class WebhookServiceTests: DomainTestCase {
     }
 }
 
-/// Reschedules on a time of its own: what the webhook handler does.
-enum RescheduleJob: JobKind {
-    typealias Payload = StepPayload
-    static let name = "test-reschedule"
-    static let lane = JobLane.short
-}
-
+/// Reschedules on a time of its own, as the webhook handler does.
 enum RescheduleHandler: JobHandler {
-    typealias Kind = RescheduleJob
+    typealias Kind = StepJob
     static func run(_ payload: StepPayload, _ lease: JobLease, in queue: JobQueue) throws {
         try queue.retry(lease, at: 5000 + Int64(payload.steps), error: "later")
     }
@@ -209,9 +203,9 @@ final class JobQueueRetryTests: DomainTestCase {
         let t = TestTime(1000)
         let queue = JobQueue(db: db, clock: t.clock)
         let registry = JobRegistry<JobQueue>().register(RescheduleHandler.self)
-        let id = try queue.enqueue(RescheduleJob.self, StepPayload(steps: 7, outcome: nil))
+        let id = try queue.enqueue(StepJob.self, StepPayload(steps: 7, outcome: nil))
         var lines: [String] = []
-        registry.execute(JobLease(try XCTUnwrap(queue.claim(kinds: [RescheduleJob.name], leaseSeconds: 30))), context: queue,
+        registry.execute(JobLease(try XCTUnwrap(queue.claim(kinds: [StepJob.name], leaseSeconds: 30))), context: queue,
                          queue: queue) { lines.append($0) }
         XCTAssertEqual(lines, [])
         XCTAssertEqual(try queue.get(id: id)?.state, .queued)
