@@ -15,7 +15,11 @@ enum WebhookHandler: JobHandler {
 
     static func run(_ message: WebhookMessage, _ lease: JobLease, in context: WorkerContext) throws {
         let webhooks = WebhookService(db: context.db)
-        let secret = try webhooks.secret(accountID: message.accountID)
+        let secret: String
+        do { secret = try webhooks.secret(accountID: message.accountID) } catch DomainError.notFound(_) {
+            try context.queue.complete(lease) // the account is gone: nobody to sign for
+            return
+        }
         let attempt = lease.job.attempts
         let timestamp = Clock.system.now()
         let headers = [("Content-Type", "application/json"), ("webhook-id", message.messageID),

@@ -279,3 +279,10 @@ def test_a_refused_address_is_never_reached(hooks, receiver):
     assert r.hits == []
     # The secret is in no log: not the delivery's, not the job's.
     assert secret not in row["error"] and secret not in (job(hooks, message)[2] or "")
+
+
+def test_a_message_of_an_account_that_is_gone_is_dropped(hooks, receiver):
+    r = receiver()
+    message = enqueue(hooks, 999_999, r.url(), body_for())
+    wait_for(lambda: job(hooks, message)[0] == "done", timeout=10, interval=0.05, what="the job to end")
+    assert r.hits == [] and deliveries(hooks, message) == []
