@@ -71,5 +71,6 @@ let package = Package(
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "EgressIntegrationTests", dependencies: ["Egress", "Outbound"]),
     ]
 )

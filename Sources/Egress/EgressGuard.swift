@@ -136,6 +136,9 @@ public final class EgressGuard: @unchecked Sendable {
             guard threads.count < EgressGuard.maxConnections else {
                 lock.unlock()
                 send(reply(503, "Service Unavailable", refused: nil, body: "too many connections"), to: client)
+                shutdown(client, Int32(SHUT_WR))
+                var unread = [UInt8](repeating: 0, count: 4096)
+                _ = unread.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
                 close(client)
                 continue
             }
@@ -273,10 +276,10 @@ public final class EgressGuard: @unchecked Sendable {
         return nil
     }
 
-    /// Copies bytes both ways until the origin is done (or the idle timeout). `bodyLeft` nil: a
-    /// tunnel, everything passes and each side's end is passed on. Otherwise a proxied request:
-    /// only the rest of its body goes up (anything more the client sends, a second request
-    /// included, is dropped), and the response's head gets `Connection: close`.
+    /// Copies bytes both ways until the origin is done, the client leaves, or nothing moves for the
+    /// idle timeout. `bodyLeft` nil: a tunnel, everything passes and each side's end is passed on.
+    /// Otherwise a proxied request: only the rest of its body goes up (anything more the client
+    /// sends, a second request included, is dropped), and the response's head gets `Connection: close`.
     private func relay(client: Int32, upstream: Int32, bodyLeft: Int?) {
         var bodyLeft = bodyLeft
         var clientOpen = true
@@ -306,7 +309,7 @@ public final class EgressGuard: @unchecked Sendable {
                     } else {
                         responseHead = pending
                     }
-                } else if !send(Array(buffer[0..<n]), to: client) {
+                } else if !buffer.withUnsafeBytes({ send(UnsafeRawBufferPointer(rebasing: $0[0..<n]), to: client) }) {
                     return
                 }
             }
@@ -314,12 +317,14 @@ public final class EgressGuard: @unchecked Sendable {
                 let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
                 if n <= 0 {
                     clientOpen = false
-                    if bodyLeft == nil { shutdown(upstream, Int32(SHUT_WR)) } else if bodyLeft! > 0 { return }
+                    // A tunnel passes the end on; a proxied request's client that leaves is done.
+                    guard bodyLeft == nil else { return }
+                    shutdown(upstream, Int32(SHUT_WR))
                 } else if let left = bodyLeft {
                     let forward = min(left, n)
                     bodyLeft = left - forward
-                    if forward > 0, !send(Array(buffer[0..<forward]), to: upstream) { return }
-                } else if !send(Array(buffer[0..<n]), to: upstream) {
+                    if forward > 0, !buffer.withUnsafeBytes({ send(UnsafeRawBufferPointer(rebasing: $0[0..<forward]), to: upstream) }) { return }
+                } else if !buffer.withUnsafeBytes({ send(UnsafeRawBufferPointer(rebasing: $0[0..<n]), to: upstream) }) {
                     return
                 }
             }
@@ -372,9 +377,13 @@ public final class EgressGuard: @unchecked Sendable {
 
     @discardableResult
     private func send(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        bytes.withUnsafeBytes { send($0, to: fd) }
+    }
+
+    private func send(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            let n = Glibc.send(fd, bytes.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return false }
             sent += n
