@@ -9,26 +9,12 @@ import Glibc
 /// The running guard between real clients (curl, raw sockets) and real loopback origins: the
 /// allowed origin listens on 127.0.0.1 and is asked for as `localhost` (the one allowed private
 /// host); the refused origin listens on 127.0.0.2 and must never see a connection.
-final class EgressGuardTests: XCTestCase {
-    var allowed: LoopbackOrigin!
-    var forbidden: LoopbackOrigin!
-    var egress: EgressGuard!
-    var port = 0
-
+final class EgressGuardTests: GuardedOriginsTestCase {
     override func setUpWithError() throws {
-        allowed = try LoopbackOrigin(address: "127.0.0.1")
-        forbidden = try LoopbackOrigin(address: "127.0.0.2")
+        try super.setUpWithError()
         allowed.route("/hello", .init(headers: [("Content-Type", "text/plain")], body: Array("hello".utf8)))
         forbidden.route("/never", .init(body: Array("reached".utf8)))
         forbidden.route("/landed", .init(body: Array("reached".utf8)))
-        egress = EgressGuard(policy: AddressPolicy(allowedPrivateHosts: ["localhost"]), connectTimeoutSeconds: 5, idleTimeoutSeconds: 10)
-        port = try egress.start()
-    }
-
-    override func tearDown() {
-        egress.stop()
-        allowed.stop()
-        forbidden.stop()
     }
 
     /// curl with only the proxy we name (no proxy variables, none bypassed): status, headers + body.
@@ -152,21 +138,12 @@ final class EgressGuardTests: XCTestCase {
     }
 
     func testTheConnectionLimitAnswers503AtSixtyFiveAndStopClosesEverything() throws {
-        func open() -> Int32 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = UInt16(port).bigEndian
-            sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            return fd
-        }
-        var idle = (0..<(EgressGuard.maxConnections - 1)).map { _ in open() }
+        var idle = (0..<(EgressGuard.maxConnections - 1)).map { _ in connectToLoopback(port: port) }
         defer { for fd in idle { close(fd) } }
         usleep(300_000)
         let sixtyFourth = exchange(port: port, "GET http://localhost:\(allowed.port)/hello HTTP/1.1\r\n\r\n")
         XCTAssertTrue(sixtyFourth.hasPrefix("HTTP/1.1 200 Status\r\n"), sixtyFourth)
-        idle.append(open())
+        idle.append(connectToLoopback(port: port))
         usleep(300_000)
         let sixtyFifth = exchange(port: port, "")
         XCTAssertTrue(sixtyFifth.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"), sixtyFifth)
@@ -181,13 +158,8 @@ final class EgressGuardTests: XCTestCase {
     }
 
     func testStopEndsAnOpenTunnel() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = connectToLoopback(port: port)
         defer { close(fd) }
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = UInt16(port).bigEndian
-        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         let request = Array("CONNECT localhost:\(allowed.port) HTTP/1.1\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var reply = [UInt8](repeating: 0, count: 256)

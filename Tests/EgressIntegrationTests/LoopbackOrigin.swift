@@ -1,4 +1,7 @@
+import XCTest
 import Foundation
+import Egress
+import Outbound
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -134,10 +137,9 @@ func runProgram(_ arguments: [String], environment: [String: String]? = nil) thr
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr.bytes, as: UTF8.self))
 }
 
-/// Writes `request` to the guard on one connection and reads until the guard closes it.
-func exchange(port: Int, _ request: String, timeoutSeconds: Int = 10) -> String {
+/// A TCP connection to 127.0.0.1:port (the guard); -1 if nothing listens there.
+func connectToLoopback(port: Int) -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var sin = sockaddr_in()
     sin.sin_family = sa_family_t(AF_INET)
     sin.sin_port = UInt16(port).bigEndian
@@ -145,7 +147,15 @@ func exchange(port: Int, _ request: String, timeoutSeconds: Int = 10) -> String 
     let connected = withUnsafePointer(to: &sin) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard connected == 0 else { return "" }
+    guard connected == 0 else { close(fd); return -1 }
+    return fd
+}
+
+/// Writes `request` to the guard on one connection and reads until the guard closes it.
+func exchange(port: Int, _ request: String, timeoutSeconds: Int = 10) -> String {
+    let fd = connectToLoopback(port: port)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
     var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let bytes = Array(request.utf8)
@@ -158,4 +168,26 @@ func exchange(port: Int, _ request: String, timeoutSeconds: Int = 10) -> String 
         answer += chunk[0..<n]
     }
     return String(decoding: answer, as: UTF8.self)
+}
+
+/// A running guard that allows `localhost` (the origin on 127.0.0.1) and an origin on 127.0.0.2
+/// that every test shows was never reached.
+class GuardedOriginsTestCase: XCTestCase {
+    var allowed: LoopbackOrigin!
+    var forbidden: LoopbackOrigin!
+    var egress: EgressGuard!
+    var port = 0
+
+    override func setUpWithError() throws {
+        allowed = try LoopbackOrigin(address: "127.0.0.1")
+        forbidden = try LoopbackOrigin(address: "127.0.0.2")
+        egress = EgressGuard(policy: AddressPolicy(allowedPrivateHosts: ["localhost"]), connectTimeoutSeconds: 5, idleTimeoutSeconds: 20)
+        port = try egress.start()
+    }
+
+    override func tearDown() {
+        egress.stop()
+        allowed.stop()
+        forbidden.stop()
+    }
 }

@@ -5,10 +5,7 @@ import Outbound
 
 /// Real yt-dlp (the project's pinned `.venv/bin/yt-dlp`) and the ffmpeg it starts, pointed at the
 /// guard with `--proxy`, against ffmpeg-made media on loopback origins.
-final class YTDLPThroughGuardTests: XCTestCase {
-    var allowed: LoopbackOrigin!
-    var forbidden: LoopbackOrigin!
-    var egress: EgressGuard!
+final class YTDLPThroughGuardTests: GuardedOriginsTestCase {
     var work = ""
 
     static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -20,16 +17,11 @@ final class YTDLPThroughGuardTests: XCTestCase {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Self.ytdlp), "run `make deps` first: \(Self.ytdlp)")
         work = NSTemporaryDirectory() + "egress-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: work + "/out", withIntermediateDirectories: true)
-        allowed = try LoopbackOrigin(address: "127.0.0.1")
-        forbidden = try LoopbackOrigin(address: "127.0.0.2")
-        egress = EgressGuard(policy: AddressPolicy(allowedPrivateHosts: ["localhost"]), connectTimeoutSeconds: 5, idleTimeoutSeconds: 20)
-        _ = try egress.start()
+        try super.setUpWithError()
     }
 
     override func tearDown() {
-        egress.stop()
-        allowed.stop()
-        forbidden.stop()
+        super.tearDown()
         try? FileManager.default.removeItem(atPath: work)
     }
 
