@@ -137,6 +137,26 @@ final class EgressGuardTests: GuardedOriginsTestCase {
         XCTAssertTrue(request.hasPrefix("POST /post HTTP/1.1\r\n") && request.hasSuffix("\r\n\r\nabc=1"), request)
     }
 
+    func testAnOriginThatKeepsTheConnectionOpenDoesNotHoldTheClient() throws {
+        allowed.route("/sticky", .init(headers: [("Connection", "keep-alive"), ("Keep-Alive", "timeout=600")], body: Array("sticky".utf8), ignoreClose: true))
+        let started = Date()
+        let result = try curl(["-i", allowed.url("/sticky", host: "localhost")])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "the client is told Connection: close and leaves; the guard follows")
+        XCTAssertEqual(result.stdout, "HTTP/1.1 200 Status\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsticky")
+    }
+
+    func testAClientThatStallsInItsHeadIsClosedAfterTheIdleTimeout() throws {
+        let quick = EgressGuard(policy: AddressPolicy(allowedPrivateHosts: ["localhost"]), connectTimeoutSeconds: 1, idleTimeoutSeconds: 1)
+        let quickPort = try quick.start()
+        defer { quick.stop() }
+        let started = Date()
+        XCTAssertEqual(exchange(port: quickPort, "GET http://localhost:\(allowed.port)/hello HTTP/1.1\r\nX-Slow: 1\r\n"), "")
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertGreaterThanOrEqual(waited, 0.9)
+        XCTAssertLessThan(waited, 3)
+        XCTAssertEqual(allowed.connections, 0)
+    }
+
     func testTheConnectionLimitAnswers503AtSixtyFiveAndStopClosesEverything() throws {
         var idle = (0..<(EgressGuard.maxConnections - 1)).map { _ in connectToLoopback(port: port) }
         defer { for fd in idle { close(fd) } }

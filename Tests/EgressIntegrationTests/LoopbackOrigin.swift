@@ -14,6 +14,8 @@ final class LoopbackOrigin: @unchecked Sendable {
         var status = 200
         var headers: [(String, String)] = []
         var body: [UInt8] = []
+        /// Keep the connection open after the reply even when the request said `Connection: close`.
+        var ignoreClose = false
     }
 
     let address: String
@@ -90,7 +92,18 @@ final class LoopbackOrigin: @unchecked Sendable {
             head += chunk[0..<n]
             lock.lock(); received[index] = head; lock.unlock()
         }
-        let requestLine = String(decoding: head, as: UTF8.self).split(separator: "\r\n").first ?? ""
+        // Then the body, by Content-Length.
+        let headText = String(decoding: head, as: UTF8.self)
+        let headBytes = (headText.range(of: "\r\n\r\n").map { headText[..<$0.upperBound].utf8.count }) ?? head.count
+        let declared = headText.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        while head.count < headBytes + declared {
+            let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return }
+            head += chunk[0..<n]
+            lock.lock(); received[index] = head; lock.unlock()
+        }
+        let requestLine = headText.split(separator: "\r\n").first ?? ""
         let parts = requestLine.split(separator: " ")
         let method = parts.first.map(String.init) ?? "GET"
         let target = parts.count > 1 ? String(parts[1]) : "/"
@@ -110,7 +123,7 @@ final class LoopbackOrigin: @unchecked Sendable {
         }
         // A request without `Connection: close` is kept alive from the origin's side: wait for the
         // peer to close (or for a second request's bytes, which are kept).
-        if String(decoding: head, as: UTF8.self).lowercased().contains("\r\nconnection: close\r\n") { return }
+        if !reply.ignoreClose && String(decoding: head, as: UTF8.self).lowercased().contains("\r\nconnection: close\r\n") { return }
         let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
         if n > 0 { lock.lock(); received[index] += chunk[0..<n]; lock.unlock() }
     }
