@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "Outbound", dependencies: ["CCurl", "Formats"]),
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
+        // The egress guard: a loopback forward proxy for yt-dlp/ffmpeg, every connection under AddressPolicy.
+        .target(name: "Egress", dependencies: ["Outbound", "Support"]),
 
         // The host every dialect runs in: options, process, FastCGI server, the request pipeline
         // (route, authenticate, read input, map failures) and the wire formats.
@@ -62,11 +64,13 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "EgressTests", dependencies: ["Egress", "Outbound"]),
         // Each dialect's App.handle called in-process: no socket, no nginx.
         .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
         // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "EgressIntegrationTests", dependencies: ["Egress", "Outbound"]),
     ]
 )

@@ -1,5 +1,5 @@
 // swift-tools-version:5.4
-// libFuzzer harnesses for the request-body parsers in HTTPCore.
+// libFuzzer harnesses for the request-body parsers in HTTPCore and the egress guard's head reader.
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -25,5 +25,10 @@ let package = Package(
         .executableTarget(name: "FuzzForm", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzMultipart", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzHeaders", dependencies: ["HTTPCore"]),
+
+        // The egress guard's request-head reader: its one standard-library-only file, linked from
+        // ../Sources/Egress (the rest of Egress needs libcurl and the Outbound module).
+        .target(name: "EgressHead"),
+        .executableTarget(name: "FuzzProxyHead", dependencies: ["EgressHead"]),
     ]
 )

@@ -31,21 +31,38 @@ public struct AddressPolicy: Sendable {
         guard scheme == "http" || scheme == "https" else {
             throw OutboundError("only http and https URLs can be fetched", transient: false, reason: .invalidURL)
         }
-        guard var host = components.percentEncodedHost?.lowercased(), !host.isEmpty else {
+        guard let rawHost = components.percentEncodedHost, !rawHost.isEmpty else {
             throw OutboundError("URL has no host", transient: false, reason: .invalidURL)
         }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if host.hasSuffix(".") { host.removeLast() }
+        let host = AddressPolicy.normalized(host: rawHost)
         let port = components.port ?? (scheme == "https" ? 443 : 80)
         guard (1...65535).contains(port) else { throw OutboundError("bad port", transient: false, reason: .invalidURL) }
 
+        let resolved = try checkedAddresses(host: host, port: port)
+        return Target(url: url, scheme: scheme, host: host, port: port, addresses: resolved.map(\.address), addressStrings: resolved.map(\.text))
+    }
+
+    /// The one rule for every outbound connection (URL fetches here, the egress guard's proxied
+    /// connections): resolve `host` once and return its addresses, each public unless the host is
+    /// in `allowedPrivateHosts`. The caller connects only to one of these. Throws `.unresolvable`
+    /// or `.blockedAddress`.
+    public func checkedAddresses(host: String, port: Int) throws -> [(address: sockaddr_storage, text: String)] {
+        let host = AddressPolicy.normalized(host: host)
         let resolved = try AddressPolicy.resolve(host: host, port: port)
         let allowPrivate = allowedPrivateHosts.contains(host)
         for (address, text) in resolved where !allowPrivate && !AddressPolicy.isPublic(address) {
             throw OutboundError("refusing to fetch from \(host): it resolves to the non-public address \(text)", transient: false,
                                 reason: .blockedAddress)
         }
-        return Target(url: url, scheme: scheme, host: host, port: port, addresses: resolved.map(\.0), addressStrings: resolved.map(\.1))
+        return resolved.map { (address: $0.0, text: $0.1) }
+    }
+
+    /// Lowercase, without IPv6 brackets or a final dot: the spelling `allowedPrivateHosts` is matched against.
+    static func normalized(host: String) -> String {
+        var host = host.lowercased()
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.hasSuffix(".") { host.removeLast() }
+        return host
     }
 
     /// getaddrinfo, which also reads numeric shorthands (`127.1`, `0x7f.1`, `2130706433`) as the C library does.

@@ -1,0 +1,1 @@
+../../../Sources/Egress/ProxyRequestHead.swift
