@@ -25,5 +25,6 @@ let package = Package(
         .executableTarget(name: "FuzzForm", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzMultipart", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzHeaders", dependencies: ["HTTPCore"]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["HTTPCore"]),
     ]
 )
