@@ -50,3 +50,12 @@ final class JSONReaderTests: XCTestCase {
         }
     }
 }
+
+final class ContentDispositionExtendedFirstTests: XCTestCase {
+    func testExtendedFormComesFirstAlways() {
+        XCTAssertEqual(ContentDisposition.attachmentExtendedFirst(filename: "Clip.mp4"),
+                       #"attachment; filename*=UTF-8''Clip.mp4; filename="Clip.mp4""#)
+        XCTAssertEqual(ContentDisposition.attachmentExtendedFirst(filename: "Título \"x\"; 🎵.m4a"),
+                       #"attachment; filename*=UTF-8''T%C3%ADtulo%20%22x%22%3B%20%F0%9F%8E%B5.m4a; filename="T_tulo _x__ _.m4a""#)
+    }
+}
