@@ -29,6 +29,7 @@ struct Supervisor {
         "mail-from-name", "allow-private-hosts", "job-lease", "job-poll-ms", "worker-concurrency", "worker-short-concurrency",
         "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
+        "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp", "fetch-concurrency",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -45,9 +46,14 @@ struct Supervisor {
                 throw UsageError(message: "serve: --\(name) needs a port number (1-65535), got '\(arguments[name] ?? "")'")
             }
         }
-        for name in ["temp-max-age", "temp-sweep-interval"] where arguments.has(name) {
+        for name in ["temp-max-age", "temp-sweep-interval", "max-fetch-duration"] where arguments.has(name) {
             guard let seconds = arguments.int(name), seconds > 0 else {
                 throw UsageError(message: "serve: --\(name) needs a whole number of seconds above 0, got '\(arguments[name] ?? "")'")
+            }
+        }
+        for name in ["fetch-cap", "retention-days", "fetch-concurrency"] where arguments.has(name) {
+            guard let number = arguments.int(name), (1...100_000).contains(number) else {
+                throw UsageError(message: "serve: --\(name) needs a whole number from 1 to 100000, got '\(arguments[name] ?? "")'")
             }
         }        // Values handed on to every dialect are checked by the dialects' own option table here,
         // at start: a value a dialect refuses would otherwise restart it once a second for good.
@@ -115,10 +121,15 @@ struct Supervisor {
         var workerTuning: [String] = []
         if let lease = arguments["job-lease"] { workerTuning += ["--lease", lease] }
         if let poll = arguments["job-poll-ms"] { workerTuning += ["--poll-ms", poll] }
-        for option in ["max-fetch-bytes", "fetch-timeout", "probe-timeout", "ffprobe"] {
+        for option in ["max-fetch-bytes", "fetch-timeout", "probe-timeout", "ffprobe", "fetch-cap", "max-fetch-duration",
+                       "retention-days", "fetch-concurrency"] {
             if let value = arguments[option] { workerTuning += ["--" + option, value] }
         }
+        // yt-dlp runs in the worker (fetches) and in fetch-api (metadata): the checkout's pinned one by default.
+        let ytdlp = arguments["yt-dlp"] ?? Supervisor.defaultYTDLP()
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
+        workerTuning += ["--yt-dlp", ytdlp, "--media-public-url", mediaURL]
+        let given = { (name: String) in name == "yt-dlp" ? ytdlp : arguments[name] }
         let publicURLs: [DialectRow.Server: String] = [.store: publicURL, .media: mediaURL]
         // Every dialect takes the host's options (`Dialect/Host.swift`); the socket comes first.
         let hostOptions = paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
@@ -127,7 +138,8 @@ struct Supervisor {
         var children = DialectRow.all.map { dialect in
             Child(name: dialect.executable,
                   argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect)] + hostOptions
-                      + ["--public-url", publicURLs[dialect.server] ?? "", "--supervised"],
+                      + ["--public-url", publicURLs[dialect.server] ?? ""]
+                      + dialect.ownOptions.flatMap { name in given(name).map { ["--" + name, $0] } ?? [] } + ["--supervised"],
                   stopSignal: SIGTERM)
         }
         children += [
@@ -266,6 +278,18 @@ struct Supervisor {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// `.venv/bin/yt-dlp` of the checkout this binary was built in (`make deps` pins it there),
+    /// found as the nginx template is; else `yt-dlp` on the PATH.
+    static func defaultYTDLP() -> String {
+        var dir = (executablePath() as NSString).deletingLastPathComponent
+        while dir != "/" && !dir.isEmpty {
+            let candidate = dir + "/.venv/bin/yt-dlp"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return "yt-dlp"
     }
 
     static func executablePath() -> String {

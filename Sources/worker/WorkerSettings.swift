@@ -24,4 +24,6 @@ struct WorkerSettings: Sendable {
     let scratch: ScratchSpace
     let fetcher: HTTPFetcher
     let prober: Prober
+    /// Media fetches one account may run at once (`--fetch-cap`, default 4); the rest wait queued.
+    var fetchCap = 4
 }
