@@ -10,9 +10,10 @@ enum FetchEndpoints {
         r.post("/fetch", create)
         r.get("/fetch/metadata", metadata)
         r.post("/fetch/metadata", metadata)
-        r.get("/fetch/:id", show)
-        r.delete("/fetch/:id", delete)
-        r.get("/fetch/:id/:filename", download)
+        // Ids are UUIDs: any other segment is no fetch (404 before credentials).
+        r.get("/fetch/:id(uuid)", show)
+        r.delete("/fetch/:id(uuid)", delete)
+        r.get("/fetch/:id(uuid)/:filename", download)
     }
 
     /// `{url, quality?="best", webhook_url?}` → 201 `{id, url, status: "pending", created_at}`.

@@ -79,6 +79,10 @@ final class FetchAppTests: FetchDialectTestCase {
         XCTAssertEqual(try error(response)["code"], "unauthorized")
         XCTAssertEqual(app.handle(post("/fetch", #"{"url": "http://127.0.0.1:9/v"}"#, headers: ["x-api-key": "wrong"])).status, 401)
         XCTAssertEqual(try total(), 0)
+        // Ids are UUIDs: another segment names no fetch, a 404 before credentials.
+        let nope = app.handle(request("GET", "/fetch/nope"))
+        XCTAssertEqual(nope.status, 404)
+        XCTAssertEqual(try error(nope)["code"], "not_found")
     }
 
     func testCreateShowAndList() throws {
