@@ -70,12 +70,7 @@ enum FetchEndpoints {
         case .cancelled(let fetch):
             return reply(fetch, call)
         case .deleted:
-            return JSONWire.reply { w in
-                w.beginObject()
-                w.member("id", id)
-                w.member("deleted", true)
-                w.endObject()
-            }
+            return JSONWire.deleted(id: id)
         }
     }
 

@@ -31,12 +31,7 @@ enum FileEndpoints {
     static let delete: FilesEndpoint = { call in
         let id = call.capture("id")
         try call.app.files.delete(accountID: call.accountID, id: id)
-        return JSONWire.reply { w in
-            w.beginObject()
-            w.member("id", id)
-            w.member("deleted", true)
-            w.endObject()
-        }
+        return JSONWire.deleted(id: id)
     }
 
     /// 302 to a short-lived link that nginx checks (`secure_link`) and serves (Range included).
