@@ -98,6 +98,8 @@ public struct Routes<A: App>: Sendable {
     public mutating func put(_ pattern: String, _ e: @escaping Endpoint) { router.put(pattern, .api(e)) }
     public mutating func delete(_ pattern: String, _ e: @escaping Endpoint) { router.delete(pattern, .api(e)) }
     public mutating func any(_ pattern: String, _ e: @escaping Endpoint) { router.any(pattern, .api(e)) }
+    /// A route for exactly these methods (read-only, in one snapshot, only when they are all GET/HEAD).
+    public mutating func add(_ methods: [String], _ pattern: String, _ e: @escaping Endpoint) { router.add(methods, pattern, .api(e)) }
 
     /// A GET (and HEAD) route that takes no credentials.
     public mutating func open(get pattern: String, _ e: @escaping @Sendable (Request, [String: String], A) -> Response) {

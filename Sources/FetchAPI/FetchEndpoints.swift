@@ -8,8 +8,8 @@ enum FetchEndpoints {
     static func register(_ r: inout Routes<FetchApp>) {
         r.get("/fetch", list)
         r.post("/fetch", create)
-        r.get("/fetch/metadata", metadata)
-        r.post("/fetch/metadata", metadata)
+        // One route for GET and POST, so not read-only: the metadata call (seconds, outside) holds no read snapshot.
+        r.add(["GET", "HEAD", "POST"], "/fetch/metadata", metadata)
         // Ids are UUIDs: any other segment is no fetch (404 before credentials).
         r.get("/fetch/:id(uuid)", show)
         r.delete("/fetch/:id(uuid)", delete)

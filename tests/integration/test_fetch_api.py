@@ -7,15 +7,15 @@ runs them (once the worker's handler is joined in) keeps them unfinished for the
 """
 import socket
 import sqlite3
+import subprocess
 import threading
-import time
 import urllib.parse as urlparse
 import uuid
 
 import pytest
 import requests
 
-from conftest import FilesClient, assert_json_error, parse_json, running_server
+from conftest import FETCHGATE, REPO, FilesClient, assert_json_error, parse_json, running_server
 
 QUALITIES = "best, 1080p, 720p, 480p, 360p, audio, mp4"
 STATUS_KEYS = {"id", "url", "status", "quality", "step", "progress", "title", "filename", "size_bytes", "content_type",
@@ -58,7 +58,8 @@ def fetch_server(tmp_path_factory):
     """`localhost` may be fetched; key-less Downloader requests act as the account of KEYLESS_KEY
     (given to the demo account below, after start: until then no account has it)."""
     with running_server(tmp_path_factory, "fetchgate-fetch",
-                        ["--allow-private-hosts", "localhost", "--downloader-account", KEYLESS_KEY]) as srv:
+                        ["--allow-private-hosts", "localhost", "--downloader-account", KEYLESS_KEY,
+                         "--fetch-cap", "2", "--retention-days", "7", "--max-fetch-duration", "600"]) as srv:
         yield srv
 
 
@@ -274,3 +275,43 @@ def test_finished_fetch_is_sent_by_nginx(tenant_client, silent):
         == "Archivo físico no encontrado"
     gone = tenant_client.delete(f"/fetch/{created['id']}")
     assert gone.status_code == 200 and parse_json(gone)["deleted"] is True
+
+
+# --------------------------------------------------------------------------- serve's options
+
+def _argv(fetch_server, program):
+    r = subprocess.run(["pgrep", "-af", f"{program} .*{fetch_server.run_dir}/"], capture_output=True, text=True)
+    lines = [line for line in r.stdout.splitlines() if "pgrep" not in line]
+    assert len(lines) == 1, f"{program}: {r.stdout!r}"
+    return lines[0].split()
+
+
+def _option(argv, name):
+    return argv[argv.index(name) + 1] if name in argv else None
+
+
+def test_serve_hands_fetch_options_to_the_right_children(fetch_server):
+    worker = _argv(fetch_server, "worker --database")
+    assert _option(worker, "--fetch-cap") == "2"
+    assert _option(worker, "--retention-days") == "7"
+    assert _option(worker, "--max-fetch-duration") == "600"
+    assert _option(worker, "--media-public-url") == fetch_server.media_url
+    ytdlp = str(REPO / ".venv" / "bin" / "yt-dlp")
+    assert _option(worker, "--yt-dlp") == ytdlp
+    fetch_api = _argv(fetch_server, "fetch-api --socket")
+    assert _option(fetch_api, "--yt-dlp") == ytdlp
+    assert "--downloader-account" not in fetch_api
+    downloader = _argv(fetch_server, "downloader-api --socket")
+    assert _option(downloader, "--downloader-account") == KEYLESS_KEY
+    assert "--yt-dlp" not in downloader
+    files_api = _argv(fetch_server, "files-api --socket")
+    assert "--downloader-account" not in files_api and "--yt-dlp" not in files_api
+
+
+@pytest.mark.parametrize("option,value", [("--fetch-cap", "0"), ("--retention-days", "x"), ("--max-fetch-duration", "-5"),
+                                          ("--fetch-concurrency", "0")])
+def test_serve_refuses_bad_fetch_numbers(tmp_path, option, value):
+    r = subprocess.run([str(FETCHGATE), "serve", "--run-dir", str(tmp_path / "run"), option, value],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert option in r.stderr + r.stdout
