@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "fetchgate", targets: ["fetchgate"]),
         .executable(name: "worker", targets: ["worker"]),
         .executable(name: "files-api", targets: ["FilesAPI"]),
+        .executable(name: "fetch-api", targets: ["FetchAPI"]),
+        .executable(name: "downloader-api", targets: ["DownloaderAPI"]),
     ],
     targets: [
         // System libraries (Debian: libfcgi-dev, libsqlite3-dev, libssl-dev).
@@ -47,6 +49,11 @@ let package = Package(
         // One thin executable per dialect, plus the admin CLI / supervisor.
         .executableTarget(name: "StoreAPI", dependencies: ["Dialect", "HTTPCore", "Domain"]),
         .executableTarget(name: "FilesAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound"]),
+        // A fetch's status object (one rendering, also for the worker's webhook bodies) and the
+        // create input both fetch dialects check.
+        .target(name: "FetchViews", dependencies: ["Domain", "HTTPCore", "Outbound"]),
+        .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
+        .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto"]),
 
@@ -66,7 +73,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "EgressTests", dependencies: ["Egress", "Outbound"]),
         // Each dialect's App.handle called in-process: no socket, no nginx.
-        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
+        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "FetchAPI", "DownloaderAPI", "FetchViews", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
         // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),

@@ -30,5 +30,6 @@ let package = Package(
         // ../Sources/Egress (the rest of Egress needs libcurl and the Outbound module).
         .target(name: "EgressHead"),
         .executableTarget(name: "FuzzProxyHead", dependencies: ["EgressHead"]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["HTTPCore"]),
     ]
 )

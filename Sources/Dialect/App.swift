@@ -18,10 +18,15 @@ public protocol App: AnyObject, SendableMetatype {
     /// The app on one thread's connection. Throws when it cannot be built (see `Host.run`).
     init(_ context: AppContext) throws
     var context: AppContext { get }
+    /// Whom a request that carries no credentials at all acts as; nil (the default): it is
+    /// refused with 401. Wrong credentials are refused whatever this says.
+    func principalWithoutCredentials() throws -> Principal?
 }
 
 extension App {
     public static var options: [Option] { [] }
+
+    public func principalWithoutCredentials() throws -> Principal? { nil }
 
     public var host: HostSettings { context.host }
 
@@ -37,7 +42,8 @@ extension App {
             case .api(let endpoint):
                 // Reading routes take one snapshot: the credential check and every query share it.
                 return try context.db.snapshot(if: admission.readOnly) {
-                    let principal = try Gate.principal(admission.request, accounts: context.accounts)
+                    let principal = try Gate.principal(admission.request, accounts: context.accounts,
+                                                       otherwise: principalWithoutCredentials)
                     let params = try Gate.params(admission.request)
                     return try endpoint(Call(request: admission.request, principal: principal, captures: admission.captures,
                                              params: params, app: self))
@@ -92,6 +98,8 @@ public struct Routes<A: App>: Sendable {
     public mutating func put(_ pattern: String, _ e: @escaping Endpoint) { router.put(pattern, .api(e)) }
     public mutating func delete(_ pattern: String, _ e: @escaping Endpoint) { router.delete(pattern, .api(e)) }
     public mutating func any(_ pattern: String, _ e: @escaping Endpoint) { router.any(pattern, .api(e)) }
+    /// A route for exactly these methods (read-only, in one snapshot, only when they are all GET/HEAD).
+    public mutating func add(_ methods: [String], _ pattern: String, _ e: @escaping Endpoint) { router.add(methods, pattern, .api(e)) }
 
     /// A GET (and HEAD) route that takes no credentials.
     public mutating func open(get pattern: String, _ e: @escaping @Sendable (Request, [String: String], A) -> Response) {

@@ -63,13 +63,15 @@ public enum Gate {
         return method
     }
 
-    /// The account behind the request's credentials (Basic key:token, X-API-KEY, ?key=).
-    public static func principal(_ request: Request, accounts: AccountService) throws -> Principal {
+    /// The account behind the request's credentials (Basic key:token, X-API-KEY, ?key=); for a
+    /// request without any, whom `otherwise` names (a dialect's key-less account), else 401.
+    public static func principal(_ request: Request, accounts: AccountService,
+                                 otherwise: () throws -> Principal? = { nil }) throws -> Principal {
         let principal: Principal?
         switch Credentials.from(request) {
         case .keyAndToken(let key, let token): principal = try accounts.authenticate(apiKey: key, token: token)
         case .token(let token): principal = try accounts.authenticate(apiKey: nil, token: token)
-        case nil: principal = nil
+        case nil: principal = try otherwise()
         }
         guard let principal else { throw Failure.unauthorized }
         return principal

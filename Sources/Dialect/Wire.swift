@@ -21,6 +21,16 @@ public enum JSONWire: WireFormat {
         Response(status: status, headers: [("Content-Type", "application/json")], body: JSONWriter.document(capacity: capacity, body))
     }
 
+    /// `{"id": …, "deleted": true}`: what a JSON dialect answers when a delete removed the thing.
+    public static func deleted(id: String) -> Response {
+        reply { w in
+            w.beginObject()
+            w.member("id", id)
+            w.member("deleted", true)
+            w.endObject()
+        }
+    }
+
     /// `{"error": {"code": …, "message": …}}` with the failure's status (and its headers:
     /// `Allow` on a 405, `Retry-After` on a 503).
     public static func failure(_ failure: Failure) -> Response {

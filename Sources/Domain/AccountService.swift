@@ -50,6 +50,15 @@ public struct AccountService {
             """, [apiKey]).map(Account.init(row:))
     }
 
+    /// The account of an API key that is not revoked, acting without its token: for a dialect
+    /// the operator configured to serve key-less requests as that account.
+    public func principal(apiKey: String) throws -> Principal? {
+        try db.queryOne("""
+            SELECT c.id AS credential_id, c.api_key, a.* FROM credentials c
+            JOIN accounts a ON a.id = c.account_id WHERE c.api_key = ? AND c.revoked_at IS NULL
+            """, [apiKey]).map { Principal(account: Account(row: $0), credentialID: $0.int("credential_id") ?? 0, apiKey: apiKey, token: "") }
+    }
+
     public func list() throws -> [Account] {
         try db.query("SELECT * FROM accounts ORDER BY id").map(Account.init(row:))
     }

@@ -66,7 +66,7 @@ public enum ContentTypes {
 
     static let table: [String: String] = [
         "zip": "application/zip", "pdf": "application/pdf", "epub": "application/epub+zip",
-        "mp3": "audio/mpeg", "m4a": "audio/mp4", "wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg",
+        "mp3": "audio/mpeg", "m4a": "audio/mp4", "wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "opus": "audio/ogg",
         "mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "webm": "video/webm", "mkv": "video/x-matroska",
         "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
         "txt": "text/plain", "csv": "text/csv", "json": "application/json", "xml": "application/xml",

@@ -17,9 +17,12 @@ public struct JobLane: Hashable, Sendable {
     /// Quick jobs somebody is waiting for: order emails (webhooks will go here).
     public static let short = JobLane(name: "short", defaultThreads: 1)
 
-    /// Jobs that may take minutes: URL imports and ffprobe of files (media fetches will go here).
+    /// Jobs that may take minutes: URL imports and ffprobe of files.
     public static let long = JobLane(name: "long", defaultThreads: 2)
 
+    /// Media fetches (yt-dlp): minutes each, and capped per account when claimed.
+    public static let fetch = JobLane(name: "fetch", defaultThreads: 4)
+
     /// Every lane.
-    public static let all: [JobLane] = [.short, .long]
+    public static let all: [JobLane] = [.short, .long, .fetch]
 }

@@ -35,19 +35,30 @@ public struct JobQueue {
 
     /// Claims the oldest due job of the given kinds: a queued one whose time has come, or a
     /// running one whose lease expired (its worker died). One statement, so two workers
-    /// never claim the same job.
-    public func claim(kinds: [String], leaseSeconds: Int64) throws -> Job? {
+    /// never claim the same job. With `perAccountCap`, a job of an account is claimable only
+    /// while fewer than that many jobs of its kind and account run with a live lease, checked
+    /// in the same statement (the rest wait in the queue; jobs without an account are not capped).
+    public func claim(kinds: [String], leaseSeconds: Int64, perAccountCap: Int? = nil) throws -> Job? {
         let now = clock.now()
         let token = Digest.randomToken(length: 24)
         let placeholders = kinds.map { _ in "?" }.joined(separator: ", ")
-        let arguments: [any SQLBindable] = [token, now + leaseSeconds] + kinds.map { $0 as any SQLBindable } + [now, now]
+        var arguments: [any SQLBindable] = [token, now + leaseSeconds] + kinds.map { $0 as any SQLBindable } + [now, now]
+        var capped = ""
+        if let perAccountCap {
+            capped = """
+                 AND (j.account_id IS NULL OR (
+                        SELECT COUNT(*) FROM jobs r WHERE r.kind = j.kind AND r.account_id = j.account_id
+                        AND r.state = 'running' AND r.lease_expires_at >= ?) < ?)
+                """
+            arguments += [now, perAccountCap]
+        }
         return try db.write {
             try db.queryOne("""
                 UPDATE jobs SET state = 'running', lease_token = ?, lease_expires_at = ?, attempts = attempts + 1
                 WHERE id = (
-                    SELECT id FROM jobs WHERE kind IN (\(placeholders)) AND (
-                        (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_expires_at < ?))
-                    ORDER BY run_at, id LIMIT 1)
+                    SELECT j.id FROM jobs j WHERE j.kind IN (\(placeholders)) AND (
+                        (j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_expires_at < ?))\(capped)
+                    ORDER BY j.run_at, j.id LIMIT 1)
                 RETURNING *
                 """, arguments).map(Job.init(row:))
         }

@@ -174,7 +174,24 @@ public enum Schema {
         ALTER TABLE accounts ADD COLUMN media_files_count INTEGER NOT NULL DEFAULT 0;
         UPDATE accounts SET media_files_count = (SELECT COUNT(*) FROM media_files WHERE media_files.account_id = accounts.id);
         """),
-        // Number 8 is the fetches table (issue 10, part C).
+        Migration(8, "fetches: media fetched from a URL by yt-dlp (Fetch and Downloader dialects)", """
+        CREATE TABLE fetches (
+          id INTEGER PRIMARY KEY,
+          public_id TEXT NOT NULL UNIQUE,
+          account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+          url TEXT NOT NULL, quality TEXT NOT NULL,
+          status TEXT NOT NULL,
+          step TEXT,
+          progress_percent REAL, progress_bytes INTEGER, progress_total INTEGER, progress_speed REAL, progress_eta INTEGER,
+          title TEXT, extractor TEXT, duration REAL,
+          filename TEXT,
+          size_bytes INTEGER, content_type TEXT, storage_key TEXT, ffprobe TEXT,
+          error_code TEXT, error_message TEXT,
+          webhook_url TEXT,
+          created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER
+        );
+        CREATE INDEX fetches_account ON fetches (account_id, id);
+        CREATE INDEX fetches_account_status ON fetches (account_id, status, id);
         Migration(9, "webhooks: each account's signing secret, and the log of delivery attempts", """
         ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;
         CREATE TABLE webhook_deliveries (

@@ -3,9 +3,6 @@ import Domain
 import HTTPCore
 import Outbound
 import Support
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `/files`: list, create (upload or URL import), show, delete, download (302 to a signed URL).
 enum FileEndpoints {
@@ -34,12 +31,7 @@ enum FileEndpoints {
     static let delete: FilesEndpoint = { call in
         let id = call.capture("id")
         try call.app.files.delete(accountID: call.accountID, id: id)
-        return JSONWire.reply { w in
-            w.beginObject()
-            w.member("id", id)
-            w.member("deleted", true)
-            w.endObject()
-        }
+        return JSONWire.deleted(id: id)
     }
 
     /// 302 to a short-lived link that nginx checks (`secure_link`) and serves (Range included).
@@ -48,21 +40,8 @@ enum FileEndpoints {
         guard file.status == .ready, let key = file.storageKey else {
             throw Failure(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
         }
-        let expires = Int64(time(nil)) + call.app.host.linkSeconds
-        let delivery = try call.app.host.storage.delivery(
-            key: key, filename: file.name, contentType: file.contentType ?? ContentTypes.guess(filename: file.name),
-            route: .link(expires: expires))
-        guard let location = delivery.location(base: call.app.host.publicURL) else {
-            throw StorageError(description: "the file store gave no link for \(key)")
-        }
-        let body = JSONWriter.document { w in
-            w.beginObject()
-            w.member("url", location)
-            w.member("expires_at", DateTime.format(expires))
-            w.endObject()
-        }
-        return Response(status: 302, headers: [("Location", location), ("Cache-Control", "no-store"),
-                                               ("Content-Type", "application/json")], body: body)
+        return try SignedDownload.redirect(call.app.host, key: key, filename: file.name,
+                                           contentType: file.contentType ?? ContentTypes.guess(filename: file.name))
     }
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.

@@ -1,5 +1,5 @@
 /// Reads a request's input into `Params`: the query string merged with the body
-/// (form-encoded or XML, whatever the method — some clients send GET bodies).
+/// (form-encoded, XML or a JSON object, whatever the method — some clients send GET bodies).
 public enum RequestInput {
     public struct Error: Swift.Error, Equatable, Sendable {
         public let message: String
@@ -30,6 +30,9 @@ public enum RequestInput {
             } catch {
                 throw Error(message: "Form body has more than \(FormParser.maxPairs) fields", tooLarge: true)
             }
+        }
+        if type == "application/json" || type.hasSuffix("+json") {
+            do { return try JSONReader.params(request.body) } catch { throw Error(message: error.message) }
         }
         if type == "multipart/form-data" {
             return .empty // multipart bodies are read by the upload handlers themselves

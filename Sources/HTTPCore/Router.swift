@@ -1,4 +1,6 @@
-/// Method + path-pattern routing with `:name` captures.
+/// Method + path-pattern routing with `:name` captures. A capture written `:name(uuid)` takes
+/// only a UUID (8-4-4-4-12 hex digits): any other segment there matches no route, so a path that
+/// can name no resource is a 404 before credentials are asked for.
 ///
 /// A route's methods may be `nil`, meaning any method: the store dialect's command
 /// URIs (`/api/items/:sku/delete`) answer GET, POST, PUT and DELETE alike.
@@ -17,7 +19,19 @@ public struct Router<Handler: Sendable>: Sendable {
 
     enum Segment: Sendable, Equatable {
         case literal(String)
-        case capture(String)
+        case capture(String, Shape)
+    }
+
+    /// What a capture takes.
+    enum Shape: Sendable, Equatable {
+        case any, uuid
+
+        func admits(_ part: Substring) -> Bool {
+            switch self {
+            case .any: return !part.isEmpty
+            case .uuid: return Router.isUUID(part)
+            }
+        }
     }
 
     public struct Match: Sendable {
@@ -43,7 +57,9 @@ public struct Router<Handler: Sendable>: Sendable {
     /// Adds a route. `methods == nil` accepts every method.
     public mutating func add(_ methods: [String]?, _ pattern: String, _ handler: Handler) {
         let segments = Router.split(pattern).map { part -> Segment in
-            part.hasPrefix(":") ? .capture(String(part.dropFirst())) : .literal(String(part))
+            guard part.hasPrefix(":") else { return .literal(String(part)) }
+            if part.hasSuffix("(uuid)") { return .capture(String(part.dropFirst().dropLast(6)), .uuid) }
+            return .capture(String(part.dropFirst()), .any)
         }
         while buckets.count <= segments.count { buckets.append([]) }
         let route = Route(methods: methods.map { $0.map { $0.uppercased() } }, segments: segments, handler: handler)
@@ -86,7 +102,7 @@ public struct Router<Handler: Sendable>: Sendable {
             for i in 0..<parts.count {
                 switch route.segments[i] {
                 case .literal(let literal): if literal != parts[i] { continue routes }
-                case .capture: if parts[i].isEmpty { continue routes }
+                case .capture(_, let shape): if !shape.admits(parts[i]) { continue routes }
                 }
             }
             if let methods = route.methods, !methods.contains(method) {
@@ -95,12 +111,26 @@ public struct Router<Handler: Sendable>: Sendable {
             }
             var captures: [String: String] = [:]
             for i in 0..<parts.count {
-                if case .capture(let name) = route.segments[i] { captures[name] = String(parts[i]) }
+                if case .capture(let name, _) = route.segments[i] { captures[name] = String(parts[i]) }
             }
             let readOnly = route.methods.map { $0.allSatisfy { $0 == "GET" || $0 == "HEAD" } } ?? false
             return .found(Match(handler: route.handler, captures: captures, readOnly: readOnly))
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: Array(Set(allowed)).sorted())
+    }
+
+    /// 8-4-4-4-12 hexadecimal digits (either case).
+    static func isUUID(_ part: Substring) -> Bool {
+        let utf8 = part.utf8
+        guard utf8.count == 36 else { return false }
+        for (i, c) in utf8.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard c == UInt8(ascii: "-") else { return false }
+            } else if Hex.value(c) == nil {
+                return false
+            }
+        }
+        return true
     }
 
     /// Path segments without leading slashes; one trailing slash is tolerated.

@@ -20,6 +20,8 @@ struct DialectRow {
     let prefixes: [String]
     /// Prefixes whose bodies nginx buffers to a file on the data volume (uploads up to --max-upload).
     let uploadPrefixes: [String]
+    /// `serve` options handed to this dialect alone, as given (the dialect's own `App.options`).
+    var ownOptions: [String] = []
 
     var upstream: String { name + "_api" }
 
@@ -28,5 +30,9 @@ struct DialectRow {
                    prefixes: ["/api/", CustomerLinks.orderItemPrefix, CustomerLinks.permalinkPrefix],
                    uploadPrefixes: ["/api/uploads"]),
         DialectRow(name: "files", executable: "files-api", server: .media, prefixes: [], uploadPrefixes: ["/files"]),
+        DialectRow(name: "fetch", executable: "fetch-api", server: .media, prefixes: ["/fetch"], uploadPrefixes: [],
+                   ownOptions: ["yt-dlp"]),
+        DialectRow(name: "downloader", executable: "downloader-api", server: .media, prefixes: ["/api/download", "/api/downloads"],
+                   uploadPrefixes: [], ownOptions: ["downloader-account"]),
     ]
 }

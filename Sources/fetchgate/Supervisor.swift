@@ -29,7 +29,8 @@ struct Supervisor {
         "mail-from-name", "allow-private-hosts", "job-lease", "job-poll-ms", "worker-concurrency", "worker-short-concurrency",
         "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
-        "webhook-retry-scale",
+        "webhook-retry-scale", "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp",
+        "fetch-concurrency",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -46,7 +47,7 @@ struct Supervisor {
                 throw UsageError(message: "serve: --\(name) needs a port number (1-65535), got '\(arguments[name] ?? "")'")
             }
         }
-        for name in ["temp-max-age", "temp-sweep-interval"] where arguments.has(name) {
+        for name in ["temp-max-age", "temp-sweep-interval", "max-fetch-duration"] where arguments.has(name) {
             guard let seconds = arguments.int(name), seconds > 0 else {
                 throw UsageError(message: "serve: --\(name) needs a whole number of seconds above 0, got '\(arguments[name] ?? "")'")
             }
@@ -55,7 +56,13 @@ struct Supervisor {
             guard let scale = arguments["webhook-retry-scale"].flatMap({ Double($0) }), scale > 0, scale.isFinite else {
                 throw UsageError(message: "serve: --webhook-retry-scale needs a number above 0, got '\(arguments["webhook-retry-scale"] ?? "")'")
             }
-        }        // Values handed on to every dialect are checked by the dialects' own option table here,
+        }
+        for name in ["fetch-cap", "retention-days", "fetch-concurrency"] where arguments.has(name) {
+            guard let number = arguments.int(name), (1...100_000).contains(number) else {
+                throw UsageError(message: "serve: --\(name) needs a whole number from 1 to 100000, got '\(arguments[name] ?? "")'")
+            }
+        }
+        // Values handed on to every dialect are checked by the dialects' own option table here,
         // at start: a value a dialect refuses would otherwise restart it once a second for good.
         let handedOn = Host.options.filter { Supervisor.handedToDialects.contains($0.name) }
         let given = handedOn.flatMap { option in arguments[option.name].map { ["--" + option.name, $0] } ?? [] }
@@ -121,10 +128,15 @@ struct Supervisor {
         var workerTuning: [String] = []
         if let lease = arguments["job-lease"] { workerTuning += ["--lease", lease] }
         if let poll = arguments["job-poll-ms"] { workerTuning += ["--poll-ms", poll] }
-        for option in ["max-fetch-bytes", "fetch-timeout", "probe-timeout", "ffprobe", "webhook-retry-scale"] {
+        for option in ["max-fetch-bytes", "fetch-timeout", "probe-timeout", "ffprobe", "webhook-retry-scale", "fetch-cap",
+                       "max-fetch-duration", "retention-days", "fetch-concurrency"] {
             if let value = arguments[option] { workerTuning += ["--" + option, value] }
         }
+        // yt-dlp runs in the worker (fetches) and in fetch-api (metadata): the checkout's pinned one by default.
+        let ytdlp = arguments["yt-dlp"] ?? Supervisor.defaultYTDLP()
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
+        workerTuning += ["--yt-dlp", ytdlp, "--media-public-url", mediaURL]
+        let given = { (name: String) in name == "yt-dlp" ? ytdlp : arguments[name] }
         let publicURLs: [DialectRow.Server: String] = [.store: publicURL, .media: mediaURL]
         // Every dialect takes the host's options (`Dialect/Host.swift`); the socket comes first.
         let hostOptions = paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
@@ -133,7 +145,8 @@ struct Supervisor {
         var children = DialectRow.all.map { dialect in
             Child(name: dialect.executable,
                   argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect)] + hostOptions
-                      + ["--public-url", publicURLs[dialect.server] ?? "", "--supervised"],
+                      + ["--public-url", publicURLs[dialect.server] ?? ""]
+                      + dialect.ownOptions.flatMap { name in given(name).map { ["--" + name, $0] } ?? [] } + ["--supervised"],
                   stopSignal: SIGTERM)
         }
         children += [
@@ -272,6 +285,18 @@ struct Supervisor {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// `.venv/bin/yt-dlp` of the checkout this binary was built in (`make deps` pins it there),
+    /// found as the nginx template is; else `yt-dlp` on the PATH.
+    static func defaultYTDLP() -> String {
+        var dir = (executablePath() as NSString).deletingLastPathComponent
+        while dir != "/" && !dir.isEmpty {
+            let candidate = dir + "/.venv/bin/yt-dlp"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return "yt-dlp"
     }
 
     static func executablePath() -> String {

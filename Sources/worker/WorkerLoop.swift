@@ -31,7 +31,8 @@ final class WorkerLoop {
         while !stop.isSet {
             let job: Job?
             do {
-                job = try context.queue.claim(kinds: kinds, leaseSeconds: settings.leaseSeconds)
+                job = try context.queue.claim(kinds: kinds, leaseSeconds: settings.leaseSeconds,
+                                              perAccountCap: lane == .fetch ? settings.fetchCap : nil)
             } catch {
                 logError("worker: \(lane.name) lane: claim failed: \(error)")
                 job = nil

@@ -26,4 +26,6 @@ struct WorkerSettings: Sendable {
     let prober: Prober
     /// Multiplies the webhook retry schedule (`--webhook-retry-scale`; tests run it faster).
     let webhookRetryScale: Double
+    /// Media fetches one account may run at once (`--fetch-cap`, default 4); the rest wait queued.
+    var fetchCap = 4
 }

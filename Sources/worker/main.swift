@@ -58,12 +58,14 @@ guard let webhookRetryScale = givenRetryScale, webhookRetryScale > 0, webhookRet
 let policy = AddressPolicy(allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map(String.init)))
 let limits = FetchLimits(maxBytes: Int64(arguments.int("max-fetch-bytes") ?? (2 << 30)),
                          timeoutSeconds: arguments.int("fetch-timeout") ?? 600)
-let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
+var tuned = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
                               pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage, scratch: scratch,
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)),
                               webhookRetryScale: webhookRetryScale)
+tuned.fetchCap = max(1, arguments.int("fetch-cap") ?? 4)
+let settings = tuned
 /// Threads per lane: `--concurrency` for the long lane (probes, imports), `--<lane>-concurrency`
 /// for the others (`--short-concurrency`); at least one each.
 func threadCount(_ lane: JobLane) -> Int {

@@ -1,0 +1,223 @@
+import Foundation
+import Store
+
+/// Fetches (seeds 000 and 003): create (the row and its queued `MediaFetchJob` in one
+/// transaction), read, cancel, delete; the worker's side (running, progress fenced by the
+/// job's lease, success, failure); retention.
+public struct FetchService {
+    let db: any Database
+    let storage: any FileStore
+    let clock: Clock
+
+    public init(db: any Database, storage: any FileStore, clock: Clock = .system) {
+        self.db = db
+        self.storage = storage
+        self.clock = clock
+    }
+
+    /// The error code of a fetch cancelled by its client.
+    public static let cancelledCode = "cancelled"
+    public static let cancelledMessage = "The fetch was cancelled"
+
+    /// Records a fetch as `pending` (step `queued`) and queues its job, in one transaction.
+    /// `url` (and `webhookURL`) must already have passed the caller's address check.
+    public func create(accountID: Int64, url: String, quality: FetchQuality, webhookURL: String?) throws -> Fetch {
+        try FieldRules.text(url, field: "url", maxBytes: FieldRules.maxURLBytes)
+        try FieldRules.text(webhookURL, field: "webhook_url", maxBytes: FieldRules.maxURLBytes)
+        let publicID = UUID().uuidString.lowercased()
+        return try db.write {
+            try db.execute("""
+                INSERT INTO fetches (public_id, account_id, url, quality, status, step, webhook_url, created_at)
+                VALUES (?, ?, ?, ?, 'pending', 'queued', ?, ?)
+                """, [publicID, accountID, url, quality.rawValue, webhookURL, clock.now()])
+            try JobQueue(db: db, clock: clock).enqueue(MediaFetchJob.self, publicID, accountID: accountID,
+                                                       maxAttempts: MediaFetchJob.maxAttempts)
+            return try get(publicID: publicID)!
+        }
+    }
+
+    /// The account's fetch; another account's is not found, like a missing one.
+    public func get(accountID: Int64, publicID: String) throws -> Fetch {
+        guard let row = try db.queryOne("SELECT * FROM fetches WHERE account_id = ? AND public_id = ?", [accountID, publicID]) else {
+            throw DomainError.notFound("Fetch \(publicID) not found")
+        }
+        return Fetch(row: row)
+    }
+
+    public func get(publicID: String) throws -> Fetch? {
+        try db.queryOne("SELECT * FROM fetches WHERE public_id = ?", [publicID]).map(Fetch.init(row:))
+    }
+
+    /// Newest first, optionally of one status, with the total of that selection. `after` (a
+    /// previous page's cursor) starts below that row, else the page starts at its offset.
+    public func list(accountID: Int64, status: Fetch.Status?, page: Page) throws -> Listing<Fetch> {
+        var filter = "account_id = ?"
+        var arguments: [any SQLBindable] = [accountID]
+        if let status {
+            filter += " AND status = ?"
+            arguments.append(status.rawValue)
+        }
+        let rows: [Row]
+        if let after = page.after {
+            rows = try db.query("SELECT * FROM fetches WHERE \(filter) AND id < ? ORDER BY id DESC LIMIT ?",
+                                arguments + [try Page.rowID(cursor: after), page.limit + 1])
+        } else {
+            rows = try db.query("SELECT * FROM fetches WHERE \(filter) ORDER BY id DESC LIMIT ? OFFSET ?",
+                                arguments + [page.limit + 1, page.offset])
+        }
+        var fetches = rows.map(Fetch.init(row:))
+        let hasMore = fetches.count > page.limit
+        if hasMore { fetches.removeLast() }
+        let total = try db.queryOne("SELECT COUNT(*) AS n FROM fetches WHERE \(filter)", arguments)?.int("n") ?? 0
+        return Listing(items: fetches, total: total, hasMore: hasMore,
+                       nextCursor: hasMore ? fetches.last.map { Page.cursor(rowID: $0.rowID) } : nil)
+    }
+
+    public enum Removal: Equatable, Sendable {
+        /// It was pending or running: its job is cancelled and it is `failed` (`cancelled`).
+        case cancelled(Fetch)
+        /// It was finished: the record and its bytes are gone.
+        case deleted
+    }
+
+    /// Seed 000's DELETE: a pending or running fetch is cancelled (its job too: a running one's
+    /// worker loses its lease and stops); a finished one is deleted with its stored bytes.
+    public func cancelOrDelete(accountID: Int64, publicID: String) throws -> Removal {
+        let (removal, key) = try db.write { () throws -> (Removal, String?) in
+            let fetch = try get(accountID: accountID, publicID: publicID)
+            if fetch.isFinished {
+                try db.execute("DELETE FROM fetches WHERE id = ?", [fetch.rowID])
+                try JobQueue(db: db, clock: clock).cancel(subjectID: fetch.id)
+                return (.deleted, fetch.storageKey)
+            }
+            try cancel(fetch)
+            return (.cancelled(try get(publicID: publicID)!), nil)
+        }
+        if let key { try? storage.remove(key: key) }
+        return removal
+    }
+
+    /// Seed 003's remove: whatever its state, the job is cancelled and the record and bytes deleted.
+    public func remove(accountID: Int64, publicID: String) throws {
+        let key = try db.write {
+            let fetch = try get(accountID: accountID, publicID: publicID)
+            try db.execute("DELETE FROM fetches WHERE id = ?", [fetch.rowID])
+            try JobQueue(db: db, clock: clock).cancel(subjectID: fetch.id)
+            return fetch.storageKey
+        }
+        if let key { try? storage.remove(key: key) }
+    }
+
+    private func cancel(_ fetch: Fetch) throws {
+        try JobQueue(db: db, clock: clock).cancel(subjectID: fetch.id)
+        try db.execute("""
+            UPDATE fetches SET status = 'failed', step = NULL, error_code = ?, error_message = ?, finished_at = ? WHERE id = ?
+            """, [FetchService.cancelledCode, FetchService.cancelledMessage, clock.now(), fetch.rowID])
+    }
+
+    // MARK: worker side
+
+    /// The fenced condition every worker write carries: the job still holds this lease.
+    private static let leaseHeld = "EXISTS (SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND lease_token = ?)"
+
+    /// `pending` → `running` (step `downloading`, progress cleared, `started_at` now) while the
+    /// lease holds; false when the fetch is gone, finished or cancelled, or the lease is lost.
+    public func markRunning(publicID: String, lease: JobLease) throws -> Bool {
+        try db.write {
+            try db.execute("""
+                UPDATE fetches SET status = 'running', step = 'downloading', progress_percent = NULL, progress_bytes = NULL,
+                    progress_total = NULL, progress_speed = NULL, progress_eta = NULL, started_at = ?
+                WHERE public_id = ? AND status IN ('pending', 'running') AND \(FetchService.leaseHeld)
+                """, [clock.now(), publicID, lease.job.id, lease.job.leaseToken]) == 1
+        }
+    }
+
+    /// Records progress while the job `jobID` still holds `leaseToken`; false means the lease
+    /// is gone (cancelled, or another worker's now): the run must stop.
+    public func updateProgress(publicID: String, jobID: Int64, leaseToken: String, _ progress: FetchProgress) throws -> Bool {
+        try db.write {
+            try db.execute("""
+                UPDATE fetches SET step = ?, progress_percent = ?, progress_bytes = ?, progress_total = ?, progress_speed = ?,
+                    progress_eta = ?
+                WHERE public_id = ? AND status = 'running' AND \(FetchService.leaseHeld)
+                """, [progress.step.rawValue, progress.percent, progress.bytes, progress.totalBytes, progress.speed, progress.eta,
+                      publicID, jobID, leaseToken]) == 1
+        }
+    }
+
+    /// The media is stored: `success`, step `done`. Joins the caller's transaction (the job's
+    /// completion, which is fenced by the lease), so both commit together.
+    @discardableResult
+    public func succeed(publicID: String, _ result: FetchedMedia) throws -> Bool {
+        try db.execute("""
+            UPDATE fetches SET status = 'success', step = 'done', progress_percent = 100, progress_eta = NULL, storage_key = ?,
+                filename = ?, size_bytes = ?, content_type = ?, title = ?, extractor = ?, duration = ?, ffprobe = ?,
+                error_code = NULL, error_message = NULL, finished_at = ?
+            WHERE public_id = ? AND status IN ('pending', 'running')
+            """, [result.storageKey, result.filename, result.sizeBytes, result.contentType, result.title, result.extractor,
+                  result.duration, result.ffprobe, clock.now(), publicID]) == 1
+    }
+
+    /// An attempt failed: for good (`final`: `failed`, finished) or to be retried (see
+    /// `awaitRetry`). `code` is a stable code, `message` readable and free of local paths.
+    /// Joins the caller's transaction (the job's fenced failure).
+    public func fail(publicID: String, code: String, message: String, final: Bool) throws {
+        guard final else { return try awaitRetry(publicID: publicID, code: code, message: message) }
+        try db.execute("""
+            UPDATE fetches SET status = 'failed', step = NULL, error_code = ?, error_message = ?, finished_at = ?
+            WHERE public_id = ? AND status IN ('pending', 'running')
+            """, [code, message, clock.now(), publicID])
+    }
+
+    /// A transient failure: back to `pending` (step `queued`) with the reason, until the job runs again.
+    public func awaitRetry(publicID: String, code: String, message: String) throws {
+        try db.execute("""
+            UPDATE fetches SET status = 'pending', step = 'queued', error_code = ?, error_message = ?
+            WHERE public_id = ? AND status = 'running'
+            """, [code, message, publicID])
+    }
+
+    // MARK: retention
+
+    /// Deletes finished fetches (success or failed) that finished before `cutoff` (Unix
+    /// seconds), records first and then their stored bytes; returns the storage keys removed.
+    /// Pending and running fetches are never expired.
+    @discardableResult
+    public func expire(olderThan cutoff: Int64) throws -> [String] {
+        let keys = try db.write {
+            try db.query("""
+                DELETE FROM fetches WHERE status IN ('success', 'failed') AND COALESCE(finished_at, created_at) < ?
+                RETURNING storage_key
+                """, [cutoff]).compactMap { $0.string("storage_key") }
+        }
+        for key in keys { try? storage.remove(key: key) }
+        return keys
+    }
+
+    // MARK: names
+
+    /// `f/<public id>.<ext>`: one key per fetch, so a re-run writes the same place; the
+    /// extension (letters and digits, at most 8) lets nginx and clients tell the type.
+    public static func storageKey(publicID: String, ext: String) -> String {
+        "f/" + publicID + (cleanExtension(ext).map { "." + $0 } ?? "")
+    }
+
+    /// The download name: the title without path separators and control characters (at most
+    /// 200 bytes; "download" when nothing is left), a dot and the extension.
+    public static func filename(title: String?, ext: String) -> String {
+        var base = UploadService.sanitize(filename: (title ?? "").replacingOccurrences(of: "\\", with: "_")
+            .replacingOccurrences(of: "/", with: "_"))
+        while base.utf8.count > 200 { base.removeLast() }
+        base = base.trimmingCharacters(in: .whitespaces)
+        if base.isEmpty || base == "." || base == ".." { base = "download" }
+        return cleanExtension(ext).map { base + "." + $0 } ?? base
+    }
+
+    static func cleanExtension(_ ext: String) -> String? {
+        let lowered = ext.lowercased()
+        guard !lowered.isEmpty, lowered.count <= 8, lowered.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            return nil
+        }
+        return lowered
+    }
+}

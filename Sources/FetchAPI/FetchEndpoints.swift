@@ -1,0 +1,109 @@
+import Dialect
+import Domain
+import FetchViews
+import HTTPCore
+
+/// `/fetch`: create, list, show, cancel or delete, metadata, download (302 to a signed link).
+enum FetchEndpoints {
+    static func register(_ r: inout Routes<FetchApp>) {
+        r.get("/fetch", list)
+        r.post("/fetch", create)
+        // One route for GET and POST, so not read-only: the metadata call (seconds, outside) holds no read snapshot.
+        r.add(["GET", "HEAD", "POST"], "/fetch/metadata", metadata)
+        // Ids are UUIDs: any other segment is no fetch (404 before credentials).
+        r.get("/fetch/:id(uuid)", show)
+        r.delete("/fetch/:id(uuid)", delete)
+        r.get("/fetch/:id(uuid)/:filename", download)
+    }
+
+    /// `{url, quality?="best", webhook_url?}` → 201 `{id, url, status: "pending", created_at}`.
+    static let create: FetchEndpoint = Idempotency.create { call in
+        let input = try read(call)
+        let fetch = try call.app.fetches.create(accountID: call.accountID, url: input.url, quality: input.quality,
+                                                webhookURL: input.webhookURL)
+        return JSONWire.reply(status: 201) { w in
+            w.beginObject()
+            w.member("id", fetch.id)
+            w.member("url", fetch.url)
+            w.member("status", fetch.status.rawValue)
+            w.member("created_at", DateTime.format(fetch.createdAt))
+            w.endObject()
+        }
+    }
+
+    /// The create input, checked (400 with the refusal's code).
+    static func read(_ call: Call<FetchApp>) throws -> FetchRequest {
+        do { return try FetchRequest.read(call.params, policy: call.app.policy) } catch let refusal as FetchRequest.Refusal {
+            throw Failure(status: 400, code: refusal.code, message: refusal.message)
+        }
+    }
+
+    static let statuses = Fetch.Status.allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// Newest first, `?status=` one of the four, the JSON dialects' list envelope (`fetches`).
+    static let list: FetchEndpoint = { call in
+        var status: Fetch.Status?
+        if let wanted = call.params["status"]?.string, !wanted.isEmpty {
+            guard let known = Fetch.Status(rawValue: wanted) else {
+                throw Failure.badRequest("status must be one of: \(statuses)")
+            }
+            status = known
+        }
+        let pagination = Pagination(call.params, maxPerPage: Pagination.maxJSONPerPage)
+        let listing = try call.app.fetches.list(accountID: call.accountID, status: status,
+                                                page: Page(limit: pagination.perPage, offset: pagination.offset, after: pagination.after))
+        return JSONWire.list("fetches", listing, pagination) { fetch, w in
+            FetchViews.status(fetch, downloadBase: call.app.host.publicURL, into: &w)
+        }
+    }
+
+    static let show: FetchEndpoint = { call in
+        let fetch = try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id"))
+        return reply(fetch, call)
+    }
+
+    /// A pending or running fetch is cancelled (200, its status object: `failed`, `cancelled`);
+    /// a finished one is deleted with its file (200 `{"id", "deleted": true}`).
+    static let delete: FetchEndpoint = { call in
+        let id = call.capture("id")
+        switch try call.app.fetches.cancelOrDelete(accountID: call.accountID, publicID: id) {
+        case .cancelled(let fetch):
+            return reply(fetch, call)
+        case .deleted:
+            return JSONWire.deleted(id: id)
+        }
+    }
+
+    /// 302 to a short-lived signed link, as Files downloads.
+    static let download: FetchEndpoint = { call in
+        let fetch = try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id"))
+        guard fetch.status == .success, let key = fetch.storageKey, let filename = fetch.filename else {
+            throw Failure(status: 409, code: "not_ready", message: "Fetch \(fetch.id) is \(fetch.status.rawValue), not ready")
+        }
+        return try SignedDownload.redirect(call.app.host, key: key, filename: filename,
+                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
+    }
+
+    /// `?url=` or `{url}`: checked against the address policy first, then asked of the source.
+    static let metadata: FetchEndpoint = { call in
+        guard let url = call.params["url"]?.string?.trimmingWhitespace, !url.isEmpty else {
+            throw Failure.badRequest("url is required")
+        }
+        if let problem = FetchRequest.problem(url, call.app.policy) {
+            throw Failure(status: 400, code: "url_not_allowed", message: problem.message)
+        }
+        guard let source = call.app.metadata else {
+            throw Failure(status: 503, code: "unavailable", message: "Media metadata is not available on this server")
+        }
+        switch source.metadata(url: url) {
+        case .success(let json):
+            return Response(status: 200, headers: [("Content-Type", "application/json")], body: Array(json.utf8))
+        case .failure(let failure):
+            throw failure
+        }
+    }
+
+    static func reply(_ fetch: Fetch, _ call: Call<FetchApp>) -> Response {
+        JSONWire.reply(capacity: 1024) { FetchViews.status(fetch, downloadBase: call.app.host.publicURL, into: &$0) }
+    }
+}
