@@ -186,3 +186,12 @@ def webhook_receiver():
     r = WebhookReceiver()
     yield r
     r.close()
+
+
+@pytest.fixture
+def fetch_api(fetch_server):
+    """A fresh tenant of the fetch stack as a FetchClient (`.store` is its StoreClient, `.store.key` its API key)."""
+    store = fetch_server.create_account()
+    client = FetchClient(fetch_server, store.token)
+    client.store = store
+    return client

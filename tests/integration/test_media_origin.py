@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from conftest import REPO, sha256_hex
-from support.media_origin import MAX_FETCH_BYTES, METADATA_URL, PAGE_TITLE, SLOW_RATE
+from support.media_origin import (MAX_FETCH_BYTES, METADATA_URL, PAGE_TITLE, SLOW_RATE, ForbiddenTarget,
+                                  MediaOrigin)
 from standardwebhooks.webhooks import Webhook
 
 YTDLP = REPO / ".venv" / "bin" / "yt-dlp"
@@ -42,6 +43,21 @@ def info(url, *options):
     return r.returncode, (json.loads(r.stdout) if r.returncode == 0 else None), r.stderr
 
 
+@pytest.fixture(scope="module")
+def bare_target(media_files):
+    """A forbidden target of this module's own: the session's must never be hit at all."""
+    target = ForbiddenTarget(media_files)
+    yield target
+    target.close()
+
+
+@pytest.fixture(scope="module")
+def bare_origin(media_files, bare_target):
+    o = MediaOrigin(media_files, bare_target)
+    yield o
+    o.close()
+
+
 def test_pinned_yt_dlp():
     r = subprocess.run([str(YTDLP), "--version"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and r.stdout.strip() == "2026.10.26", r
@@ -50,7 +66,6 @@ def test_pinned_yt_dlp():
 @pytest.mark.parametrize("case", ["mp4", "page", "hls"])
 def test_origin_media_downloads_unguarded(media_origin, forbidden_target, media_files, tmp_path, case):
     url = {"mp4": media_origin.mp4_url, "page": media_origin.page_url, "hls": media_origin.hls_url}[case]
-    hits = forbidden_target.hits
     r, paths = ytdlp(tmp_path, url)
     assert r.returncode == 0, r.stderr
     assert len(paths) == 1 and paths[0].startswith(str(tmp_path) + "/") and paths[0].endswith(".mp4"), paths
@@ -62,7 +77,7 @@ def test_origin_media_downloads_unguarded(media_origin, forbidden_target, media_
     assert abs(float(got["format"]["duration"]) - 2.0) < 0.2, got["format"]
     if case != "hls":  # the HLS stream is remuxed from its segments
         assert sha256_hex(open(paths[0], "rb").read()) == sha256_hex(media_files.mp4_bytes)
-    assert forbidden_target.hits == hits
+    assert forbidden_target.hits == 0
 
 
 def test_page_title_and_extractor(media_origin):
@@ -75,12 +90,12 @@ def test_page_title_and_extractor(media_origin):
 
 @pytest.mark.parametrize("name", ["redirect-127.0.0.2", "redirect-mapped-127.0.0.1", "hls-segments-127.0.0.2",
                                   "hls-later-segments-127.0.0.2", "video-src-127.0.0.2"])
-def test_hostile_cases_reach_the_forbidden_target_without_a_guard(media_origin, forbidden_target, tmp_path, name):
-    mark = forbidden_target.mark()
-    r, paths = ytdlp(tmp_path, media_origin.hostile_urls()[name])
+def test_hostile_cases_reach_the_forbidden_target_without_a_guard(bare_origin, bare_target, tmp_path, name):
+    mark = bare_target.mark()
+    r, paths = ytdlp(tmp_path, bare_origin.hostile_urls()[name])
     assert r.returncode == 0, r.stderr
     assert len(paths) == 1, r
-    hit = forbidden_target.since(mark)
+    hit = bare_target.since(mark)
     assert hit, f"{name}: the forbidden target was never asked"
     if name == "hls-later-segments-127.0.0.2":
         # Its first segment comes from the origin: only the later ones from the target.
@@ -106,6 +121,7 @@ def test_missing_is_404_and_yt_dlp_says_so(media_origin, tmp_path):
 def test_oversize_is_over_the_limit(media_origin, tmp_path):
     """yt-dlp's --max-filesize refuses it before reading the body and exits 0 with no file; with
     --print it says nothing at all unless --no-quiet follows (a runner cannot go by the exit status)."""
+    mark = media_origin.mark()
     head = requests.head(media_origin.oversize_url, timeout=5)
     assert head.status_code == 200 and int(head.headers["Content-Length"]) > MAX_FETCH_BYTES
     r, paths = ytdlp(tmp_path, media_origin.oversize_url, "--max-filesize", str(MAX_FETCH_BYTES))
@@ -115,6 +131,8 @@ def test_oversize_is_over_the_limit(media_origin, tmp_path):
     assert f"File is larger than max-filesize ({len(media_origin.files.oversize_bytes)} bytes > {MAX_FETCH_BYTES} bytes)" \
         in r.stdout, r.stdout
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    sent = [r for r in media_origin.since(mark) if r["method"] == "GET"]
+    assert len(sent) == 4 and not any(r["complete"] for r in sent), sent  # two runs: a probe and a download each
 
 
 def test_slow_endpoint_trickles_and_honours_range(media_origin, media_files):

@@ -46,7 +46,7 @@ def fetch_serve_options():
         "--allow-private-hosts", "localhost",
         "--job-lease", str(JOB_LEASE_SECONDS),
         "--downloader-account", DOWNLOADER_ACCOUNT,
-        # CONTRACT: not in the design's list of serve options; the limit MediaLimits.maxBytes comes from.
+        # CONTRACT: serve already has it for URL imports (Files); media fetches take MediaLimits.maxBytes from it.
         "--max-fetch-bytes", str(MAX_FETCH_BYTES),
         # CONTRACT: a worker option (tests only); serve has to pass it on.
         "--webhook-retry-scale", str(WEBHOOK_RETRY_SCALE),

@@ -3,7 +3,8 @@
 the `standardwebhooks` package from PyPI, records it, and answers as it is told:
 
     receiver.secret("a", "whsec_…")   deliveries to /hook/a are verified with that secret
-    receiver.answer = 500 / 410 / 204 what every delivery gets from now on
+    receiver.set_answer(500 / 410 / 204) what every delivery gets from now on
+    receiver.set_answer(302, location=URL) a redirect (which a sender must not follow)
     receiver.down() / receiver.up()   close the port (connection refused), then listen on it again
 """
 import http.server as _http_server
@@ -30,7 +31,7 @@ class _HookHandler(_http_server.BaseHTTPRequestHandler):
                   "verified": False, "verify_error": None, "payload": None}
         with receiver.lock:
             secret = receiver.secrets.get(name)
-            status = receiver.answer
+            status, location = receiver.answer, receiver.location
         if secret is None:
             record["verify_error"] = f"no secret registered for {name!r}"
         else:
@@ -46,6 +47,8 @@ class _HookHandler(_http_server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))
+        if location:
+            self.send_header("Location", location)
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(reply)
@@ -58,6 +61,7 @@ class WebhookReceiver:
         self.secrets = {}
         self.deliveries = []
         self.answer = 204
+        self.location = None
         self.httpd = None
         self.port = None
         self.up()
@@ -88,9 +92,9 @@ class WebhookReceiver:
         with self.lock:
             self.secrets[name] = whsec
 
-    def set_answer(self, status):
+    def set_answer(self, status, location=None):
         with self.lock:
-            self.answer = status
+            self.answer, self.location = status, location
 
     def received(self, name=None):
         with self.lock:
