@@ -39,7 +39,7 @@ def test_hostile_case_through_the_downloader_dialect(fetch_server, media_origin,
     downloader = DownloaderClient(fetch_server)
     download_id = downloader.start(media_origin.hostile_urls()["redirect-127.0.0.2"])
     e = downloader.wait(download_id)
-    assert e["status"] == "failed" and e["progress"] == 0, e
+    assert e["status"] == "failed", e
     assert "blocked_address" in e["error"], e  # CONTRACT: the error string names the code
     assert detail_of(downloader.get(f"/api/download/{download_id}/file"), 404) == \
         "Descarga no disponible o no completada"

@@ -25,7 +25,8 @@ def ytdlp(tmp_path, url, *options, timeout=60):
     r = subprocess.run([str(YTDLP), "--ignore-config", "--no-config-locations", "--no-plugin-dirs", "--no-cache-dir",
                         "--socket-timeout", "5", "-P", str(tmp_path), "-o", "%(id).64s.%(ext)s", "--restrict-filenames",
                         "--no-mtime", "--print", "after_move:%(filepath)j", *options, "--", url],
-                       capture_output=True, text=True, timeout=timeout, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+                       capture_output=True, text=True, timeout=timeout,
+                       env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     paths = [json.loads(line) for line in r.stdout.splitlines() if line.startswith('"')]
     return r, paths
 
@@ -106,6 +107,25 @@ def test_hostile_cases_reach_the_forbidden_target_without_a_guard(bare_origin, b
         assert {h["local"] for h in hit} == {"127.0.0.2"}, hit
 
 
+def test_refused_later_segments_are_skipped_unless_told(media_files, tmp_path):
+    """A guard answers 403 to a refused segment. yt-dlp's default skips a fragment it cannot get
+    and exits 0 with a shorter file; `--abort-on-unavailable-fragments` makes the run fail."""
+    target = ForbiddenTarget(media_files)
+    origin = MediaOrigin(media_files, target)
+    try:
+        for name in media_files.segments:
+            target.serve(f"/hls/{name}", b"refused", "text/plain", status=403)
+        url = origin.hostile_urls()["hls-later-segments-127.0.0.2"]
+        r, paths = ytdlp(tmp_path / "default", url)
+        assert r.returncode == 0 and len(paths) == 1, r
+        assert abs(float(probe(paths[0])["format"]["duration"]) - 1.0) < 0.2  # one segment of two
+        r, paths = ytdlp(tmp_path / "abort", url, "--abort-on-unavailable-fragments")
+        assert r.returncode == 1 and paths == [], r
+    finally:
+        origin.close()
+        target.close()
+
+
 def test_metadata_redirect(media_origin):
     r = requests.get(media_origin.hostile_urls()["redirect-169.254.169.254"], allow_redirects=False, timeout=5)
     assert r.status_code == 302 and r.headers["Location"] == METADATA_URL
@@ -128,8 +148,8 @@ def test_oversize_is_over_the_limit(media_origin, tmp_path):
     assert (r.returncode, paths, r.stdout, r.stderr) == (0, [], "", ""), r
     r, paths = ytdlp(tmp_path, media_origin.oversize_url, "--max-filesize", str(MAX_FETCH_BYTES), "--no-quiet")
     assert r.returncode == 0 and paths == [], r
-    assert f"File is larger than max-filesize ({len(media_origin.files.oversize_bytes)} bytes > {MAX_FETCH_BYTES} bytes)" \
-        in r.stdout, r.stdout
+    size = len(media_origin.files.oversize_bytes)
+    assert f"File is larger than max-filesize ({size} bytes > {MAX_FETCH_BYTES} bytes)" in r.stdout, r.stdout
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
     sent = [r for r in media_origin.since(mark) if r["method"] == "GET"]
     assert len(sent) == 4 and not any(r["complete"] for r in sent), sent  # two runs: a probe and a download each

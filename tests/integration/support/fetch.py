@@ -21,6 +21,7 @@ from .media_origin import MAX_FETCH_BYTES
 # account's API key is the fixed "demo" (Sources/fetchgate/Demo.swift), so it is known before start.
 DOWNLOADER_ACCOUNT = "demo"
 JOB_LEASE_SECONDS = 5
+FETCH_CAP = 2                # running fetches per account (the fetch lane has 4 threads)
 WEBHOOK_RETRY_SCALE = 0.01   # 5 s → 0.05 s, 5 min → 3 s, 30 min → 18 s
 FETCH_TIMEOUT = 60           # seconds a test waits for a fetch to finish
 
@@ -46,6 +47,7 @@ def fetch_serve_options():
         "--allow-private-hosts", "localhost",
         "--job-lease", str(JOB_LEASE_SECONDS),
         "--downloader-account", DOWNLOADER_ACCOUNT,
+        "--fetch-cap", str(FETCH_CAP),
         # CONTRACT: serve already has it for URL imports (Files); media fetches take MediaLimits.maxBytes from it.
         "--max-fetch-bytes", str(MAX_FETCH_BYTES),
         # CONTRACT: a worker option (tests only); serve has to pass it on.
@@ -55,7 +57,8 @@ def fetch_serve_options():
 
 def check_fetch_object(f):
     """Structural rules every fetch status object follows."""
-    assert isinstance(f, dict) and set(f) == FETCH_KEYS, f"fetch object keys {sorted(f) if isinstance(f, dict) else f!r}"
+    assert isinstance(f, dict) and set(f) == FETCH_KEYS, \
+        f"fetch object keys {sorted(f) if isinstance(f, dict) else f!r}"
     assert f["status"] in FETCH_STATUSES, f
     assert f["step"] is None or f["step"] in FETCH_STEPS, f
     assert isinstance(f["progress"], dict) and set(f["progress"]) == PROGRESS_KEYS, f
@@ -199,7 +202,8 @@ class DownloaderClient(Client):
             if e["status"] in ("completed", "failed"):
                 return e
             if time.monotonic() >= deadline:
-                raise AssertionError(f"download {download_id} still {e['status']} after {timeout}s\n{self.server.logs()}")
+                raise AssertionError(f"download {download_id} still {e['status']} after {timeout}s\n"
+                                     f"{self.server.logs()}")
             time.sleep(0.1)
 
 
