@@ -13,8 +13,7 @@ import pytest
 import requests
 
 from conftest import REPO, sha256_hex
-from support.media_origin import (MAX_FETCH_BYTES, METADATA_URL, PAGE_TITLE, SLOW_RATE, ForbiddenTarget,
-                                  MediaOrigin)
+from support.media_origin import MAX_FETCH_BYTES, METADATA_URL, PAGE_TITLE, SLOW_RATE, media_sites
 from standardwebhooks.webhooks import Webhook
 
 YTDLP = REPO / ".venv" / "bin" / "yt-dlp"
@@ -45,18 +44,10 @@ def info(url, *options):
 
 
 @pytest.fixture(scope="module")
-def bare_target(media_files):
-    """A forbidden target of this module's own: the session's must never be hit at all."""
-    target = ForbiddenTarget(media_files)
-    yield target
-    target.close()
-
-
-@pytest.fixture(scope="module")
-def bare_origin(media_files, bare_target):
-    o = MediaOrigin(media_files, bare_target)
-    yield o
-    o.close()
+def bare(media_files):
+    """An origin and forbidden target of this module's own: the session's target must never be hit."""
+    with media_sites(media_files) as sites:
+        yield sites
 
 
 def test_pinned_yt_dlp():
@@ -91,7 +82,8 @@ def test_page_title_and_extractor(media_origin):
 
 @pytest.mark.parametrize("name", ["redirect-127.0.0.2", "redirect-mapped-127.0.0.1", "hls-segments-127.0.0.2",
                                   "hls-later-segments-127.0.0.2", "video-src-127.0.0.2"])
-def test_hostile_cases_reach_the_forbidden_target_without_a_guard(bare_origin, bare_target, tmp_path, name):
+def test_hostile_cases_reach_the_forbidden_target_without_a_guard(bare, tmp_path, name):
+    bare_origin, bare_target = bare
     mark = bare_target.mark()
     r, paths = ytdlp(tmp_path, bare_origin.hostile_urls()[name])
     assert r.returncode == 0, r.stderr
@@ -110,9 +102,7 @@ def test_hostile_cases_reach_the_forbidden_target_without_a_guard(bare_origin, b
 def test_refused_later_segments_are_skipped_unless_told(media_files, tmp_path):
     """A guard answers 403 to a refused segment. yt-dlp's default skips a fragment it cannot get
     and exits 0 with a shorter file; `--abort-on-unavailable-fragments` makes the run fail."""
-    target = ForbiddenTarget(media_files)
-    origin = MediaOrigin(media_files, target)
-    try:
+    with media_sites(media_files) as (origin, target):
         for name in media_files.segments:
             target.serve(f"/hls/{name}", b"refused", "text/plain", status=403)
         url = origin.hostile_urls()["hls-later-segments-127.0.0.2"]
@@ -121,9 +111,6 @@ def test_refused_later_segments_are_skipped_unless_told(media_files, tmp_path):
         assert abs(float(probe(paths[0])["format"]["duration"]) - 1.0) < 0.2  # one segment of two
         r, paths = ytdlp(tmp_path / "abort", url, "--abort-on-unavailable-fragments")
         assert r.returncode == 1 and paths == [], r
-    finally:
-        origin.close()
-        target.close()
 
 
 def test_metadata_redirect(media_origin):

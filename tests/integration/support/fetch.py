@@ -96,22 +96,22 @@ class FetchClient(FilesClient):
         assert r.status_code == 200, f"GET /fetch/{fetch_id}: {r.status_code} {r.text[:300]}"
         return check_fetch_object(parse_json(r))
 
+    _seen = None
+
+    def file(self, fetch_id):
+        """What `FilesClient.wait` polls: here the fetch (kept in `_seen` while a caller collects)."""
+        f = self.fetch(fetch_id)
+        if self._seen is not None:
+            self._seen.append(f)
+        return f
+
     def wait(self, fetch_id, timeout=FETCH_TIMEOUT, until=("success", "failed"), seen=None):
         """Polls until the status is one of `until`; `seen` (a list) collects every object polled."""
-        deadline = time.monotonic() + timeout
-        statuses = []
-        while True:
-            f = self.fetch(fetch_id)
-            if seen is not None:
-                seen.append(f)
-            if not statuses or statuses[-1] != f["status"]:
-                statuses.append(f["status"])
-            if f["status"] in until:
-                return f
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"fetch {fetch_id} not {until} within {timeout}s (statuses {statuses}): {f}\n"
-                                     f"{self.server.logs()}")
-            time.sleep(0.1)
+        self._seen = seen
+        try:
+            return super().wait(fetch_id, timeout=timeout, until=until)
+        finally:
+            self._seen = None
 
     def succeeded(self, url, quality=None, **kw):
         """POST then wait: the successful fetch object."""
@@ -207,26 +207,26 @@ class DownloaderClient(Client):
             time.sleep(0.1)
 
 
-def fetch_row(server, public_id):
-    """The fetch's database row (read-only), or None."""
+def query(server, sql, params=()):
+    """Rows of a read-only query of the stack's database, as dicts."""
     con = sqlite3.connect(f"file:{server.run_dir / 'fetchgate.sqlite'}?mode=ro", uri=True, timeout=10)
     try:
         con.row_factory = sqlite3.Row
-        row = con.execute("SELECT * FROM fetches WHERE public_id = ?", (public_id,)).fetchone()
-        return dict(row) if row else None
+        return [dict(r) for r in con.execute(sql, params)]
     finally:
         con.close()
+
+
+def fetch_row(server, public_id):
+    """The fetch's database row, or None."""
+    rows = query(server, "SELECT * FROM fetches WHERE public_id = ?", (public_id,))
+    return rows[0] if rows else None
 
 
 def fetch_jobs(server, public_id):
     """The `media.fetch` jobs of a fetch (payload = its public id)."""
-    con = sqlite3.connect(f"file:{server.run_dir / 'fetchgate.sqlite'}?mode=ro", uri=True, timeout=10)
-    try:
-        con.row_factory = sqlite3.Row
-        return [dict(r) for r in con.execute(
-            "SELECT id, kind, state, attempts FROM jobs WHERE kind = 'media.fetch' AND payload = ?", (public_id,))]
-    finally:
-        con.close()
+    return query(server, "SELECT id, kind, state, attempts FROM jobs WHERE kind = 'media.fetch' AND payload = ?",
+                 (public_id,))
 
 
 def stored_fetch_files(server, public_id):

@@ -20,14 +20,16 @@ The forbidden target serves the same clip and segments, so without a guard each 
 downloads fine (test_media_origin.py shows it), and a guard is what makes it fail.
 """
 import contextlib
-import os
 import http.server as _http_server
+import os
 import re
 import subprocess
 import threading
 import time
 import urllib.parse as _urlparse
 from pathlib import Path
+
+from .origins import Origin
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
 PAGE_TITLE = "Fetchgate Test Clip"
@@ -161,10 +163,11 @@ class _Handler(_http_server.BaseHTTPRequestHandler):
         record["complete"] = True
 
 
-class _Site:
-    """A set of routes on one or more listeners, with one request log."""
+class _Site(Origin):
+    """A set of routes on one or more listeners, with one request log (`serve`, `redirect`, `mark`
+    and `since` as the URL-import origin's; its own handler adds HEAD, Range and the listener)."""
 
-    def __init__(self, name, addresses):
+    def __init__(self, name, addresses):  # not Origin.__init__: no listener of its own
         self.lock = threading.Lock()
         self.log = []
         self.routes = {}
@@ -183,28 +186,10 @@ class _Site:
         with self.lock:
             return self.routes.get(path)
 
-    def serve(self, path, body, content_type="application/octet-stream", status=200, rate=None):
-        with self.lock:
-            self.routes[path] = ("body", status, body, content_type, rate)
-        return path
-
-    def redirect(self, path, location, status=302):
-        with self.lock:
-            self.routes[path] = ("redirect", status, location)
-        return path
-
     def requests(self, path=None, contains=None):
         with self.lock:
             return [dict(r) for r in self.log
                     if (path is None or r["path"] == path) and (contains is None or contains in r["path"])]
-
-    def mark(self):
-        with self.lock:
-            return len(self.log)
-
-    def since(self, mark):
-        with self.lock:
-            return [dict(r) for r in self.log[mark:]]
 
     def close(self):
         for s in self.servers:
@@ -235,7 +220,7 @@ class ForbiddenTarget(_Site):
 
 
 class MediaOrigin(_Site):
-    """The allowed origin (see the module doc); `url(path)` spells it as `http://localhost:PORT…`."""
+    """The allowed origin (see the module doc); `url(path)` (the Origin's) spells it `http://localhost:PORT…`."""
 
     def __init__(self, files, forbidden):
         super().__init__("media-origin", ["127.0.0.1"])
@@ -261,40 +246,20 @@ class MediaOrigin(_Site):
         self.serve(f"/hostile/{first}", files.segments[first], "video/mp2t")
         self.serve("/hostile/page.html", video_page(HOSTILE_PAGE_TITLE, forbidden.url("/v.mp4")),
                    "text/html; charset=utf-8")
+        # The URLs of the cases, by what they are.
+        self.mp4_url, self.page_url = self.url("/v.mp4"), self.url("/page.html")
+        self.hls_url = self.url("/hls/index.m3u8")
+        self.missing_url, self.oversize_url = self.url("/missing.mp4"), self.url("/oversize.mp4")
 
     def route(self, path):
         m = re.fullmatch(r"/slow/(\d+)/[A-Za-z0-9_-]+\.mp4", path)
         if m:
-            return ("body", 200, self.files.slow_bytes, "video/mp4", int(m.group(1)))
+            return ("status", 200, self.files.slow_bytes, "video/mp4", int(m.group(1)))
         return super().route(path)
-
-    def url(self, path, host="localhost"):
-        return f"http://{host}:{self.port}{path}"
 
     def slow_url(self, name, rate=SLOW_RATE):
         """A URL of the slow clip, unique by `name` (so a test can find its yt-dlp by command line)."""
         return self.url(f"/slow/{rate}/{name}.mp4")
-
-    # The URLs of the cases, by what they are.
-    @property
-    def mp4_url(self):
-        return self.url("/v.mp4")
-
-    @property
-    def page_url(self):
-        return self.url("/page.html")
-
-    @property
-    def hls_url(self):
-        return self.url("/hls/index.m3u8")
-
-    @property
-    def missing_url(self):
-        return self.url("/missing.mp4")
-
-    @property
-    def oversize_url(self):
-        return self.url("/oversize.mp4")
 
     def hostile_urls(self):
         """Name → URL of every case that must end in `blocked_address`."""
@@ -306,6 +271,18 @@ class MediaOrigin(_Site):
             "hls-later-segments-127.0.0.2": self.url("/hostile/mixed.m3u8"),
             "video-src-127.0.0.2": self.url("/hostile/page.html"),
         }
+
+
+@contextlib.contextmanager
+def media_sites(files):
+    """A forbidden target and a media origin pointing at it, closed afterwards: (origin, target)."""
+    target = ForbiddenTarget(files)
+    origin = MediaOrigin(files, target)
+    try:
+        yield origin, target
+    finally:
+        origin.close()
+        target.close()
 
 
 def processes_mentioning(text):
