@@ -147,10 +147,12 @@ def test_kill_9_between_attempts_loses_no_delivery(fetch_server, fetch_api, medi
     webhook_receiver.up()
     got = wait_for(lambda: webhook_receiver.received(name), timeout=40, what="the delivery after the restart")
     assert got[0]["verified"]
+    wait_for(lambda: fetch_api.deliveries(f["id"])[-1]["status"] == 204, timeout=10, what="the log to show it")
     time.sleep(4)
     assert len(webhook_receiver.received(name)) == 1
     log = fetch_api.deliveries(f["id"])
-    assert log[-1]["status"] == 204 and [d["status"] for d in log].count(204) == 1, log
+    check_log(log, url)
+    assert [d["status"] for d in log].count(204) == 1 and log[-1]["status"] == 204, log
 
 
 def test_deliveries_of_another_account_are_404(fetch_server, fetch_api, media_origin):
