@@ -144,3 +144,54 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.failed and "rng" in getattr(item, "fixturenames", ()):
         report.sections.append(("random seed", f"{SEED_VARIABLE}={RUN_SEED}; replay: {replay_hint(item.nodeid)}"))
+
+
+# --------------------------------------------------------------------------- media fetching (issue 10)
+# The fetch stack and its origins; the helpers live in support/media_origin.py, support/webhooks.py
+# and support/fetch.py (whose `fetch_serve_options()` is the stack's option list).
+from support.fetch import (DownloaderClient, FetchClient, fetch_jobs, fetch_row, fetch_serve_options,  # noqa: E402
+                           ffprobe_of, stored_fetch_files, webhook_secret)
+from support.media_origin import ForbiddenTarget, MediaFiles, MediaOrigin, processes_mentioning  # noqa: E402
+from support.webhooks import WebhookReceiver  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory):
+    return MediaFiles(tmp_path_factory.mktemp("fetch-media"))
+
+
+@pytest.fixture(scope="session")
+def forbidden_target(media_files):
+    target = ForbiddenTarget(media_files)
+    yield target
+    target.close()
+
+
+@pytest.fixture(scope="session")
+def media_origin(media_files, forbidden_target):
+    o = MediaOrigin(media_files, forbidden_target)
+    yield o
+    o.close()
+
+
+@pytest.fixture(scope="session")
+def fetch_server(tmp_path_factory):
+    """The stack of the fetch tests: private `localhost`, the Downloader account, small limits."""
+    with running_server(tmp_path_factory, "fetchgate-fetch", fetch_serve_options()) as srv:
+        yield srv
+
+
+@pytest.fixture
+def webhook_receiver():
+    r = WebhookReceiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def fetch_api(fetch_server):
+    """A fresh tenant of the fetch stack as a FetchClient (`.store` is its StoreClient, `.store.key` its API key)."""
+    store = fetch_server.create_account()
+    client = FetchClient(fetch_server, store.token)
+    client.store = store
+    return client
