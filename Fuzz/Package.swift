@@ -1,5 +1,5 @@
 // swift-tools-version:5.4
-// libFuzzer harnesses for the request-body parsers in HTTPCore.
+// libFuzzer harnesses for the request-body parsers in HTTPCore, and Media's yt-dlp output reader.
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -25,5 +25,7 @@ let package = Package(
         .executableTarget(name: "FuzzForm", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzMultipart", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzHeaders", dependencies: ["HTTPCore"]),
+        // yt-dlp's output as Media's runner reads it (YTDLPTypes/YTDLPOutput are symlinks; Foundation only).
+        .executableTarget(name: "FuzzYTDLP"),
     ]
 )

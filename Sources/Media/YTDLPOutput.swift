@@ -217,3 +217,30 @@ enum YTDLPMetadata {
         return MediaMetadata(json: String(decoding: json, as: UTF8.self), title: root["title"] as? String)
     }
 }
+
+/// Bytes read from a growing file, cut into lines. A line longer than `maxLine` is dropped.
+struct LineBuffer {
+    static let maxLine = 1 << 20
+    private var pending: [UInt8] = []
+    private var skipping = false
+
+    mutating func feed(_ bytes: ArraySlice<UInt8>, _ onLine: (Substring) -> Bool) -> Bool {
+        var start = bytes.startIndex
+        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            let piece = bytes[start..<newline]
+            start = newline + 1
+            if skipping { skipping = false; pending.removeAll(); continue }
+            pending.append(contentsOf: piece)
+            if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
+            let line = String(decoding: pending, as: UTF8.self)
+            pending.removeAll(keepingCapacity: true)
+            if !onLine(Substring(line)) { return false }
+        }
+        pending.append(contentsOf: bytes[start...])
+        if pending.count > LineBuffer.maxLine {
+            pending.removeAll()
+            skipping = true
+        }
+        return true
+    }
+}

@@ -92,12 +92,7 @@ enum YTDLPProcess {
     }
 }
 
-/// Bytes read from a growing file, cut into lines. A line longer than `maxLine` is dropped.
-struct LineBuffer {
-    static let maxLine = 1 << 20
-    private var pending: [UInt8] = []
-    private var skipping = false
-
+extension LineBuffer {
     /// Reads what is there now; false when `onLine` said stop.
     mutating func read(_ fd: Int32, _ onLine: (Substring) -> Bool) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -107,25 +102,5 @@ struct LineBuffer {
             if n <= 0 { return true }
             if !feed(chunk[0..<n], onLine) { return false }
         }
-    }
-
-    mutating func feed(_ bytes: ArraySlice<UInt8>, _ onLine: (Substring) -> Bool) -> Bool {
-        var start = bytes.startIndex
-        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            let piece = bytes[start..<newline]
-            start = newline + 1
-            if skipping { skipping = false; pending.removeAll(); continue }
-            pending.append(contentsOf: piece)
-            if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
-            let line = String(decoding: pending, as: UTF8.self)
-            pending.removeAll(keepingCapacity: true)
-            if !onLine(Substring(line)) { return false }
-        }
-        pending.append(contentsOf: bytes[start...])
-        if pending.count > LineBuffer.maxLine {
-            pending.removeAll()
-            skipping = true
-        }
-        return true
     }
 }
