@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "StoreAPI", dependencies: ["Dialect", "HTTPCore", "Domain"]),
         .executableTarget(name: "FilesAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Support"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto", "Media"]),
 
         // What tests share: the one seeded generator of randomized tests, JSON helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
