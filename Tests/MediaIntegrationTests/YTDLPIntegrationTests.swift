@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import Media
+import TestSupport
 
 /// The real pinned yt-dlp (.venv/bin/yt-dlp, `make deps`) under the runner, against a loopback
 /// origin (Python's http.server in a temporary directory) serving ffmpeg-made media. No proxy:
@@ -62,6 +63,14 @@ final class YTDLPIntegrationTests: XCTestCase {
         ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=2:size=320x240", "-f", "lavfi", "-i", "sine=duration=2", "-shortest",
                 "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", root + "/v.mp4"])
         ffmpeg(["-i", root + "/v.mp4", "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", root + "/hls/index.m3u8"])
+        // The same segments as a live stream: no end, no VOD type.
+        let vod = try! String(contentsOfFile: root + "/hls/index.m3u8", encoding: .utf8)
+        try! vod.split(separator: "\n").filter { !$0.hasPrefix("#EXT-X-ENDLIST") && !$0.hasPrefix("#EXT-X-PLAYLIST-TYPE") }
+            .joined(separator: "\n").write(toFile: root + "/hls/live.m3u8", atomically: true, encoding: .utf8)
+        // Video and audio as two DASH representations: yt-dlp downloads both and merges them.
+        try! FileManager.default.createDirectory(atPath: root + "/dash", withIntermediateDirectories: true)
+        ffmpeg(["-i", root + "/v.mp4", "-map", "0:v", "-map", "0:a", "-c", "copy", "-f", "dash",
+                "-adaptation_sets", "id=0,streams=v id=1,streams=a", root + "/dash/manifest.mpd"])
         try! #"<html><head><title>Page</title></head><body><video src="v.mp4"></video></body></html>"#
             .write(toFile: root + "/page.html", atomically: true, encoding: .utf8)
         try! server.write(toFile: root + "/server.py", atomically: true, encoding: .utf8)
@@ -197,6 +206,22 @@ final class YTDLPIntegrationTests: XCTestCase {
         XCTAssertEqual(entries(jobDir), ["v.m4a"])
     }
 
+    func testSeparateStreamsAreMergedIntoMP4() throws {
+        var steps: [MediaProgress.Step] = []
+        var finished = 0
+        let result = try success(download("/dash/manifest.mpd", preset: .mp4, progress: { report in
+            if steps.last != report.step { steps.append(report.step) }
+            if report.percent == 100 { finished += 1 }
+        }))
+        XCTAssertEqual(result.ext, "mp4")
+        XCTAssertEqual(steps, [.downloading, .merging])
+        XCTAssertGreaterThanOrEqual(finished, 2, "two downloads, each reported to its end")
+        let probe = try JSONHelpers.object(Prober().probe(path: result.path).json)
+        XCTAssertEqual(JSONHelpers.streams(probe, "video").count, 1)
+        XCTAssertEqual(JSONHelpers.streams(probe, "audio").count, 1)
+        XCTAssertEqual(entries(jobDir), ["manifest.mp4"])
+    }
+
     // MARK: failures
 
     func testGenericExtractorOffRefusesAPlainFileURL() {
@@ -226,6 +251,18 @@ final class YTDLPIntegrationTests: XCTestCase {
         XCTAssertEqual(error?.code, .tooLarge)
         XCTAssertEqual(error?.message, "the media is larger than the limit of 1048576 bytes")
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(entries(jobDir), [])
+    }
+
+    func testLongerThanTheDurationLimit() {
+        let error = failure(download("/hls/index.m3u8", limits: MediaLimits(maxBytes: 1 << 20, maxDurationSeconds: 1, wallSeconds: 60)))
+        XCTAssertEqual(error, MediaFetchError(code: .tooLong, message: "the media lasts 2 s, longer than the limit of 1 s"))
+        XCTAssertEqual(entries(jobDir), [])
+    }
+
+    func testLiveStreamIsRefused() {
+        let error = failure(download("/hls/live.m3u8"))
+        XCTAssertEqual(error?.code, .isLive)
         XCTAssertEqual(entries(jobDir), [])
     }
 
