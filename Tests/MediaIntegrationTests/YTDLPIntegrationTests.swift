@@ -91,14 +91,8 @@ final class YTDLPIntegrationTests: XCTestCase {
         super.tearDown()
     }
 
-    static func ffmpeg(_ arguments: [String]) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"] + arguments
-        try! process.run()
-        process.waitUntilExit()
-        precondition(process.terminationStatus == 0, "ffmpeg failed: \(arguments)")
-    }
+    /// The same ffmpeg runner as the probe tests.
+    static func ffmpeg(_ arguments: [String]) { ProberTests.ffmpeg(arguments) }
 
     // MARK: helpers
 
