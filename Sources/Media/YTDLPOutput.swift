@@ -132,6 +132,8 @@ enum YTDLPErrors {
         func any(_ needles: [String]) -> Bool { needles.contains { reason.contains($0) } }
         if any(["larger than max-filesize"]) { return .tooLarge }
         if any(["unsupported url", "no suitable extractor", "is not a valid url"]) { return .unsupportedURL }
+        // This server's own tools, whatever the URL ("Postprocessing: ffprobe and ffmpeg not found").
+        if any(["postprocessing:", "ffmpeg", "ffprobe"]) { return .internal }
         if any(["http error 408", "http error 429", "http error 5"]) { return .network }
         if any(["http error 4"]) { return .unavailable }
         if any(["timed out", "timeout"]) { return .timeout }

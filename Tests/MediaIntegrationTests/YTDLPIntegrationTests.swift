@@ -216,7 +216,30 @@ final class YTDLPIntegrationTests: XCTestCase {
         XCTAssertEqual(entries(jobDir), ["manifest.mp4"])
     }
 
+    func testFFmpegLocationIsPassed() throws {
+        let result = try success(YTDLP(executable: YTDLPIntegrationTests.executable, ffmpegDirectory: "/usr/bin")
+            .download(url: YTDLPIntegrationTests.base + "/v.mp4", preset: .audio, directory: jobDir, proxy: nil, allowGeneric: true,
+                      limits: limits(), progress: { _ in }, shouldStop: { false }))
+        XCTAssertEqual(result.ext, "m4a")
+        let empty = NSTemporaryDirectory() + "no-ffmpeg-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let error = failure(YTDLP(executable: YTDLPIntegrationTests.executable, ffmpegDirectory: empty)
+            .download(url: YTDLPIntegrationTests.base + "/v.mp4", preset: .audio, directory: jobDir, proxy: nil, allowGeneric: true,
+                      limits: limits(), progress: { _ in }, shouldStop: { false }))
+        XCTAssertEqual(error, MediaFetchError(code: .internal, message: "Postprocessing: ffprobe and ffmpeg not found. Please install or provide the path using --ffmpeg-location"))
+        XCTAssertEqual(entries(jobDir), [])
+    }
+
     // MARK: failures
+
+    func testSocketTimeout() {
+        let error = failure(download("/hang/socket.mp4", limits: MediaLimits(maxBytes: 1 << 20, maxDurationSeconds: 60, wallSeconds: 30,
+                                                                              socketTimeoutSeconds: 1)))
+        XCTAssertEqual(error?.code, .timeout)
+        XCTAssertEqual(error?.transient, true)
+        XCTAssertTrue(error?.message.contains("Read timed out") == true, error?.message ?? "")
+    }
 
     func testGenericExtractorOffRefusesAPlainFileURL() {
         let error = failure(download("/v.mp4", allowGeneric: false))

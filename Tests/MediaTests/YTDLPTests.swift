@@ -229,6 +229,8 @@ final class YTDLPErrorTests: XCTestCase {
         XCTAssertEqual(classify("ERROR: [generic] x: Unable to download webpage: HTTP Error 429: Too Many Requests").code, .network)
         XCTAssertEqual(classify("ERROR: [download] File is larger than max-filesize (32538 bytes > 1000 bytes). Aborting.").code, .tooLarge)
         XCTAssertEqual(classify("ERROR: something nobody expected").code, .internal)
+        // Printed with --ffmpeg-location pointing at a directory without ffmpeg.
+        XCTAssertEqual(classify("ERROR: Postprocessing: ffprobe and ffmpeg not found. Please install or provide the path using --ffmpeg-location").code, .internal)
     }
 
     func testNoErrorLine() {
