@@ -1,5 +1,6 @@
 // swift-tools-version:5.4
-// libFuzzer harnesses for the request-body parsers in HTTPCore and the egress guard's head reader.
+// libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
+// Media's yt-dlp output reader.
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -31,5 +32,7 @@ let package = Package(
         .target(name: "EgressHead"),
         .executableTarget(name: "FuzzProxyHead", dependencies: ["EgressHead"]),
         .executableTarget(name: "FuzzJSON", dependencies: ["HTTPCore"]),
+        // yt-dlp's output as Media's runner reads it (YTDLPTypes/YTDLPOutput are symlinks; Foundation only).
+        .executableTarget(name: "FuzzYTDLP"),
     ]
 )

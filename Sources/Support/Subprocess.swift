@@ -14,8 +14,9 @@ public enum Subprocess {
 
     /// Starts `argv`. `stdout`/`stderr` are appended to (nil: inherited; the same path for both
     /// shares one file). `newProcessGroup` keeps a terminal's Ctrl-C away from the child.
+    /// `environment` ("NAME=value" entries) replaces the parent's environment when given.
     public static func spawn(_ argv: [String], stdout: String? = nil, stderr: String? = nil, truncate: Bool = false,
-                             newProcessGroup: Bool = false) throws -> pid_t {
+                             newProcessGroup: Bool = false, environment: [String]? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -44,8 +45,11 @@ public enum Subprocess {
         posix_spawnattr_setflags(&attributes, Int16(flags))
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
+        var cEnv = (environment ?? []).map { strdup($0) } + [nil]
+        defer { for p in cEnv { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+        let rc = environment == nil ? posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+            : posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
         guard rc == 0 else { throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
         return pid
     }

@@ -3,6 +3,7 @@ import Domain
 import Support
 import Foundation
 import Store
+import Media
 
 // fetchgate: admin CLI and process supervisor.
 let usage = """
@@ -34,6 +35,8 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
   webhook-secret --key KEY [--rotate]
                                  print the account's webhook signing secret (whsec_…), made on first use;
                                  --rotate replaces it first
+  doctor [--yt-dlp PATH] [--ffmpeg PATH] [--ffprobe PATH]
+                                 the media tools' versions and paths (exit 1 when yt-dlp is missing)
 """
 
 let arguments = Arguments()
@@ -141,6 +144,14 @@ do {
     case "demo":
         let demo = try Demo(paths: paths, db: openDatabase()).ensure()
         print("key:   \(demo.key)\ntoken: \(demo.token)")
+    case "doctor":
+        let ytdlp = YTDLP(executable: arguments["yt-dlp"] ?? YTDLP.defaultExecutable(near: Supervisor.executablePath()))
+        let version = ytdlp.version()
+        print("yt-dlp\t\(version ?? "missing")\t\(MediaTools.locate(ytdlp.executable) ?? ytdlp.executable)")
+        for (name, path) in [("ffmpeg", arguments["ffmpeg"] ?? "ffmpeg"), ("ffprobe", arguments["ffprobe"] ?? "ffprobe")] {
+            print("\(name)\t\(MediaTools.ffmpegVersion(path) ?? "missing")\t\(MediaTools.locate(path) ?? path)")
+        }
+        if version == nil { fail("yt-dlp cannot run (make deps, or --yt-dlp PATH)") }
     default:
         fail(usage, code: 2)
     }
