@@ -52,9 +52,9 @@ let package = Package(
         // A fetch's status object (one rendering, also for the worker's webhook bodies) and the
         // create input both fetch dialects check.
         .target(name: "FetchViews", dependencies: ["Domain", "HTTPCore", "Outbound"]),
-        .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
+        .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "Media", "Egress"]),
         .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
-        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Support"]),
+        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Egress", "FetchViews", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto", "Media"]),
 
         // What tests share: the one seeded generator of randomized tests, JSON helpers.

@@ -72,6 +72,13 @@ public struct JobQueue {
         }
     }
 
+    /// Whether this worker still holds the job's lease (one read): a run that writes nothing
+    /// for a while looks here to learn it was cancelled.
+    public func holds(_ job: Job) throws -> Bool {
+        try db.queryOne("SELECT 1 AS held FROM jobs WHERE id = ? AND state = 'running' AND lease_token = ?",
+                        [job.id, job.leaseToken]) != nil
+    }
+
     /// One beat of a running job's heartbeat: extends the lease, or, when the row's token is no
     /// longer the lease's (the job was cancelled, or another worker claimed it after the lease
     /// ran out), marks the lease lost so its handler stops. Returns whether to beat again.

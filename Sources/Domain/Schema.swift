@@ -192,6 +192,7 @@ public enum Schema {
         );
         CREATE INDEX fetches_account ON fetches (account_id, id);
         CREATE INDEX fetches_account_status ON fetches (account_id, status, id);
+        """),
         Migration(9, "webhooks: each account's signing secret, and the log of delivery attempts", """
         ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;
         CREATE TABLE webhook_deliveries (

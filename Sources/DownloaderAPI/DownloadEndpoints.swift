@@ -46,7 +46,7 @@ enum DownloadEndpoints {
     }
 
     /// One download as the seed shows it: status `pending | downloading | completed | failed`,
-    /// progress a number from 0 to 100, error the readable message or null.
+    /// progress a number from 0 to 100, error "<code>: <readable message>" or null.
     static func entry(_ fetch: Fetch, _ w: inout JSONWriter) {
         w.beginObject()
         w.member("id", fetch.id)
@@ -57,7 +57,7 @@ enum DownloadEndpoints {
         w.double(fetch.status == .success ? 100 : min(100, max(0, fetch.progress.percent ?? 0)))
         w.member("quality", fetch.quality)
         w.member("filename", fetch.filename)
-        w.member("error", fetch.errorCode.map { _ in fetch.errorMessage ?? "" })
+        w.member("error", fetch.errorCode.map { code in fetch.errorMessage.map { code + ": " + $0 } ?? code })
         w.member("created_at", DateTime.format(fetch.createdAt))
         w.endObject()
     }

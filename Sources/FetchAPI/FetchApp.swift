@@ -11,13 +11,14 @@ final class FetchApp: App {
     typealias Wire = JSONWire
     static let name = "fetch-api"
     static let options: [Option] = [
-        Option("yt-dlp", placeholder: "PATH", help: "yt-dlp for /fetch/metadata (default: yt-dlp on PATH)"),
+        Option("yt-dlp", placeholder: "PATH", help: "yt-dlp for /fetch/metadata (default: the checkout's .venv/bin/yt-dlp, else yt-dlp on PATH)"),
+        Option("metadata-timeout", .integer(1...100_000), placeholder: "SECONDS", help: "time limit of /fetch/metadata (default 30)"),
     ]
 
     let context: AppContext
     let fetches: FetchService
     let policy: AddressPolicy
-    /// What answers `/fetch/metadata`; nil: the route answers 503 `unavailable`.
+    /// What answers `/fetch/metadata` (yt-dlp behind an egress guard); nil: the route answers 503 `unavailable`.
     let metadata: (any MetadataSource)?
 
     init(_ context: AppContext) throws {

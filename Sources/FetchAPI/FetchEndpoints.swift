@@ -13,6 +13,7 @@ enum FetchEndpoints {
         // Ids are UUIDs: any other segment is no fetch (404 before credentials).
         r.get("/fetch/:id(uuid)", show)
         r.delete("/fetch/:id(uuid)", delete)
+        r.get("/fetch/:id(uuid)/deliveries", deliveries)
         r.get("/fetch/:id(uuid)/:filename", download)
     }
 
@@ -100,6 +101,32 @@ enum FetchEndpoints {
             return Response(status: 200, headers: [("Content-Type", "application/json")], body: Array(json.utf8))
         case .failure(let failure):
             throw failure
+        }
+    }
+
+    /// The fetch's webhook attempts, oldest first: `{"deliveries": [{id, message_id, url, attempt,
+    /// attempted_at, status, duration_ms, error}]}` (`status` null when no answer came).
+    static let deliveries: FetchEndpoint = { call in
+        let fetch = try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id"))
+        let attempts = try WebhookService(db: call.app.context.db).deliveries(subjectID: fetch.id)
+        return JSONWire.reply(capacity: 256 + attempts.count * 256) { w in
+            w.beginObject()
+            w.key("deliveries")
+            w.beginArray()
+            for attempt in attempts {
+                w.beginObject()
+                w.member("id", attempt.id)
+                w.member("message_id", attempt.messageID)
+                w.member("url", attempt.url)
+                w.member("attempt", attempt.attempt)
+                w.member("attempted_at", DateTime.format(attempt.attemptedAt))
+                w.member("status", attempt.status.map(Int64.init))
+                w.member("duration_ms", attempt.durationMs)
+                w.member("error", attempt.error)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
         }
     }
 

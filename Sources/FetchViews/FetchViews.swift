@@ -5,7 +5,7 @@ import HTTPCore
 /// Fetch dialect's replies and by the worker when it freezes a webhook's body.
 public enum FetchViews {
     /// `{id, url, status, quality, step, progress{percent, bytes, total_bytes, speed, eta}, title,
-    /// filename, size_bytes, content_type, duration, download_url, error{code, message}|null,
+    /// filename, size_bytes, content_type, duration, ffprobe, download_url, error{code, message}|null,
     /// created_at, started_at, finished_at}`; times are ISO 8601 UTC, unknown values null.
     /// `download_url` (`<downloadBase>/fetch/<id>/<percent-encoded filename>`) is there for a
     /// successful fetch when `downloadBase` (the media server's public URL, "" for paths) is given.
@@ -32,6 +32,9 @@ public enum FetchViews {
         w.member("content_type", fetch.contentType)
         w.key("duration")
         double(fetch.duration, &w)
+        // What ffprobe found in the stored file (the Files dialect's normalised form); null until then.
+        w.key("ffprobe")
+        w.raw(fetch.ffprobe)
         w.key("download_url")
         if let path = downloadPath(fetch), let downloadBase {
             w.beginString()

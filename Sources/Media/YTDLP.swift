@@ -43,8 +43,10 @@ public struct YTDLP: Sendable {
         }
     }
 
+    /// `<=?`: a height cap that lets a format of unknown height through (a direct mp4 link, a
+    /// `<video>` page): with `<=` such sources fail with "Requested format is not available".
     private static func heightArguments(_ height: Int) -> [String] {
-        ["-f", "bv*[height<=\(height)]+ba/b[height<=\(height)]"]
+        ["-f", "bv*[height<=?\(height)]+ba/b[height<=?\(height)]"]
     }
 
     /// Extractors, proxy and ffmpeg: the same for downloads and metadata.
@@ -63,7 +65,7 @@ public struct YTDLP: Sendable {
             + ["--no-playlist", "--socket-timeout", String(limits.socketTimeoutSeconds),
                "--max-filesize", String(limits.maxBytes), "--match-filters", "!is_live & duration<?\(limits.maxDurationSeconds)",
                "-P", "home:" + directory, "-P", "temp:" + directory + "/tmp", "-o", "%(id).64s.%(ext)s",
-               "--restrict-filenames", "--no-mtime"]
+               "--restrict-filenames", "--no-mtime", "--abort-on-unavailable-fragments"]
             + YTDLP.formatArguments(preset)
             + ["--newline", "--progress", "--progress-template", t.download, "--progress-template", t.postprocess,
                "--print", t.info, "--print", t.file, "--", url]
@@ -219,6 +221,22 @@ public struct YTDLP: Sendable {
     }
 
     // MARK: the job directory
+
+    /// Kills (the whole process group of) any yt-dlp still running for `directory`: one a killed
+    /// worker left behind, found by its `-P home:<directory>` argument. Called before a re-run
+    /// uses the directory, so two runs never write into it at once.
+    public static func killLeftovers(directory: String) {
+        guard let dir = realPath(directory) else { return }
+        let wanted = "home:" + dir
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry), pid != getpid(),
+                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  data.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == wanted }) else { continue }
+            let group = getpgid(pid)
+            if group > 1 && group != getpgrp() { kill(-group, SIGKILL) }
+            kill(pid, SIGKILL)
+        }
+    }
 
     /// Creates `directory` (and its tmp/), removes whatever it held; returns it with symlinks resolved.
     static func prepare(_ directory: String) throws -> String {

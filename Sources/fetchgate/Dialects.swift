@@ -31,7 +31,7 @@ struct DialectRow {
                    uploadPrefixes: ["/api/uploads"]),
         DialectRow(name: "files", executable: "files-api", server: .media, prefixes: [], uploadPrefixes: ["/files"]),
         DialectRow(name: "fetch", executable: "fetch-api", server: .media, prefixes: ["/fetch"], uploadPrefixes: [],
-                   ownOptions: ["yt-dlp"]),
+                   ownOptions: ["yt-dlp", "metadata-timeout"]),
         DialectRow(name: "downloader", executable: "downloader-api", server: .media, prefixes: ["/api/download", "/api/downloads"],
                    uploadPrefixes: [], ownOptions: ["downloader-account"]),
     ]

@@ -2,6 +2,7 @@ import Crypto
 import Dialect
 import Domain
 import HTTPCore
+import Media
 import Support
 import Foundation
 import Store
@@ -30,7 +31,7 @@ struct Supervisor {
         "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
         "webhook-retry-scale", "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp",
-        "fetch-concurrency",
+        "fetch-concurrency", "metadata-timeout",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -57,7 +58,7 @@ struct Supervisor {
                 throw UsageError(message: "serve: --webhook-retry-scale needs a number above 0, got '\(arguments["webhook-retry-scale"] ?? "")'")
             }
         }
-        for name in ["fetch-cap", "retention-days", "fetch-concurrency"] where arguments.has(name) {
+        for name in ["fetch-cap", "retention-days", "fetch-concurrency", "metadata-timeout"] where arguments.has(name) {
             guard let number = arguments.int(name), (1...100_000).contains(number) else {
                 throw UsageError(message: "serve: --\(name) needs a whole number from 1 to 100000, got '\(arguments[name] ?? "")'")
             }
@@ -133,7 +134,7 @@ struct Supervisor {
             if let value = arguments[option] { workerTuning += ["--" + option, value] }
         }
         // yt-dlp runs in the worker (fetches) and in fetch-api (metadata): the checkout's pinned one by default.
-        let ytdlp = arguments["yt-dlp"] ?? Supervisor.defaultYTDLP()
+        let ytdlp = arguments["yt-dlp"] ?? YTDLP.defaultExecutable(near: Supervisor.executablePath())
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
         workerTuning += ["--yt-dlp", ytdlp, "--media-public-url", mediaURL]
         let given = { (name: String) in name == "yt-dlp" ? ytdlp : arguments[name] }
@@ -173,6 +174,11 @@ struct Supervisor {
         for dialect in DialectRow.all { Supervisor.waitForSocket(paths.socket(dialect)) }
         for i in children.indices where children[i].name == "nginx" { try start(&children[i]) }
         printBanner(demo: demo, listen: listen, storePort: storePort, mediaPort: mediaPort)
+        // The media tools fetches run on, as `fetchgate doctor` shows them.
+        let ytdlpVersion = YTDLP(executable: ytdlp).version()
+        print("fetchgate serve: yt-dlp \(ytdlpVersion ?? "MISSING (fetches will fail; run make deps)") (\(MediaTools.locate(ytdlp) ?? ytdlp)), "
+              + "ffmpeg \(MediaTools.ffmpegVersion() ?? "MISSING") (\(MediaTools.locate("ffmpeg") ?? "ffmpeg"))")
+        fflush(nil)
 
         var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
         while true {
@@ -285,18 +291,6 @@ struct Supervisor {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    /// `.venv/bin/yt-dlp` of the checkout this binary was built in (`make deps` pins it there),
-    /// found as the nginx template is; else `yt-dlp` on the PATH.
-    static func defaultYTDLP() -> String {
-        var dir = (executablePath() as NSString).deletingLastPathComponent
-        while dir != "/" && !dir.isEmpty {
-            let candidate = dir + "/.venv/bin/yt-dlp"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = (dir as NSString).deletingLastPathComponent
-        }
-        return "yt-dlp"
     }
 
     static func executablePath() -> String {

@@ -32,7 +32,7 @@ final class WorkerLoop {
             let job: Job?
             do {
                 job = try context.queue.claim(kinds: kinds, leaseSeconds: settings.leaseSeconds,
-                                              perAccountCap: lane == .fetch ? settings.fetchCap : nil)
+                                              perAccountCap: lane == .fetch ? settings.media.fetchCap : nil)
             } catch {
                 logError("worker: \(lane.name) lane: claim failed: \(error)")
                 job = nil

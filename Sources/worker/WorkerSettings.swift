@@ -26,6 +26,19 @@ struct WorkerSettings: Sendable {
     let prober: Prober
     /// Multiplies the webhook retry schedule (`--webhook-retry-scale`; tests run it faster).
     let webhookRetryScale: Double
+    let media: MediaSettings
+}
+
+/// How media fetches run (`media.fetch`).
+struct MediaSettings: Sendable {
+    let ytdlp: YTDLP
+    /// Size (`--max-fetch-bytes`, shared with URL imports), duration (`--max-fetch-duration`) and
+    /// wall-clock (`--fetch-timeout`) limits of one fetch.
+    let limits: MediaLimits
+    /// The media server's public base URL, for the links in webhook bodies.
+    let publicURL: String
     /// Media fetches one account may run at once (`--fetch-cap`, default 4); the rest wait queued.
-    var fetchCap = 4
+    let fetchCap: Int
+    /// Finished fetches older than this are deleted with their files (`--retention-days`); nil: kept.
+    let retentionDays: Int?
 }

@@ -8,13 +8,16 @@ import Support
 import Glibc
 #endif
 
-// worker: runs queued jobs: order emails, URL imports, ffprobe of files, in lanes (Domain's
-// JobLane): each lane has threads of its own, so an order email never waits behind probes.
+// worker: runs queued jobs: order emails and webhooks, URL imports and ffprobe of files, media
+// fetches (yt-dlp), in lanes (Domain's JobLane): each lane has threads of its own, so an order
+// email never waits behind probes, nor a probe behind an hour-long fetch.
 //   worker (--database run/fetchgate.sqlite | --database-url URL) --data run/data [--concurrency 2] [--short-concurrency 1]
 //          [--allow-private-hosts localhost] [--max-fetch-bytes N] [--fetch-timeout S] [--probe-timeout S]
 //          [--outbox run/outbox | --smtp-url smtp://host:port [--smtp-user U --smtp-password P] [--smtp-starttls]]
 //          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
 //          [--webhook-retry-scale 1] (multiplies the webhook retry schedule: tests only)
+//          [--yt-dlp PATH] [--fetch-concurrency 4] [--fetch-cap 4] [--max-fetch-duration S] [--retention-days N]
+//          [--media-public-url URL]
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let database = Databases.url(given: arguments["database-url"], path: arguments["database"]) else {
@@ -58,14 +61,18 @@ guard let webhookRetryScale = givenRetryScale, webhookRetryScale > 0, webhookRet
 let policy = AddressPolicy(allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map(String.init)))
 let limits = FetchLimits(maxBytes: Int64(arguments.int("max-fetch-bytes") ?? (2 << 30)),
                          timeoutSeconds: arguments.int("fetch-timeout") ?? 600)
-var tuned = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
+let media = MediaSettings(
+    ytdlp: YTDLP(executable: arguments["yt-dlp"] ?? YTDLP.defaultExecutable(near: CommandLine.arguments[0])),
+    limits: MediaLimits(maxBytes: limits.maxBytes, maxDurationSeconds: arguments.int("max-fetch-duration") ?? 4 * 3600,
+                        wallSeconds: arguments.int("fetch-timeout") ?? 3600),
+    publicURL: arguments["media-public-url"] ?? "", fetchCap: max(1, arguments.int("fetch-cap") ?? 4),
+    retentionDays: arguments.int("retention-days"))
+let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
                               pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage, scratch: scratch,
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)),
-                              webhookRetryScale: webhookRetryScale)
-tuned.fetchCap = max(1, arguments.int("fetch-cap") ?? 4)
-let settings = tuned
+                              webhookRetryScale: webhookRetryScale, media: media)
 /// Threads per lane: `--concurrency` for the long lane (probes, imports), `--<lane>-concurrency`
 /// for the others (`--short-concurrency`); at least one each.
 func threadCount(_ lane: JobLane) -> Int {
@@ -73,8 +80,11 @@ func threadCount(_ lane: JobLane) -> Int {
 }
 let stop = Flag()
 StopSignals.block()
-let threads = JobLane.all.filter { !jobHandlers.kinds(in: $0).isEmpty }.flatMap { lane in
+var threads = JobLane.all.filter { !jobHandlers.kinds(in: $0).isEmpty }.flatMap { lane in
     (0..<threadCount(lane)).map { _ in WorkerThread { WorkerLoop(settings: settings, lane: lane, stop: stop).run() } }
+}
+if let days = media.retentionDays {
+    threads.append(WorkerThread { RetentionSweep(settings: settings, days: days, stop: stop).run() })
 }
 StopSignals.wait()
 stop.set()

@@ -96,7 +96,7 @@ final class FetchAppTests: FetchDialectTestCase {
 
         let shown = try json(app.handle(request("GET", "/fetch/" + id, headers: apiKey)))
         XCTAssertEqual(Set(shown.keys), ["id", "url", "status", "quality", "step", "progress", "title", "filename", "size_bytes",
-                                         "content_type", "duration", "download_url", "error", "created_at", "started_at", "finished_at"])
+                                         "content_type", "duration", "ffprobe", "download_url", "error", "created_at", "started_at", "finished_at"])
         XCTAssertEqual(shown["quality"] as? String, "720p")
         XCTAssertEqual(shown["step"] as? String, "queued")
         XCTAssertEqual(Set((shown["progress"] as? [String: Any])?.keys ?? [:].keys), ["percent", "bytes", "total_bytes", "speed", "eta"])

@@ -68,10 +68,10 @@ final class YTDLPArgumentTests: XCTestCase {
     func testPresetsMapToFixedSelectors() {
         XCTAssertEqual(QualityPreset.allCases.map(\.rawValue), ["best", "1080p", "720p", "480p", "360p", "audio", "mp4"])
         XCTAssertEqual(YTDLP.formatArguments(.best), ["-f", "bv*+ba/b"])
-        XCTAssertEqual(YTDLP.formatArguments(.p1080), ["-f", "bv*[height<=1080]+ba/b[height<=1080]"])
-        XCTAssertEqual(YTDLP.formatArguments(.p720), ["-f", "bv*[height<=720]+ba/b[height<=720]"])
-        XCTAssertEqual(YTDLP.formatArguments(.p480), ["-f", "bv*[height<=480]+ba/b[height<=480]"])
-        XCTAssertEqual(YTDLP.formatArguments(.p360), ["-f", "bv*[height<=360]+ba/b[height<=360]"])
+        XCTAssertEqual(YTDLP.formatArguments(.p1080), ["-f", "bv*[height<=?1080]+ba/b[height<=?1080]"])
+        XCTAssertEqual(YTDLP.formatArguments(.p720), ["-f", "bv*[height<=?720]+ba/b[height<=?720]"])
+        XCTAssertEqual(YTDLP.formatArguments(.p480), ["-f", "bv*[height<=?480]+ba/b[height<=?480]"])
+        XCTAssertEqual(YTDLP.formatArguments(.p360), ["-f", "bv*[height<=?360]+ba/b[height<=?360]"])
         XCTAssertEqual(YTDLP.formatArguments(.audio), ["-f", "ba/b", "-x", "--audio-format", "m4a"])
         XCTAssertEqual(YTDLP.formatArguments(.mp4), ["-f", "bv*[ext=mp4]+ba[ext=m4a]/b[ext=mp4]/bv*+ba/b", "--merge-output-format", "mp4"])
         for preset in QualityPreset.allCases {

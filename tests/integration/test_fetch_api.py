@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import threading
+import time
 import urllib.parse as urlparse
 import uuid
 
@@ -19,7 +20,7 @@ from conftest import FETCHGATE, REPO, FilesClient, assert_json_error, parse_json
 
 QUALITIES = "best, 1080p, 720p, 480p, 360p, audio, mp4"
 STATUS_KEYS = {"id", "url", "status", "quality", "step", "progress", "title", "filename", "size_bytes", "content_type",
-               "duration", "download_url", "error", "created_at", "started_at", "finished_at"}
+               "duration", "ffprobe", "download_url", "error", "created_at", "started_at", "finished_at"}
 DOWNLOAD_KEYS = {"id", "url", "title", "status", "progress", "quality", "filename", "error", "created_at"}
 KEYLESS_KEY = "keyless-" + uuid.uuid4().hex[:8]
 
@@ -59,7 +60,7 @@ def fetch_server(tmp_path_factory):
     (given to the demo account below, after start: until then no account has it)."""
     with running_server(tmp_path_factory, "fetchgate-fetch",
                         ["--allow-private-hosts", "localhost", "--downloader-account", KEYLESS_KEY,
-                         "--fetch-cap", "2", "--retention-days", "7", "--max-fetch-duration", "600"]) as srv:
+                         "--fetch-cap", "2", "--retention-days", "7", "--max-fetch-duration", "600", "--metadata-timeout", "4"]) as srv:
         yield srv
 
 
@@ -162,10 +163,13 @@ def test_idempotent_create(tenant_client, silent):
     tenant_client.delete(f"/fetch/{first.json()['id']}")
 
 
-def test_metadata_refuses_internal_urls_then_is_unavailable(tenant_client, silent):
-    assert_json_error(tenant_client.get("/fetch/metadata", params={"url": "http://127.0.0.2/"}), 400, "url_not_allowed")
-    # Until the yt-dlp runner is joined in, the route answers 503 (this line changes then).
-    assert_json_error(tenant_client.get("/fetch/metadata", params={"url": silent.url()}), 503, "unavailable")
+def test_metadata_refuses_internal_urls_then_times_out(fetch_api, silent):
+    """An internal URL is refused before yt-dlp runs; an origin that never answers is a 504
+    `timeout` once the stack's --metadata-timeout (4 s) runs out, yt-dlp killed."""
+    assert_json_error(fetch_api.get("/fetch/metadata", params={"url": "http://127.0.0.2/"}), 400, "url_not_allowed")
+    started = time.monotonic()
+    assert_json_error(fetch_api.get("/fetch/metadata", params={"url": silent.url()}), 504, "timeout")
+    assert time.monotonic() - started < 10
 
 
 # --------------------------------------------------------------------------- Downloader (seed 003)

@@ -45,7 +45,7 @@ def assert_stored_once(server, f, data=None):
 
 
 def streams(row):
-    return sorted(s["codec_type"] for s in ffprobe_of(row)["streams"])
+    return sorted(s["type"] for s in ffprobe_of(row)["streams"])
 
 
 # ------------------------------------------------------------------------------------------ success
@@ -65,9 +65,9 @@ def test_mp4_end_to_end(fetch_server, fetch_api, media_origin, media_files, forb
     assert_stored_once(fetch_server, f, media_files.mp4_bytes)
     row = fetch_row(fetch_server, f["id"])
     assert streams(row) == ["audio", "video"]
-    video = next(s for s in ffprobe_of(row)["streams"] if s["codec_type"] == "video")
+    video = next(s for s in ffprobe_of(row)["streams"] if s["type"] == "video")
     assert (video["width"], video["height"]) == (320, 240)
-    assert abs(float(ffprobe_of(row)["format"]["duration"]) - 2.0) < 0.2
+    assert abs(float(ffprobe_of(row)["duration"]) - 2.0) < 0.2
     # A fetch result is not a file of the Files API.
     assert fetch_api.get("/files").json()["total"] == 0
     assert forbidden_target.hits == 0
@@ -90,7 +90,7 @@ def test_hls_stream(fetch_server, fetch_api, media_origin, forbidden_target):
     assert len(data) == f["size_bytes"]
     row = fetch_row(fetch_server, f["id"])
     assert streams(row) == ["audio", "video"]
-    assert abs(float(ffprobe_of(row)["format"]["duration"]) - 2.0) < 0.3
+    assert abs(float(ffprobe_of(row)["duration"]) - 2.0) < 0.3
     # Both segments came from the origin.
     got = {r["path"] for r in media_origin.since(mark) if r["complete"] and r["method"] == "GET"}
     assert {"/hls/index.m3u8", *(f"/hls/{name}" for name in media_origin.files.segments)} <= got, got

@@ -95,11 +95,21 @@ def test_downloader_refuses_before_any_job(fetch_server, media_origin, forbidden
     assert forbidden_target.hits == 0
 
 
-@pytest.mark.parametrize("name", ["redirect-127.0.0.2", "video-src-127.0.0.2"])
-def test_metadata_of_a_hostile_page_is_blocked(fetch_api, media_origin, forbidden_target, name):
-    r = fetch_api.get("/fetch/metadata", params={"url": media_origin.hostile_urls()[name]})
-    # CONTRACT: a metadata run the guard refused answers 422 `blocked_address` (timeouts are 504).
+def test_metadata_of_a_hostile_page_is_blocked(fetch_api, media_origin, forbidden_target):
+    """The page redirects to 127.0.0.2: the guard refuses the hop, the reply is 422 `blocked_address`."""
+    r = fetch_api.get("/fetch/metadata", params={"url": media_origin.hostile_urls()["redirect-127.0.0.2"]})
     assert_json_error(r, 422, "blocked_address")
+    assert fetch_api.listing()["total"] == 0
+    assert forbidden_target.hits == 0
+
+
+def test_metadata_reads_a_page_naming_a_refused_video_without_reaching_it(fetch_api, media_origin, forbidden_target):
+    """Metadata reads the page only: a `<video src>` on 127.0.0.2 is listed as a format (no URL in
+    the reply) and never requested; fetching it is what fails (`blocked_address`, see above)."""
+    r = fetch_api.get("/fetch/metadata", params={"url": media_origin.hostile_urls()["video-src-127.0.0.2"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [f["ext"] for f in body["formats"]] == ["mp4"] and "url" not in body["formats"][0], body
     assert fetch_api.listing()["total"] == 0
     assert forbidden_target.hits == 0
 

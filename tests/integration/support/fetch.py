@@ -23,6 +23,7 @@ DOWNLOADER_ACCOUNT = "demo"
 JOB_LEASE_SECONDS = 5
 FETCH_CAP = 2                # running fetches per account (the fetch lane has 4 threads)
 WEBHOOK_RETRY_SCALE = 0.01   # 5 s → 0.05 s, 5 min → 3 s, 30 min → 18 s
+METADATA_TIMEOUT = 4         # seconds /fetch/metadata may take (504 after)
 FETCH_TIMEOUT = 60           # seconds a test waits for a fetch to finish
 
 FETCH_STATUSES = {"pending", "running", "success", "failed"}
@@ -32,7 +33,7 @@ ERROR_CODES = {"unsupported_url", "unavailable", "too_large", "too_long", "is_li
                "blocked_address", "storage_failed", "cancelled", "internal"}
 # CONTRACT: the status object of `GET /fetch/{id}` (FetchViews.status).
 FETCH_KEYS = {"id", "url", "status", "quality", "step", "progress", "title", "filename", "size_bytes",
-              "content_type", "duration", "download_url", "error", "created_at", "started_at", "finished_at"}
+              "content_type", "duration", "ffprobe", "download_url", "error", "created_at", "started_at", "finished_at"}
 PROGRESS_KEYS = {"percent", "bytes", "total_bytes", "speed", "eta"}
 CREATED_KEYS = {"id", "url", "status", "created_at"}
 DOWNLOAD_ENTRY_KEYS = {"id", "url", "title", "status", "progress", "quality", "filename", "error", "created_at"}
@@ -52,6 +53,7 @@ def fetch_serve_options():
         "--max-fetch-bytes", str(MAX_FETCH_BYTES),
         # CONTRACT: a worker option (tests only); serve has to pass it on.
         "--webhook-retry-scale", str(WEBHOOK_RETRY_SCALE),
+        "--metadata-timeout", str(METADATA_TIMEOUT),
     ]
 
 
