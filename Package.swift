@@ -73,11 +73,11 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "EgressTests", dependencies: ["Egress", "Outbound"]),
         // Each dialect's App.handle called in-process: no socket, no nginx.
-        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "FetchAPI", "DownloaderAPI", "FetchViews", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
+        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "FetchAPI", "DownloaderAPI", "FetchViews", "Media", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
         // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
-        .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "Support", "TestSupport"]),
         .testTarget(name: "EgressIntegrationTests", dependencies: ["Egress", "Outbound"]),
     ]
 )

@@ -131,6 +131,8 @@ enum YTDLPErrors {
     static func code(_ reason: String) -> MediaFetchError.Code {
         func any(_ needles: [String]) -> Bool { needles.contains { reason.contains($0) } }
         if any(["larger than max-filesize"]) { return .tooLarge }
+        // This server's disk, not the media: worth another attempt once space returns.
+        if any(["no space left on device", "disk quota exceeded", "[errno 28]"]) { return .storageFailed }
         if any(["unsupported url", "no suitable extractor", "is not a valid url"]) { return .unsupportedURL }
         // This server's own tools, whatever the URL ("Postprocessing: ffprobe and ffmpeg not found").
         if any(["postprocessing:", "ffmpeg", "ffprobe"]) { return .internal }

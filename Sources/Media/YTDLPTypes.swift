@@ -100,7 +100,7 @@ public struct MediaFetchError: Error, Sendable, Equatable, CustomStringConvertib
     public init(code: Code, message: String, transient: Bool? = nil) {
         self.code = code
         self.message = message
-        self.transient = transient ?? (code == .network || code == .timeout)
+        self.transient = transient ?? (code == .network || code == .timeout || code == .storageFailed)
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

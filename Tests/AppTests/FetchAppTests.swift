@@ -208,7 +208,9 @@ final class FetchAppTests: FetchDialectTestCase {
         XCTAssertEqual(frozen["download_url"] as? String, shown["download_url"] as? String)
     }
 
-    func testMetadataChecksTheURLThenIsUnavailableUntilTheRunnerIsJoined() throws {
+    /// The URL is checked first; then the real yt-dlp (behind a guard) asks an origin that refuses
+    /// connections: 502 `network`, for GET and POST alike, and no fetch is created.
+    func testMetadataChecksTheURLThenAsksYTDLP() throws {
         let missing = app.handle(request("GET", "/fetch/metadata", headers: apiKey))
         XCTAssertEqual(missing.status, 400)
         let refused = app.handle(request("GET", "/fetch/metadata", query: "url=http%3A%2F%2F127.0.0.2%2Fv", headers: apiKey))
@@ -216,8 +218,8 @@ final class FetchAppTests: FetchDialectTestCase {
         XCTAssertEqual(try error(refused)["code"], "url_not_allowed")
         for response in [app.handle(request("GET", "/fetch/metadata", query: "url=http%3A%2F%2F127.0.0.1%3A9%2Fv", headers: apiKey)),
                          app.handle(post("/fetch/metadata", #"{"url": "http://127.0.0.1:9/v"}"#, headers: apiKey))] {
-            XCTAssertEqual(response.status, 503)
-            XCTAssertEqual(try error(response)["code"], "unavailable")
+            XCTAssertEqual(response.status, 502)
+            XCTAssertEqual(try error(response)["code"], "network")
         }
         XCTAssertEqual(try total(), 0)
     }
@@ -350,5 +352,15 @@ final class DownloaderAppTests: FetchDialectTestCase {
         let again = app.handle(request("DELETE", "/api/downloads/\(id)/remove", headers: apiKey))
         XCTAssertEqual(again.status, 404)
         XCTAssertEqual(try detail(again), "Descarga no encontrada")
+    }
+}
+
+import Media
+
+/// The quality presets are named twice by necessity (Domain may not import Media): the dialects
+/// check `FetchQuality`, the worker runs `QualityPreset`. The two lists must stay one.
+final class QualityListTests: XCTestCase {
+    func testTheDialectsPresetsAreTheRunnersPresets() {
+        XCTAssertEqual(FetchQuality.allCases.map(\.rawValue), QualityPreset.allCases.map(\.rawValue))
     }
 }

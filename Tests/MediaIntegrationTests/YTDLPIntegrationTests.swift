@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import Media
+import Support
 import TestSupport
 
 /// The real pinned yt-dlp (.venv/bin/yt-dlp, `make deps`) under the runner, against a loopback
@@ -268,6 +269,18 @@ final class YTDLPIntegrationTests: XCTestCase {
         XCTAssertEqual(error?.code, .tooLarge)
         XCTAssertEqual(error?.message, "the media is larger than the limit of 1048576 bytes")
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(entries(jobDir), [])
+    }
+
+    /// A full disk (a 1 MiB tmpfs under the job directory; mounting needs root, as CI runs) is
+    /// `storage_failed`, worth a retry, and leaves nothing behind.
+    func testFullDiskIsStorageFailed() throws {
+        try FileManager.default.createDirectory(atPath: jobDir, withIntermediateDirectories: true)
+        XCTAssertEqual(Subprocess.exitCode(system("mount -t tmpfs -o size=1m tmpfs '\(jobDir)'")), 0, "mount a 1 MiB tmpfs (as root)")
+        defer { _ = system("umount '\(jobDir)'") }
+        let error = failure(download("/stream/big.mp4", limits: limits(maxBytes: 64 << 20)))
+        XCTAssertEqual(error?.code, .storageFailed, error?.message ?? "")
+        XCTAssertEqual(error?.transient, true)
         XCTAssertEqual(entries(jobDir), [])
     }
 
