@@ -32,6 +32,8 @@ public struct Fetch: Equatable, Sendable {
     public var errorCode: String?
     public var errorMessage: String?
     public var webhookURL: String?
+    /// A download job's options (seed 002); none for the other dialects' fetches.
+    public var options: FetchOptions
     public var createdAt: Int64
     public var startedAt: Int64?
     public var finishedAt: Int64?
@@ -61,6 +63,7 @@ public struct Fetch: Equatable, Sendable {
         errorCode = row.string("error_code")
         errorMessage = row.string("error_message")
         webhookURL = row.string("webhook_url")
+        options = FetchOptions.stored(row.string("options"))
         createdAt = row.int("created_at") ?? 0
         startedAt = row.int("started_at")
         finishedAt = row.int("finished_at")

@@ -21,15 +21,17 @@ public struct FetchService {
 
     /// Records a fetch as `pending` (step `queued`) and queues its job, in one transaction.
     /// `url` (and `webhookURL`) must already have passed the caller's address check.
-    public func create(accountID: Int64, url: String, quality: FetchQuality, webhookURL: String?) throws -> Fetch {
+    public func create(accountID: Int64, url: String, quality: FetchQuality, webhookURL: String?,
+                       options: FetchOptions = FetchOptions()) throws -> Fetch {
         try FieldRules.text(url, field: "url", maxBytes: FieldRules.maxURLBytes)
         try FieldRules.text(webhookURL, field: "webhook_url", maxBytes: FieldRules.maxURLBytes)
+        try options.validate()
         let publicID = UUID().uuidString.lowercased()
         return try db.write {
             try db.execute("""
-                INSERT INTO fetches (public_id, account_id, url, quality, status, step, webhook_url, created_at)
-                VALUES (?, ?, ?, ?, 'pending', 'queued', ?, ?)
-                """, [publicID, accountID, url, quality.rawValue, webhookURL, clock.now()])
+                INSERT INTO fetches (public_id, account_id, url, quality, status, step, webhook_url, options, created_at)
+                VALUES (?, ?, ?, ?, 'pending', 'queued', ?, ?, ?)
+                """, [publicID, accountID, url, quality.rawValue, webhookURL, options.stored(), clock.now()])
             try JobQueue(db: db, clock: clock).enqueue(MediaFetchJob.self, publicID, accountID: accountID,
                                                        maxAttempts: MediaFetchJob.maxAttempts)
             return try get(publicID: publicID)!

@@ -209,5 +209,8 @@ public enum Schema {
         );
         CREATE INDEX webhook_deliveries_subject ON webhook_deliveries (subject_id, id);
         """),
+        Migration(10, "fetches: a download job's typed options (FetchOptions as JSON; NULL: none)", """
+        ALTER TABLE fetches ADD COLUMN options TEXT;
+        """),
     ]
 }
