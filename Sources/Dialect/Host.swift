@@ -24,6 +24,7 @@ public enum Host {
         Option("signing-secret-file", placeholder: "PATH", help: "secret of signed /dl/ links (nginx secure_link)"),
         Option("link-seconds", .integer(1...(1 << 31)), placeholder: "SECONDS", help: "lifetime of signed links (default 3600)"),
         Option("allow-private-hosts", placeholder: "HOST,…", help: "hosts URL imports may reach on private addresses"),
+        Option("wake-socket", placeholder: "PATH", help: "the worker's wake socket, nudged after each write (queued work starts at once)"),
         Option("supervised", .flag, help: "stop when the parent process (fetchgate serve) dies"),
     ]
 
@@ -73,7 +74,10 @@ public enum Host {
         return { request in
             if app == nil { app = build() }
             guard let app else { return unavailable(A.self) }
-            return app.handle(request)
+            let response = app.handle(request)
+            // A write may have queued a job: the worker claims it now rather than at its next poll.
+            if response.status < 400 && request.method != "GET" && request.method != "HEAD" { settings.wake?.send() }
+            return response
         }
     }
 
@@ -106,6 +110,8 @@ public struct HostSettings: Sendable {
     public let linkSeconds: Int64
     /// Hosts that may resolve to private addresses (tests serve from loopback); empty in production.
     public let allowedPrivateHosts: Set<String>
+    /// Nudges the worker after a write (`--wake-socket`); nil: the worker finds new jobs by polling.
+    public let wake: WakeSender?
     /// The whole command line, for a dialect's own options.
     public let arguments: Arguments
 
@@ -134,6 +140,7 @@ public struct HostSettings: Sendable {
         storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data), signingSecret: signer?.secret)
         linkSeconds = Int64(arguments.int("link-seconds") ?? 3600)
         allowedPrivateHosts = Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map { String($0).lowercased() })
+        wake = arguments["wake-socket"].flatMap { WakeSender(path: $0) }
         self.arguments = arguments
     }
 }

@@ -34,6 +34,8 @@ struct RunPaths {
     var bodyTemp: String { data + "/tmp/body" }
     /// nginx's error log arrives here (a unix datagram socket) to have credentials masked.
     var errorLogSocket: String { runDirectory + "/nginx-log.sock" }
+    /// The worker listens here; the dialects nudge it after writes (queued jobs start at once).
+    var wakeSocket: String { runDirectory + "/worker.wake" }
     var nginxErrorLog: String { logs + "/nginx-error.log" }
     /// nginx's temp directories outside the data volume (bodies of non-upload requests, buffers).
     var nginxTemp: String { runDirectory + "/nginx-temp" }

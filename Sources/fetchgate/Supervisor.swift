@@ -136,13 +136,13 @@ struct Supervisor {
         // yt-dlp runs in the worker (fetches) and in fetch-api (metadata): the checkout's pinned one by default.
         let ytdlp = arguments["yt-dlp"] ?? YTDLP.defaultExecutable(near: Supervisor.executablePath())
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
-        workerTuning += ["--yt-dlp", ytdlp, "--media-public-url", mediaURL]
+        workerTuning += ["--yt-dlp", ytdlp, "--media-public-url", mediaURL, "--wake-socket", paths.wakeSocket]
         let given = { (name: String) in name == "yt-dlp" ? ytdlp : arguments[name] }
         let publicURLs: [DialectRow.Server: String] = [.store: publicURL, .media: mediaURL]
         // Every dialect takes the host's options (`Dialect/Host.swift`); the socket comes first.
         let hostOptions = paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
                            "--max-body", String(BodyLimit.defaultBytes), "--signing-secret-file", paths.signingSecret,
-                           "--link-seconds", arguments["link-seconds"] ?? "3600"] + threads + privateHosts
+                           "--link-seconds", arguments["link-seconds"] ?? "3600", "--wake-socket", paths.wakeSocket] + threads + privateHosts
         var children = DialectRow.all.map { dialect in
             Child(name: dialect.executable,
                   argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect)] + hostOptions

@@ -28,7 +28,10 @@ final class WorkerLoop {
 
     func run() {
         let kinds = jobHandlers.kinds(in: lane)
+        var seen = settings.wakeup?.current ?? 0
         while !stop.isSet {
+            // Read before the claim: a nudge that comes while it runs is not lost.
+            let before = settings.wakeup?.current ?? 0
             let job: Job?
             do {
                 job = try context.queue.claim(kinds: kinds, leaseSeconds: settings.leaseSeconds,
@@ -38,7 +41,13 @@ final class WorkerLoop {
                 job = nil
             }
             guard let job else {
-                usleep(UInt32(settings.pollMilliseconds) * 1000)
+                // Until a dialect's nudge (a write that may have queued a job) or the poll interval.
+                if let wakeup = settings.wakeup {
+                    seen = before
+                    wakeup.wait(milliseconds: settings.pollMilliseconds, since: &seen)
+                } else {
+                    usleep(UInt32(settings.pollMilliseconds) * 1000)
+                }
                 continue
             }
             let lease = JobLease(job)

@@ -1,6 +1,7 @@
 import Domain
 import Media
 import Outbound
+import Support
 
 /// How order emails leave: SMTP, or `.eml` files in an outbox directory (the default).
 struct MailSettings: Sendable {
@@ -18,6 +19,8 @@ struct WorkerSettings: Sendable {
     let databaseURL: String
     let leaseSeconds: Int64
     let pollMilliseconds: Int
+    /// Nudges from the dialects (`--wake-socket`): a new job is claimed at once, not at the next poll.
+    let wakeup: Wakeup?
     let mail: MailSettings
     /// Where stored files are, and the local scratch space downloads land in first.
     let storage: any FileStore

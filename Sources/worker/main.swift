@@ -17,7 +17,7 @@ import Glibc
 //          [--mail-from noreply@example.com] [--mail-from-name "Shop"] [--lease 60] [--poll-ms 500]
 //          [--webhook-retry-scale 1] (multiplies the webhook retry schedule: tests only)
 //          [--yt-dlp PATH] [--fetch-concurrency 4] [--fetch-cap 4] [--max-fetch-duration S] [--retention-days N]
-//          [--media-public-url URL]
+//          [--media-public-url URL] [--wake-socket PATH] (the dialects nudge it after writes: jobs start at once)
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let database = Databases.url(given: arguments["database-url"], path: arguments["database"]) else {
@@ -61,6 +61,11 @@ guard let webhookRetryScale = givenRetryScale, webhookRetryScale > 0, webhookRet
 let policy = AddressPolicy(allowedPrivateHosts: Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map(String.init)))
 let limits = FetchLimits(maxBytes: Int64(arguments.int("max-fetch-bytes") ?? (2 << 30)),
                          timeoutSeconds: arguments.int("fetch-timeout") ?? 600)
+let wakeup: Wakeup?
+do { wakeup = try arguments["wake-socket"].map { try Wakeup(path: $0) } } catch {
+    logError("worker: \(error)")
+    exit(1)
+}
 let media = MediaSettings(
     ytdlp: YTDLP(executable: arguments["yt-dlp"] ?? YTDLP.defaultExecutable(near: CommandLine.arguments[0])),
     limits: MediaLimits(maxBytes: limits.maxBytes, maxDurationSeconds: arguments.int("max-fetch-duration") ?? 4 * 3600,
@@ -68,7 +73,7 @@ let media = MediaSettings(
     publicURL: arguments["media-public-url"] ?? "", fetchCap: max(1, arguments.int("fetch-cap") ?? 4),
     retentionDays: arguments.int("retention-days"))
 let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
-                              pollMilliseconds: arguments.int("poll-ms") ?? 500, mail: mail, storage: storage, scratch: scratch,
+                              pollMilliseconds: arguments.int("poll-ms") ?? 500, wakeup: wakeup, mail: mail, storage: storage, scratch: scratch,
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)),
@@ -88,4 +93,5 @@ if let days = media.retentionDays {
 }
 StopSignals.wait()
 stop.set()
+wakeup?.stop() // ends the lane threads' waits now, not at their poll's end
 for thread in threads { thread.join() }
