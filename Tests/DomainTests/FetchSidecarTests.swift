@@ -5,23 +5,10 @@ import Foundation
 
 /// Sidecar subtitles: listed with the fetch (`fetches.sidecars`, migration 13), committed with
 /// its success, and removed with its media by every way a fetch goes away.
-final class FetchSidecarTests: DomainTestCase {
-    var time: TestTime!
-    var fetches: FetchService!
-    var queue: JobQueue!
-    var account: Int64 = 0
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        time = TestTime(10_000)
-        fetches = FetchService(db: db, storage: storage, clock: time.clock)
-        queue = JobQueue(db: db, clock: time.clock)
-        account = try makeAccount().0.id
-    }
-
+extension FetchServiceTests {
     /// A fetch finished as the worker finishes one: its media and two subtitle files stored, and
     /// the success committed with the job's completion. Returns the fetch and every stored key.
-    func finished(_ url: String = "https://example.com/v") throws -> (Fetch, [String]) {
+    func finishedWithSidecars(_ url: String = "https://example.com/v") throws -> (Fetch, [String]) {
         let fetch = try fetches.create(accountID: account, url: url, quality: .best, webhookURL: nil)
         let lease = JobLease(try XCTUnwrap(queue.claim(kinds: [MediaFetchJob.name], leaseSeconds: 60)))
         XCTAssertTrue(try fetches.markRunning(publicID: fetch.id, lease: lease))
@@ -43,12 +30,12 @@ final class FetchSidecarTests: DomainTestCase {
         return (try XCTUnwrap(fetches.get(publicID: fetch.id)), [key] + sidecars.map(\.storageKey))
     }
 
-    func assertGone(_ keys: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertNotStored(_ keys: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         for key in keys { XCTAssertNil(try storage.attributes(key: key), key, file: file, line: line) }
     }
 
     func testSidecarsAreListedWithTheFetch() throws {
-        let (fetch, keys) = try finished()
+        let (fetch, keys) = try finishedWithSidecars()
         XCTAssertEqual(keys, ["f/\(fetch.id).mp4", "f/\(fetch.id).en.vtt", "f/\(fetch.id).pt-BR.srt"])
         XCTAssertEqual(fetch.sidecars, [
             FetchSidecar(storageKey: "f/\(fetch.id).en.vtt", language: "en", ext: "vtt", sizeBytes: 6),
@@ -62,24 +49,24 @@ final class FetchSidecarTests: DomainTestCase {
     }
 
     func testDeleteRemovesTheSidecars() throws {
-        let (fetch, keys) = try finished()
+        let (fetch, keys) = try finishedWithSidecars()
         XCTAssertEqual(try fetches.cancelOrDelete(accountID: account, publicID: fetch.id), .deleted)
-        try assertGone(keys)
+        try assertNotStored(keys)
     }
 
     func testRemoveRemovesTheSidecars() throws {
-        let (fetch, keys) = try finished()
+        let (fetch, keys) = try finishedWithSidecars()
         try fetches.remove(accountID: account, publicID: fetch.id)
         XCTAssertNil(try fetches.get(publicID: fetch.id))
-        try assertGone(keys)
+        try assertNotStored(keys)
     }
 
     func testExpireRemovesTheSidecarsAndNamesTheirKeys() throws {
-        let (fetch, keys) = try finished()
+        let (fetch, keys) = try finishedWithSidecars()
         time.now += 86_400
         XCTAssertEqual(try fetches.expire(olderThan: time.now), keys)
         XCTAssertNil(try fetches.get(publicID: fetch.id))
-        try assertGone(keys)
+        try assertNotStored(keys)
     }
 
     func testSidecarKeys() {

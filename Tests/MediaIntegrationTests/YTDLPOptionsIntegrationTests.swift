@@ -3,30 +3,26 @@ import Foundation
 @testable import Media
 import Support
 
-/// The options and the playlist runner with the real pinned yt-dlp against a loopback origin (the
-/// same server as `YTDLPIntegrationTests`) serving ffmpeg-made media; every result read back with ffprobe.
-final class YTDLPOptionsIntegrationTests: XCTestCase {
-    nonisolated(unsafe) static var root = ""
-    nonisolated(unsafe) static var origin: Process?
-    nonisolated(unsafe) static var base = ""
+/// The options and the playlist runner with the real pinned yt-dlp against the same loopback
+/// origin, serving more ffmpeg-made media under /opt/; every result read back with ffprobe.
+extension YTDLPIntegrationTests {
     static let vtt = "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello\n\n00:00:01.500 --> 00:00:02.000\nWorld\n"
 
-    override class func setUp() {
-        super.setUp()
-        root = NSTemporaryDirectory() + "ytdlp-options-origin-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: root + "/hls", withIntermediateDirectories: true)
-        let ffmpeg = YTDLPIntegrationTests.ffmpeg
+    /// The options' media, made once, in the origin's root under opt/.
+    static let optionMedia: Void = {
+        let dir = root + "/opt"
+        try! FileManager.default.createDirectory(atPath: dir + "/hls", withIntermediateDirectories: true)
         // 6 s, a keyframe every second (25 fps, GOP 25); moov first: the origin serves no ranges.
         ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=6:size=320x240:rate=25", "-f", "lavfi", "-i", "sine=duration=6", "-shortest",
-                "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-movflags", "+faststart", root + "/six.mp4"])
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-movflags", "+faststart", dir + "/six.mp4"])
         for (name, size) in [("small", "320x240"), ("big", "640x480")] {
             ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=2:size=\(size):rate=25", "-f", "lavfi", "-i", "sine=duration=2", "-shortest",
-                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", root + "/\(name).mp4"])
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", dir + "/\(name).mp4"])
         }
         ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=25", "-f", "lavfi", "-i", "sine=duration=2", "-shortest",
-                "-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus", root + "/w.webm"])
-        ffmpeg(["-i", root + "/small.mp4", "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", root + "/hls/index.m3u8"])
-        func write(_ text: String, _ name: String) { try! text.write(toFile: root + "/" + name, atomically: true, encoding: .utf8) }
+                "-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus", dir + "/w.webm"])
+        ffmpeg(["-i", dir + "/small.mp4", "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", dir + "/hls/index.m3u8"])
+        func write(_ text: String, _ name: String) { try! text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
         write(vtt, "en.vtt")
         // An HLS subtitle rendition: one WebVTT segment.
         write("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.0,\n../en.vtt\n#EXT-X-ENDLIST\n",
@@ -45,57 +41,23 @@ final class YTDLPOptionsIntegrationTests: XCTestCase {
         write(#"<html><head><title>Three videos</title></head><body><video src="small.mp4"></video><video src="big.mp4"></video><video src="six.mp4"></video></body></html>"#,
               "three.html")
         write("""
-            <?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title><link>http://127.0.0.1/</link>
-            <item><title>Episode A</title><enclosure url="small.mp4" type="video/mp4" length="1"/><guid>a</guid></item>
-            <item><title>Episode B</title><enclosure url="big.mp4" type="video/mp4" length="1"/><guid>b</guid></item>
+            <?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title><link>\(base)/opt/</link>
+            <item><title>Episode A</title><enclosure url="\(base)/opt/small.mp4" type="video/mp4" length="1"/><guid>a</guid></item>
+            <item><title>Episode B</title><enclosure url="\(base)/opt/big.mp4" type="video/mp4" length="1"/><guid>b</guid></item>
             </channel></rss>
             """, "feed.rss")
-        write(YTDLPIntegrationTests.server, "server.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root + "/server.py", root, root + "/port"]
-        try! process.run()
-        origin = process
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: root + "/port") { usleep(25_000) }
-        base = "http://127.0.0.1:" + (try! String(contentsOfFile: root + "/port", encoding: .utf8))
-        // The feed names its enclosures absolutely.
-        let feed = try! String(contentsOfFile: root + "/feed.rss", encoding: .utf8)
-        write(feed.replacingOccurrences(of: "url=\"", with: "url=\"\(base)/"), "feed.rss")
-    }
+    }()
 
-    override class func tearDown() {
-        origin?.terminate()
-        origin?.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: root)
-        super.tearDown()
-    }
-
-    let ytdlp = YTDLP(executable: YTDLPIntegrationTests.executable)
-    var jobDir = ""
-
-    override func setUp() {
-        super.setUp()
-        jobDir = NSTemporaryDirectory() + "ytdlp-options-job-\(UUID().uuidString)"
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: jobDir)
-        super.tearDown()
-    }
-
+    /// A download of /opt/`path` with `options` that must succeed.
     func download(_ path: String, preset: QualityPreset = .best, _ options: MediaOptions,
                   file: StaticString = #filePath, line: UInt = #line) throws -> MediaDownloadResult {
-        let outcome = ytdlp.download(url: YTDLPOptionsIntegrationTests.base + path, preset: preset, options: options, directory: jobDir,
-                                     proxy: nil, allowGeneric: true,
-                                     limits: MediaLimits(maxBytes: 100 << 20, maxDurationSeconds: 600, wallSeconds: 60, socketTimeoutSeconds: 10),
-                                     progress: { _ in }, shouldStop: { false })
-        switch outcome {
-        case .success(let result): return result
-        case .failure(let error): XCTFail("failed: \(error)", file: file, line: line); throw error
-        }
+        _ = YTDLPIntegrationTests.optionMedia
+        return try success(ytdlp.download(url: YTDLPIntegrationTests.base + "/opt" + path, preset: preset, options: options,
+                                          directory: jobDir, proxy: nil, allowGeneric: true, limits: limits(),
+                                          progress: { _ in }, shouldStop: { false }), file: file, line: line)
     }
 
-    func names() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: jobDir)) ?? []).sorted() }
+    func names() -> [String] { entries(jobDir) }
 
     struct Probed {
         var format = ""
@@ -160,7 +122,7 @@ final class YTDLPOptionsIntegrationTests: XCTestCase {
         let kept = try download("/w.webm", MediaOptions(container: "webm"))
         XCTAssertEqual(kept.ext, "webm")
         XCTAssertEqual(try probe(kept.path).streams, ["video vp8 160x120", "audio opus"])
-        XCTAssertEqual(FileManager.default.contents(atPath: kept.path), FileManager.default.contents(atPath: YTDLPOptionsIntegrationTests.root + "/w.webm"))
+        XCTAssertEqual(FileManager.default.contents(atPath: kept.path), FileManager.default.contents(atPath: YTDLPIntegrationTests.root + "/opt/w.webm"))
     }
 
     func testAudioOnlyAndMP3HaveNoVideo() throws {
@@ -204,9 +166,9 @@ final class YTDLPOptionsIntegrationTests: XCTestCase {
         let stem = ((result.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let dir = try XCTUnwrap(YTDLP.realPath(jobDir))
         XCTAssertEqual(result.sidecars, [MediaSidecar(path: dir + "/\(stem).en.vtt", language: "en", ext: "vtt",
-                                                      sizeBytes: Int64(YTDLPOptionsIntegrationTests.vtt.utf8.count))])
+                                                      sizeBytes: Int64(YTDLPIntegrationTests.vtt.utf8.count))])
         XCTAssertEqual(String(decoding: FileManager.default.contents(atPath: result.sidecars[0].path) ?? Data(), as: UTF8.self),
-                       YTDLPOptionsIntegrationTests.vtt)
+                       YTDLPIntegrationTests.vtt)
         XCTAssertEqual(names(), ["\(stem).en.vtt", "\(stem).mp4"], "fr is not offered: no file, no failure")
         // Audio only keeps its sidecar too.
         let audio = try download("/track.html", MediaOptions(container: "mp3", subtitles: ["en"], subtitleSidecar: true))
@@ -225,11 +187,12 @@ final class YTDLPOptionsIntegrationTests: XCTestCase {
     // MARK: playlists
 
     func playlist(_ path: String, limit: Int) -> Result<[PlaylistEntry], MediaFetchError> {
-        ytdlp.playlist(url: YTDLPOptionsIntegrationTests.base + path, limit: limit, proxy: nil, timeoutSeconds: 30)
+        _ = YTDLPIntegrationTests.optionMedia
+        return ytdlp.playlist(url: YTDLPIntegrationTests.base + "/opt" + path, limit: limit, proxy: nil, timeoutSeconds: 30)
     }
 
     func testSeveralVideoTagsAreAPlaylist() throws {
-        let base = YTDLPOptionsIntegrationTests.base
+        let base = YTDLPIntegrationTests.base + "/opt"
         XCTAssertEqual(try playlist("/three.html", limit: 2).get(), [
             PlaylistEntry(url: base + "/small.mp4", title: "Three videos (1)"),
             PlaylistEntry(url: base + "/big.mp4", title: "Three videos (2)")])
@@ -238,13 +201,13 @@ final class YTDLPOptionsIntegrationTests: XCTestCase {
     }
 
     func testAnRSSFeedIsAPlaylist() throws {
-        let base = YTDLPOptionsIntegrationTests.base
+        let base = YTDLPIntegrationTests.base + "/opt"
         XCTAssertEqual(try playlist("/feed.rss", limit: 10).get(), [
             PlaylistEntry(url: base + "/small.mp4", title: "Episode A"), PlaylistEntry(url: base + "/big.mp4", title: "Episode B")])
     }
 
     func testOneVideoIsOneEntryAndAMissingPageFails() throws {
-        XCTAssertEqual(try playlist("/small.mp4", limit: 5).get(), [PlaylistEntry(url: YTDLPOptionsIntegrationTests.base + "/small.mp4", title: "small")])
+        XCTAssertEqual(try playlist("/small.mp4", limit: 5).get(), [PlaylistEntry(url: YTDLPIntegrationTests.base + "/opt/small.mp4", title: "small")])
         XCTAssertEqual(try playlist("/track.html", limit: 5).get().count, 1)
         switch playlist("/missing.html", limit: 5) {
         case .success(let entries): XCTFail("\(entries)")
