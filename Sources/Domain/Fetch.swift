@@ -1,3 +1,4 @@
+import Foundation
 import Store
 
 /// A fetch: media a client asked for by URL, acquired by the worker (`MediaFetchJob`, yt-dlp)
@@ -34,9 +35,14 @@ public struct Fetch: Equatable, Sendable {
     public var webhookURL: String?
     /// A download job's options (seed 002); none for the other dialects' fetches.
     public var options: FetchOptions
+    /// Subtitle files stored beside the media (`subtitle_mode: sidecar`).
+    public var sidecars: [FetchSidecar]
     public var createdAt: Int64
     public var startedAt: Int64?
     public var finishedAt: Int64?
+
+    /// The keys of everything stored for it: the media and its sidecars.
+    var storedKeys: [String] { [storageKey].compactMap { $0 } + sidecars.map(\.storageKey) }
 
     /// Finished: nothing runs for it any more.
     public var isFinished: Bool { status == .success || status == .failed }
@@ -64,6 +70,7 @@ public struct Fetch: Equatable, Sendable {
         errorMessage = row.string("error_message")
         webhookURL = row.string("webhook_url")
         options = FetchOptions.stored(row.string("options"))
+        sidecars = FetchSidecar.stored(row.string("sidecars"))
         createdAt = row.int("created_at") ?? 0
         startedAt = row.int("started_at")
         finishedAt = row.int("finished_at")
@@ -119,9 +126,12 @@ public struct FetchedMedia: Sendable {
     public var extractor: String?
     public var duration: Double?
     public var ffprobe: String?
+    /// Stored with the media, in the same transaction.
+    public var sidecars: [FetchSidecar]
 
     public init(storageKey: String, filename: String, sizeBytes: Int64, contentType: String, title: String?, extractor: String?,
-                duration: Double?, ffprobe: String?) {
+                duration: Double?, ffprobe: String?, sidecars: [FetchSidecar] = []) {
+        self.sidecars = sidecars
         self.storageKey = storageKey
         self.filename = filename
         self.sizeBytes = sizeBytes
@@ -130,6 +140,35 @@ public struct FetchedMedia: Sendable {
         self.extractor = extractor
         self.duration = duration
         self.ffprobe = ffprobe
+    }
+}
+
+/// A subtitle file stored beside a fetch's media: `f/<public id>.<language>.<ext>`. Kept as a JSON
+/// list in `fetches.sidecars` (NULL: none); removed with the media.
+public struct FetchSidecar: Codable, Equatable, Sendable {
+    public var storageKey: String
+    public var language: String
+    /// "vtt", "srt": lowercase letters and digits.
+    public var ext: String
+    public var sizeBytes: Int64
+
+    public init(storageKey: String, language: String, ext: String, sizeBytes: Int64) {
+        self.storageKey = storageKey
+        self.language = language
+        self.ext = ext
+        self.sizeBytes = sizeBytes
+    }
+
+    /// The column's text; nil for none.
+    static func stored(_ sidecars: [FetchSidecar]) -> String? {
+        guard !sidecars.isEmpty, let data = try? JSONEncoder().encode(sidecars) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The column read back; nil or unreadable text reads as none.
+    static func stored(_ text: String?) -> [FetchSidecar] {
+        guard let text, let list = try? JSONDecoder().decode([FetchSidecar].self, from: Data(text.utf8)) else { return [] }
+        return list
     }
 }
 

@@ -85,29 +85,29 @@ public struct FetchService {
     /// Seed 000's DELETE: a pending or running fetch is cancelled (its job too: a running one's
     /// worker loses its lease and stops); a finished one is deleted with its stored bytes.
     public func cancelOrDelete(accountID: Int64, publicID: String) throws -> Removal {
-        let (removal, key) = try db.write { () throws -> (Removal, String?) in
+        let (removal, keys) = try db.write { () throws -> (Removal, [String]) in
             let fetch = try get(accountID: accountID, publicID: publicID)
             if fetch.isFinished {
                 try db.execute("DELETE FROM fetches WHERE id = ?", [fetch.rowID])
                 try JobQueue(db: db, clock: clock).cancel(subjectID: fetch.id)
-                return (.deleted, fetch.storageKey)
+                return (.deleted, fetch.storedKeys)
             }
             try cancel(fetch)
-            return (.cancelled(try get(publicID: publicID)!), nil)
+            return (.cancelled(try get(publicID: publicID)!), [])
         }
-        if let key { try? storage.remove(key: key) }
+        for key in keys { try? storage.remove(key: key) }
         return removal
     }
 
     /// Seed 003's remove: whatever its state, the job is cancelled and the record and bytes deleted.
     public func remove(accountID: Int64, publicID: String) throws {
-        let key = try db.write {
+        let keys = try db.write {
             let fetch = try get(accountID: accountID, publicID: publicID)
             try db.execute("DELETE FROM fetches WHERE id = ?", [fetch.rowID])
             try JobQueue(db: db, clock: clock).cancel(subjectID: fetch.id)
-            return fetch.storageKey
+            return fetch.storedKeys
         }
-        if let key { try? storage.remove(key: key) }
+        for key in keys { try? storage.remove(key: key) }
     }
 
     private func cancel(_ fetch: Fetch) throws {
@@ -154,10 +154,10 @@ public struct FetchService {
         try db.execute("""
             UPDATE fetches SET status = 'success', step = 'done', progress_percent = 100, progress_eta = NULL, storage_key = ?,
                 filename = ?, size_bytes = ?, content_type = ?, title = ?, extractor = ?, duration = ?, ffprobe = ?,
-                error_code = NULL, error_message = NULL, finished_at = ?
+                sidecars = ?, error_code = NULL, error_message = NULL, finished_at = ?
             WHERE public_id = ? AND status IN ('pending', 'running')
             """, [result.storageKey, result.filename, result.sizeBytes, result.contentType, result.title, result.extractor,
-                  result.duration, result.ffprobe, clock.now(), publicID]) == 1
+                  result.duration, result.ffprobe, FetchSidecar.stored(result.sidecars), clock.now(), publicID]) == 1
     }
 
     /// An attempt failed: for good (`final`: `failed`, finished) or to be retried (see
@@ -182,15 +182,17 @@ public struct FetchService {
     // MARK: retention
 
     /// Deletes finished fetches (success or failed) that finished before `cutoff` (Unix
-    /// seconds), records first and then their stored bytes; returns the storage keys removed.
+    /// seconds), records first and then their stored bytes (sidecars too); returns the storage keys removed.
     /// Pending and running fetches are never expired.
     @discardableResult
     public func expire(olderThan cutoff: Int64) throws -> [String] {
         let keys = try db.write {
             try db.query("""
                 DELETE FROM fetches WHERE status IN ('success', 'failed') AND COALESCE(finished_at, created_at) < ?
-                RETURNING storage_key
-                """, [cutoff]).compactMap { $0.string("storage_key") }
+                RETURNING storage_key, sidecars
+                """, [cutoff]).flatMap { row in
+                    [row.string("storage_key")].compactMap { $0 } + FetchSidecar.stored(row.string("sidecars")).map(\.storageKey)
+                }
         }
         for key in keys { try? storage.remove(key: key) }
         return keys
@@ -202,6 +204,12 @@ public struct FetchService {
     /// extension (letters and digits, at most 8) lets nginx and clients tell the type.
     public static func storageKey(publicID: String, ext: String) -> String {
         "f/" + publicID + (cleanExtension(ext).map { "." + $0 } ?? "")
+    }
+
+    /// `f/<public id>.<language>.<ext>`: a subtitle file stored beside the media.
+    public static func sidecarKey(publicID: String, language: String, ext: String) -> String {
+        let code = language.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        return "f/" + publicID + "." + (code.isEmpty ? "sub" : code) + (cleanExtension(ext).map { "." + $0 } ?? "")
     }
 
     /// The download name: the title without path separators and control characters (at most

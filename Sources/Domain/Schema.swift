@@ -212,5 +212,8 @@ public enum Schema {
         Migration(10, "fetches: a download job's typed options (FetchOptions as JSON; NULL: none)", """
         ALTER TABLE fetches ADD COLUMN options TEXT;
         """),
+        Migration(13, "fetches: the subtitle files stored beside the media (FetchSidecar list as JSON; NULL: none)", """
+        ALTER TABLE fetches ADD COLUMN sidecars TEXT;
+        """),
     ]
 }

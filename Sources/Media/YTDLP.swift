@@ -30,23 +30,45 @@ public struct YTDLP: Sendable {
     /// On every run, before anything else.
     static let isolation = ["--ignore-config", "--no-config-locations", "--no-plugin-dirs", "--no-cache-dir", "--color", "no_color"]
 
-    /// The fixed format selection of each preset.
-    static func formatArguments(_ preset: QualityPreset) -> [String] {
-        switch preset {
-        case .best: return ["-f", "bv*+ba/b"]
-        case .p1080: return heightArguments(1080)
-        case .p720: return heightArguments(720)
-        case .p480: return heightArguments(480)
-        case .p360: return heightArguments(360)
-        case .audio: return ["-f", "ba/b", "-x", "--audio-format", "m4a"]
-        case .mp4: return ["-f", "bv*[ext=mp4]+ba[ext=m4a]/b[ext=mp4]/bv*+ba/b", "--merge-output-format", "mp4"]
+    /// The fixed format selection of a preset with the options' container, audio only and height
+    /// cap: audio (asked for, the preset, or an audio container) → `-x --audio-format` (m4a unless
+    /// an audio container says otherwise); otherwise the lower of the preset's and the option's
+    /// height as `[height<=?H]` (a format of unknown height — a direct link, a `<video>` page —
+    /// passes: with `<=` such sources fail with "Requested format is not available"), formats of the
+    /// container's own kind first, then merged into it and remuxed (mp4, mkv) or re-encoded only when
+    /// not already webm (`--recode-video webm`: webm holds no H.264/AAC).
+    static func formatArguments(_ preset: QualityPreset, _ options: MediaOptions = MediaOptions()) -> [String] {
+        let container = options.knownContainer
+        let audioContainer = container.flatMap { MediaOptions.audioContainers.contains($0) ? $0 : nil }
+        if options.audioOnly || preset == .audio || audioContainer != nil {
+            return ["-f", "ba/b", "-x", "--audio-format", audioContainer ?? "m4a"]
         }
+        let cap = [preset.height, options.maxHeight.flatMap { (1...10_000).contains($0) ? $0 : nil }].compactMap { $0 }.min()
+        let h = cap.map { "[height<=?\($0)]" } ?? ""
+        var selector = "bv*\(h)+ba/b\(h)"
+        let ext = container ?? (preset == .mp4 ? "mp4" : nil)
+        if let ext, ext != "mkv" {
+            let audio = ext == "mp4" ? "m4a" : ext
+            selector = "bv*[ext=\(ext)]\(h)+ba[ext=\(audio)]/b[ext=\(ext)]\(h)/" + selector
+        }
+        var args = ["-f", selector]
+        if let ext { args += ["--merge-output-format", ext] }
+        if let container { args += [container == "webm" ? "--recode-video" : "--remux-video", container] }
+        return args
     }
 
-    /// `<=?`: a height cap that lets a format of unknown height through (a direct mp4 link, a
-    /// `<video>` page): with `<=` such sources fail with "Requested format is not available".
-    private static func heightArguments(_ height: Int) -> [String] {
-        ["-f", "bv*[height<=?\(height)]+ba/b[height<=?\(height)]"]
+    /// The clip (`--download-sections`, stream copy: measured on an mp4 with a keyframe every second,
+    /// a 1-3 s clip of a 6 s file lasts 2.2 s) and the subtitles: `--write-subs --sub-langs` kept
+    /// as files (sidecar), or `--sub-langs --embed-subs`, which removes the files once embedded.
+    static func optionArguments(_ options: MediaOptions) -> [String] {
+        var args: [String] = []
+        if let section = options.clip?.section { args += ["--download-sections", section] }
+        let languages = options.languages
+        if !languages.isEmpty {
+            args += options.subtitleSidecar ? ["--write-subs", "--sub-langs", languages.joined(separator: ",")]
+                : ["--sub-langs", languages.joined(separator: ","), "--embed-subs"]
+        }
+        return args
     }
 
     /// Extractors, proxy and ffmpeg: the same for downloads and metadata.
@@ -58,15 +80,15 @@ public struct YTDLP: Sendable {
         return args
     }
 
-    func downloadArguments(url: String, preset: QualityPreset, directory: String, proxy: String?, allowGeneric: Bool,
-                           limits: MediaLimits, marker: String) -> [String] {
+    func downloadArguments(url: String, preset: QualityPreset, options: MediaOptions = MediaOptions(), directory: String,
+                           proxy: String?, allowGeneric: Bool, limits: MediaLimits, marker: String) -> [String] {
         let t = YTDLPOutput.templates(marker: marker)
         return commonArguments(proxy: proxy, allowGeneric: allowGeneric)
             + ["--no-playlist", "--socket-timeout", String(limits.socketTimeoutSeconds),
                "--max-filesize", String(limits.maxBytes), "--match-filters", "!is_live & duration<?\(limits.maxDurationSeconds)",
                "-P", "home:" + directory, "-P", "temp:" + directory + "/tmp", "-o", "%(id).64s.%(ext)s",
                "--restrict-filenames", "--no-mtime", "--abort-on-unavailable-fragments"]
-            + YTDLP.formatArguments(preset)
+            + YTDLP.formatArguments(preset, options) + YTDLP.optionArguments(options)
             + ["--newline", "--progress", "--progress-template", t.download, "--progress-template", t.postprocess,
                "--print", t.info, "--print", t.file, "--", url]
     }
@@ -81,29 +103,30 @@ public struct YTDLP: Sendable {
     /// Downloads `url` into `directory` (created/emptied first; HOME is set to it; proxy env
     /// cleared; a process group of its own; killed whole on the wall limit or when shouldStop()
     /// says so; shouldStop is asked every 20 ms on the calling thread, and so is `progress`).
-    /// On success the directory holds the one file; on failure it is left empty.
-    public func download(url: String, preset: QualityPreset, directory: String, proxy: String?, allowGeneric: Bool,
-                         limits: MediaLimits, progress: (MediaProgress) -> Void, shouldStop: () -> Bool) -> MediaDownloadOutcome {
+    /// On success the directory holds the one file (and its sidecar subtitles); on failure it is left empty.
+    public func download(url: String, preset: QualityPreset, options: MediaOptions = MediaOptions(), directory: String,
+                         proxy: String?, allowGeneric: Bool, limits: MediaLimits, progress: (MediaProgress) -> Void,
+                         shouldStop: () -> Bool) -> MediaDownloadOutcome {
         let dir: String
         do { dir = try YTDLP.prepare(directory) } catch {
             return .failure(MediaFetchError(code: .internal, message: "the job directory could not be prepared"))
         }
-        let outcome = run(url: url, preset: preset, dir: dir, proxy: proxy, allowGeneric: allowGeneric, limits: limits,
-                          progress: progress, shouldStop: shouldStop)
+        let outcome = run(url: url, preset: preset, options: options, dir: dir, proxy: proxy, allowGeneric: allowGeneric,
+                          limits: limits, progress: progress, shouldStop: shouldStop)
         switch outcome {
-        case .success(let result): YTDLP.empty(dir, keeping: result.path)
-        case .failure: YTDLP.empty(dir, keeping: nil)
+        case .success(let result): YTDLP.empty(dir, keeping: Set([result.path] + result.sidecars.map(\.path)))
+        case .failure: YTDLP.empty(dir, keeping: [])
         }
         return outcome
     }
 
-    private func run(url: String, preset: QualityPreset, dir: String, proxy: String?, allowGeneric: Bool, limits: MediaLimits,
-                     progress: (MediaProgress) -> Void, shouldStop: () -> Bool) -> MediaDownloadOutcome {
+    private func run(url: String, preset: QualityPreset, options: MediaOptions, dir: String, proxy: String?, allowGeneric: Bool,
+                     limits: MediaLimits, progress: (MediaProgress) -> Void, shouldStop: () -> Bool) -> MediaDownloadOutcome {
         let marker = "fg" + String(UInt64.random(in: 0 ... .max), radix: 16)
         let log = NSTemporaryDirectory() + "yt-dlp-\(UUID().uuidString).log"
         defer { unlink(log) }
-        let argv = downloadArguments(url: url, preset: preset, directory: dir, proxy: proxy, allowGeneric: allowGeneric,
-                                     limits: limits, marker: marker)
+        let argv = downloadArguments(url: url, preset: preset, options: options, directory: dir, proxy: proxy,
+                                     allowGeneric: allowGeneric, limits: limits, marker: marker)
         var info = YTDLPInfo()
         var file: (path: String, ext: String?)? = nil
         var tally = YTDLPTally()
@@ -146,7 +169,31 @@ public struct YTDLP: Sendable {
                                                  hiddenPaths: [dir, executable]))
         case .exited:
             guard let file else { return .failure(YTDLP.skipped(info, limits: limits, tooLarge: tooLargeError)) }
-            return YTDLP.check(file.path, in: dir, info: info, limits: limits, tooLarge: tooLargeError)
+            let checked = YTDLP.check(file.path, in: dir, info: info, limits: limits, tooLarge: tooLargeError)
+            guard case .success(var result) = checked, options.subtitleSidecar else { return checked }
+            result.sidecars = YTDLP.sidecars(beside: result.path, in: dir, languages: options.languages, limits: limits)
+            return .success(result)
+        }
+    }
+
+    /// The subtitle files yt-dlp wrote beside `path` (`<stem>.<language>.<ext>`, a language asked
+    /// for, an extension of letters and digits): regular files (not symlinks) inside `dir`, not in
+    /// its tmp/, each within the size limit; in the order of `languages`.
+    static func sidecars(beside path: String, in dir: String, languages: [String], limits: MediaLimits) -> [MediaSidecar] {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+        return languages.flatMap { language in
+            names.compactMap { name -> MediaSidecar? in
+                let prefix = stem + "." + language + "."
+                guard name.hasPrefix(prefix) else { return nil }
+                let ext = String(name.dropFirst(prefix.count))
+                guard (1...8).contains(ext.count), ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+                var st = stat()
+                let full = dir + "/" + name
+                guard lstat(full, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) <= limits.maxBytes,
+                      let resolved = realPath(full), resolved.hasPrefix(dir + "/"), !resolved.hasPrefix(dir + "/tmp/") else { return nil }
+                return MediaSidecar(path: resolved, language: language, ext: ext.lowercased(), sizeBytes: Int64(st.st_size))
+            }
         }
     }
 
@@ -185,6 +232,44 @@ public struct YTDLP: Sendable {
     /// `-J --skip-download --no-playlist`, same isolation (HOME is a fresh temporary directory),
     /// killed after `timeoutSeconds`.
     public func metadata(url: String, proxy: String?, allowGeneric: Bool, timeoutSeconds: Int) -> Result<MediaMetadata, MediaFetchError> {
+        let argv = metadataArguments(url: url, proxy: proxy, allowGeneric: allowGeneric,
+                                     socketTimeoutSeconds: min(max(timeoutSeconds, 1), 20))
+        return json(argv, timeoutSeconds: timeoutSeconds).flatMap { data in
+            guard let metadata = YTDLPMetadata.normalize(data) else {
+                return .failure(MediaFetchError(code: .internal, message: "yt-dlp's metadata could not be read"))
+            }
+            return .success(metadata)
+        }
+    }
+
+    /// The most entries `playlist` lists.
+    public static let maxPlaylistEntries = 100
+
+    /// The entries of a playlist page, at most `limit` (clamped to 1…100): `--flat-playlist -J -I 1:LIMIT`,
+    /// the same isolation as `metadata`. Entries whose URL is not http(s) are left out; a page that is
+    /// one video is one entry (the URL asked for). See `YTDLPPlaylist.entries` for which URL an entry gets.
+    public func playlist(url: String, limit: Int, proxy: String?, timeoutSeconds: Int,
+                         allowGeneric: Bool = true) -> Result<[PlaylistEntry], MediaFetchError> {
+        let limit = min(max(limit, 1), YTDLP.maxPlaylistEntries)
+        let argv = playlistArguments(url: url, limit: limit, proxy: proxy, allowGeneric: allowGeneric,
+                                     socketTimeoutSeconds: min(max(timeoutSeconds, 1), 20))
+        return json(argv, timeoutSeconds: timeoutSeconds).flatMap { data in
+            guard let entries = YTDLPPlaylist.entries(data, requestedURL: url, limit: limit) else {
+                return .failure(MediaFetchError(code: .internal, message: "yt-dlp's playlist could not be read"))
+            }
+            return .success(entries)
+        }
+    }
+
+    func playlistArguments(url: String, limit: Int, proxy: String?, allowGeneric: Bool, socketTimeoutSeconds: Int) -> [String] {
+        commonArguments(proxy: proxy, allowGeneric: allowGeneric)
+            + ["--flat-playlist", "-J", "-I", "1:\(min(max(limit, 1), YTDLP.maxPlaylistEntries))",
+               "--socket-timeout", String(socketTimeoutSeconds), "--", url]
+    }
+
+    /// Runs a `-J` command with HOME a fresh temporary directory, killed after `timeoutSeconds`;
+    /// its standard output (at most 64 MiB) or the failure yt-dlp reported.
+    private func json(_ argv: [String], timeoutSeconds: Int) -> Result<Data, MediaFetchError> {
         let home = NSTemporaryDirectory() + "yt-dlp-metadata-\(UUID().uuidString)"
         guard mkdir(home, 0o700) == 0 else {
             return .failure(MediaFetchError(code: .internal, message: "a temporary directory could not be made"))
@@ -193,8 +278,6 @@ public struct YTDLP: Sendable {
         // Outside HOME: yt-dlp never sees these names.
         let out = home + ".json", err = home + ".err"
         defer { unlink(out); unlink(err) }
-        let argv = metadataArguments(url: url, proxy: proxy, allowGeneric: allowGeneric,
-                                     socketTimeoutSeconds: min(max(timeoutSeconds, 1), 20))
         guard let ended = try? YTDLPProcess.run(argv, output: out, stderr: err, home: home, wallSeconds: Double(timeoutSeconds)) else {
             return .failure(MediaFetchError(code: .internal, message: "yt-dlp could not be started"))
         }
@@ -203,10 +286,10 @@ public struct YTDLP: Sendable {
             return .failure(MediaFetchError(code: .timeout, message: "no answer within \(timeoutSeconds) s"))
         case .exited(0):
             let data = FileManager.default.contents(atPath: out) ?? Data()
-            guard data.count <= 64 << 20, let metadata = YTDLPMetadata.normalize(data) else {
-                return .failure(MediaFetchError(code: .internal, message: "yt-dlp's metadata could not be read"))
+            guard data.count <= 64 << 20 else {
+                return .failure(MediaFetchError(code: .internal, message: "yt-dlp's answer is too large"))
             }
-            return .success(metadata)
+            return .success(data)
         case .exited(let status):
             return .failure(YTDLPErrors.classify(output: Subprocess.readCapped(err, limit: 1 << 20), exitStatus: status,
                                                  hiddenPaths: [home, executable]))
@@ -242,14 +325,14 @@ public struct YTDLP: Sendable {
     static func prepare(_ directory: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard let dir = realPath(directory) else { throw CocoaError(.fileNoSuchFile) }
-        empty(dir, keeping: nil)
+        empty(dir, keeping: [])
         try FileManager.default.createDirectory(atPath: dir + "/tmp", withIntermediateDirectories: false)
         return dir
     }
 
-    /// Removes every entry of `dir` but `keeping` (a path inside it).
-    static func empty(_ dir: String, keeping: String?) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where dir + "/" + name != keeping {
+    /// Removes every entry of `dir` but `keeping` (paths inside it).
+    static func empty(_ dir: String, keeping: Set<String>) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where !keeping.contains(dir + "/" + name) {
             try? FileManager.default.removeItem(atPath: dir + "/" + name)
         }
     }

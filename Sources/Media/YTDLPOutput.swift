@@ -248,3 +248,55 @@ struct LineBuffer {
         return true
     }
 }
+
+enum YTDLPPlaylist {
+    static let maxURLBytes = 4096
+    static let maxTitleCharacters = 300
+
+    /// yt-dlp's `--flat-playlist -J` object → at most `limit` entries. A playlist's entry gets the
+    /// URL of a link entry (`_type` url or url_transparent: a site's video page, a feed item), else
+    /// its own page when that differs from the playlist's, else its media URL (the generic
+    /// extractor's `<video>` tags all share the page). yt-dlp's internal `#__youtubedl_smuggle`
+    /// fragment is cut off; entries that are nested playlists or whose URL is not http(s) with a
+    /// host are left out. Not a playlist: one entry, `requestedURL` with the object's title. nil
+    /// when the text is not a JSON object.
+    static func entries(_ data: Data, requestedURL: String, limit: Int) -> [PlaylistEntry]? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        guard let list = root["entries"] as? [Any] else {
+            return [PlaylistEntry(url: requestedURL, title: title(root["title"]))]
+        }
+        let page = root["webpage_url"] as? String
+        var found: [PlaylistEntry] = []
+        for case let entry as [String: Any] in list {
+            guard found.count < limit else { break }
+            let type = entry["_type"] as? String
+            guard type != "playlist", type != "multi_video" else { continue }
+            let own = entry["webpage_url"] as? String
+            let chosen = type == "url" || type == "url_transparent" ? entry["url"] : (own != nil && own != page ? own : entry["url"])
+            guard let url = (chosen as? String).flatMap(web) else { continue }
+            found.append(PlaylistEntry(url: url, title: title(entry["title"])))
+        }
+        return found
+    }
+
+    /// An http(s) URL with a host, without yt-dlp's smuggled data, no whitespace or control
+    /// characters, at most 4 KiB; nil otherwise.
+    static func web(_ text: String) -> String? {
+        var url = text
+        if let smuggled = url.range(of: "#__youtubedl_smuggle=") { url = String(url[..<smuggled.lowerBound]) }
+        let lowered = url.lowercased()
+        guard url.utf8.count <= maxURLBytes, lowered.hasPrefix("http://") || lowered.hasPrefix("https://"),
+              !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F || $0.properties.isWhitespace }),
+              let host = URLComponents(string: url)?.host, !host.isEmpty else { return nil }
+        return url
+    }
+
+    /// A title without control characters, trimmed, at most 300 characters; nil when empty.
+    static func title(_ value: Any?) -> String? {
+        guard let text = value as? String else { return nil }
+        let clean = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.properties.generalCategory != .control }))
+            .trimmingCharacters(in: .whitespaces)
+        guard !clean.isEmpty else { return nil }
+        return clean.count > maxTitleCharacters ? String(clean.prefix(maxTitleCharacters)) : clean
+    }
+}

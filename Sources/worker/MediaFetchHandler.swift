@@ -65,7 +65,7 @@ enum MediaFetchHandler: JobHandler {
             return held != false
         }
         let outcome = media.ytdlp.download(
-            url: fetch.url, preset: QualityPreset(rawValue: fetch.quality) ?? .best, directory: directory,
+            url: fetch.url, preset: QualityPreset(rawValue: fetch.quality) ?? .best, options: MediaOptions(fetch.options), directory: directory,
             proxy: egress.proxyURL, allowGeneric: true, limits: media.limits,
             progress: { pending = FetchProgress($0) }, shouldStop: { !stillHeld() })
         try lease.check()
@@ -93,13 +93,16 @@ enum MediaFetchHandler: JobHandler {
             logError("worker: job \(lease.job.id) (media.fetch) fetch \(fetch.id): no probe: \(failure.detail)")
         }
         let key = FetchService.storageKey(publicID: fetch.id, ext: result.ext)
-        let stored = FetchedMedia(storageKey: key, filename: FetchService.filename(title: result.title, ext: result.ext),
-                                  sizeBytes: result.sizeBytes, contentType: ContentTypes.guess(filename: "x." + result.ext),
-                                  title: result.title, extractor: result.extractor, duration: result.durationSeconds,
-                                  ffprobe: probe.json)
+        let stored = FetchedMedia(fetch: fetch, result: result, storageKey: key,
+                                  contentType: ContentTypes.guess(filename: "x." + result.ext), ffprobe: probe.json)
         try context.queue.complete(lease) {
             guard try fetches.succeed(publicID: fetch.id, stored) else { return } // deleted meanwhile
-            do { try context.settings.storage.put(temporaryPath: result.path, key: key) } catch {
+            do {
+                try context.settings.storage.put(temporaryPath: result.path, key: key)
+                for (file, sidecar) in zip(result.sidecars, stored.sidecars) {
+                    try context.settings.storage.put(temporaryPath: file.path, key: sidecar.storageKey)
+                }
+            } catch {
                 throw JobError.transient("fetch \(fetch.id): \(error)",
                                          reason: FetchFailure(code: .storageFailed, message: "the fetched file could not be stored"))
             }
