@@ -37,7 +37,11 @@ final class FetchOptionsTests: XCTestCase {
         refused(FetchOptions(subtitles: ["--exec"]), "not a language code")
         refused(FetchOptions(subtitles: ["e"]), "not a language code")
         refused(FetchOptions(filename: "   "), "filename")
-        refused(FetchOptions(filename: String(repeating: "a", count: 256)), "filename")
+        // Readable but too long: the field rules' 422, like every over-long text field.
+        XCTAssertThrowsError(try FetchOptions(filename: String(repeating: "a", count: 256)).validate()) { error in
+            guard case DomainError.unprocessable(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(message, "filename is longer than 255 bytes")
+        }
         XCTAssertNoThrow(try FetchOptions(maxHeight: 144, clipStart: 0, clipEnd: 86_400, subtitles: Array(repeating: "zh-Hans", count: 10),
                                           filename: String(repeating: "a", count: 255)).validate())
     }
