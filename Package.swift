@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "files-api", targets: ["FilesAPI"]),
         .executable(name: "fetch-api", targets: ["FetchAPI"]),
         .executable(name: "downloader-api", targets: ["DownloaderAPI"]),
+        .executable(name: "jobs-api", targets: ["JobsAPI"]),
     ],
     targets: [
         // System libraries (Debian: libfcgi-dev, libsqlite3-dev, libssl-dev).
@@ -52,7 +53,11 @@ let package = Package(
         // A fetch's status object (one rendering, also for the worker's webhook bodies) and the
         // create input both fetch dialects check.
         .target(name: "FetchViews", dependencies: ["Domain", "HTTPCore", "Outbound"]),
-        .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "Media", "Egress"]),
+        // What the media dialects that call yt-dlp in a request share: the metadata source and
+        // endpoint, the playlist seam.
+        .target(name: "MediaService", dependencies: ["Dialect", "HTTPCore", "Outbound", "FetchViews", "Media", "Egress", "Support"]),
+        .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService"]),
+        .executableTarget(name: "JobsAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService", "Support"]),
         .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Egress", "FetchViews", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto", "Media"]),
@@ -73,7 +78,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "EgressTests", dependencies: ["Egress", "Outbound"]),
         // Each dialect's App.handle called in-process: no socket, no nginx.
-        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "FetchAPI", "DownloaderAPI", "FetchViews", "Media", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
+        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "FetchAPI", "DownloaderAPI", "JobsAPI", "FetchViews", "MediaService", "Media", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
         // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
