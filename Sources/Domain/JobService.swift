@@ -145,8 +145,8 @@ public struct JobService {
         let each = try entries.enumerated().map { index, entry in
             var own = options
             if let filename = entry.filename { own.filename = filename }
-            do { try fetches.check(url: entry.url, webhookURL: webhookURL, options: own) } catch DomainError.invalid(let message) {
-                throw DomainError.invalid("urls[\(index)]: \(message)")
+            do { try fetches.check(url: entry.url, webhookURL: webhookURL, options: own) } catch let error as DomainError {
+                throw DomainError.invalid("urls[\(index)]: \(error.message)")
             }
             return (entry.url, own)
         }
@@ -297,8 +297,8 @@ public struct JobService {
                 }
                 var options = job.options
                 options.filename = filename
-                do { try options.validate() } catch DomainError.invalid(let message) {
-                    throw DomainError.invalid("job \(id): \(message)")
+                do { try options.validate() } catch let error as DomainError {
+                    throw DomainError.invalid("job \(id): \(error.message)")
                 }
                 try db.execute("UPDATE fetches SET options = ?, updated_at = ? WHERE id = ?", [options.stored(), clock.now(), job.rowID])
             }
