@@ -59,11 +59,7 @@ struct JobInput {
     }
 
     /// `720` or `720p`, one of `FetchOptions.allowedHeights`.
-    static func height(_ text: String) -> Int? {
-        let digits = text.hasSuffix("p") ? String(text.dropLast()) : text
-        guard digits.count <= 4, let value = Int(digits), FetchOptions.allowedHeights.contains(value) else { return nil }
-        return value
-    }
+    static func height(_ text: String) -> Int? { OptionText.height(text, allowed: FetchOptions.allowedHeights) }
 
     /// A string member; nil when absent, null or empty; any other JSON value (an array, an object) is a 400.
     static func string(_ params: Params, _ name: String) throws -> String? {
@@ -77,37 +73,22 @@ struct JobInput {
     /// `true`/`false` (a JSON boolean, or `1`/`0` from a form).
     static func bool(_ params: Params, _ name: String) throws -> Bool? {
         guard let text = try string(params, name) else { return nil }
-        switch text {
-        case "true", "1": return true
-        case "false", "0": return false
-        default: throw invalid("\(name) must be true or false")
-        }
+        guard let value = OptionText.bool(text) else { throw invalid("\(name) must be true or false") }
+        return value
     }
 
     /// Seconds as a number (`12.5`) or a clock time (`1:02:03.5`, `02:03`).
     static func seconds(_ params: Params, _ name: String) throws -> Double? {
         guard let text = try string(params, name) else { return nil }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard text.utf8.count <= 32, (1...3).contains(parts.count),
-              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } }),
-              parts.dropLast().allSatisfy({ !$0.contains(".") }) else {
-            throw invalid("\(name) must be seconds (12.5) or a time (1:02:03.5)")
-        }
-        var total = 0.0
-        for (index, part) in parts.enumerated() {
-            guard let value = Double(part), index == 0 || value < 60 else {
-                throw invalid("\(name) must be seconds (12.5) or a time (1:02:03.5)")
-            }
-            total = total * 60 + value
-        }
-        return total
+        guard let value = OptionText.seconds(text) else { throw invalid("\(name) must be seconds (12.5) or a time (1:02:03.5)") }
+        return value
     }
 
     /// `["en", "pt-BR"]` or `"en,pt-BR"`.
     static func languages(_ value: Params?) throws -> [String] {
         switch value {
         case nil, .null?: return []
-        case .string(let text)?: return text.split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
+        case .string(let text)?: return OptionText.list(text)
         case .array(let items)?:
             guard items.count <= FetchOptions.maxSubtitleLanguages else {
                 throw invalid("subtitles takes at most \(FetchOptions.maxSubtitleLanguages) languages")

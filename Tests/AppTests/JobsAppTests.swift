@@ -110,4 +110,23 @@ final class JobsAppTests: FetchDialectTestCase {
         XCTAssertEqual(second["has_more"] as? Bool, false)
         try error(send("GET", "/jobs", query: "status=Done"), 400, "bad_request")
     }
+
+    func testOptionTextAtItsEdges() {
+        XCTAssertEqual(OptionText.seconds("12.5"), 12.5)
+        XCTAssertEqual(OptionText.seconds("1:02:03.5"), 3723.5)
+        XCTAssertEqual(OptionText.seconds("02:59"), 179)
+        XCTAssertEqual(OptionText.seconds("0"), 0)
+        for refused in ["", ":", "1:60", "1:2:3:4", "-1", "1e3", "inf", "nan", "1.", ".5", "1.5:00", "1:0.5.5", " 1",
+                        String(repeating: "1", count: 33)] {
+            XCTAssertNil(OptionText.seconds(refused), refused)
+        }
+        XCTAssertNotNil(OptionText.seconds(String(repeating: "1", count: 32)))
+        XCTAssertEqual(OptionText.height("720p", allowed: FetchOptions.allowedHeights), 720)
+        XCTAssertEqual(OptionText.height("2160", allowed: FetchOptions.allowedHeights), 2160)
+        for refused in ["721", "p", "720pp", "+720", "12160"] {
+            XCTAssertNil(OptionText.height(refused, allowed: FetchOptions.allowedHeights), refused)
+        }
+        XCTAssertEqual([OptionText.bool("true"), OptionText.bool("0"), OptionText.bool("yes")], [true, false, nil])
+        XCTAssertEqual(OptionText.list(" en , pt-BR,,"), ["en", "pt-BR"])
+    }
 }
