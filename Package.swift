@@ -53,9 +53,9 @@ let package = Package(
         // A fetch's status object (one rendering, also for the worker's webhook bodies) and the
         // create input both fetch dialects check.
         .target(name: "FetchViews", dependencies: ["Domain", "HTTPCore", "Outbound"]),
-        // What the media dialects that call yt-dlp in a request share: the metadata source and
-        // endpoint, the playlist seam.
-        .target(name: "MediaService", dependencies: ["Dialect", "HTTPCore", "Outbound", "FetchViews", "Media", "Egress", "Support"]),
+        // What the media dialects share beyond FetchViews: the metadata source and endpoint (yt-dlp in
+        // a request), a fetch's signed download, the playlist seam.
+        .target(name: "MediaService", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "Media", "Egress", "Support"]),
         .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService"]),
         .executableTarget(name: "JobsAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService", "Support"]),
         .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),

@@ -78,12 +78,10 @@ enum FetchEndpoints {
 
     /// 302 to a short-lived signed link, as Files downloads.
     static let download: FetchEndpoint = { call in
-        let fetch = try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id"))
-        guard fetch.status == .success, let key = fetch.storageKey, let filename = fetch.filename else {
-            throw Failure(status: 409, code: "not_ready", message: "Fetch \(fetch.id) is \(fetch.status.rawValue), not ready")
+        try FetchDownload.redirect(try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id")),
+                                   host: call.app.host) { fetch in
+            Failure(status: 409, code: "not_ready", message: "Fetch \(fetch.id) is \(fetch.status.rawValue), not ready")
         }
-        return try SignedDownload.redirect(call.app.host, key: key, filename: filename,
-                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
     }
 
     /// `?url=` or `{url}`: checked against the address policy first, then asked of the source.

@@ -34,14 +34,7 @@ public enum JobViews {
             w.null()
         }
         w.key("download_url")
-        if let path = downloadPath(fetch), let downloadBase {
-            w.beginString()
-            w.stringContent(downloadBase)
-            w.stringContent(path)
-            w.endString()
-        } else {
-            w.null()
-        }
+        FetchViews.link(downloadPath(fetch), base: downloadBase, into: &w)
         w.member("s3_url", s3URL)
         w.member("batch_id", fetch.batchID)
         w.endObject()

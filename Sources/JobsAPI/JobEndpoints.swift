@@ -144,12 +144,9 @@ enum JobEndpoints {
 
     /// 302 to a short-lived signed link served by nginx; 409 `not_ready` unless the file is stored here.
     static let download: JobsEndpoint = { call in
-        let fetch = try call.app.jobs.get(accountID: call.accountID, id: call.capture("id"))
-        guard fetch.status == .success, let key = fetch.storageKey, let filename = fetch.filename else {
-            throw Failure(status: 409, code: "not_ready", message: "Job \(fetch.id) is \(fetch.jobStatus.rawValue) and has no file here")
+        try FetchDownload.redirect(try call.app.jobs.get(accountID: call.accountID, id: call.capture("id")), host: call.app.host) { fetch in
+            Failure(status: 409, code: "not_ready", message: "Job \(fetch.id) is \(fetch.jobStatus.rawValue) and has no file here")
         }
-        return try SignedDownload.redirect(call.app.host, key: key, filename: filename,
-                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
     }
 
     /// `{url}` (or `?url=`): the fetch dialect's metadata, from the same source (504 at its time limit).

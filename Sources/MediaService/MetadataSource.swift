@@ -1,4 +1,5 @@
 import Dialect
+import Domain
 import Egress
 import FetchViews
 import Foundation
@@ -20,6 +21,16 @@ public protocol MetadataSource: Sendable {
 /// then the jobs dialect answers a playlist bulk with 503 `unavailable`.
 public protocol PlaylistSource: Sendable {
     func entries(url: String, limit: Int) -> Result<[(url: String, title: String?)], Failure>
+}
+
+/// A fetch's stored file as both dialects hand it out: 302 to a short-lived signed link (as
+/// Files downloads), or `notReady` while the fetch has no file here.
+public enum FetchDownload {
+    public static func redirect(_ fetch: Fetch, host: HostSettings, notReady: (Fetch) -> Failure) throws -> Response {
+        guard fetch.status == .success, let key = fetch.storageKey, let filename = fetch.filename else { throw notReady(fetch) }
+        return try SignedDownload.redirect(host, key: key, filename: filename,
+                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
+    }
 }
 
 /// The metadata endpoint both dialects answer (`/fetch/metadata`, `/metadata`).
