@@ -37,19 +37,16 @@ class JobsClient(FilesClient):
         assert r.status_code == expect, f"POST /jobs: {r.status_code} {r.text[:300]}"
         return check_job(parse_json(r)) if expect == 201 else r
 
-    def job(self, job_id):
+    def file(self, job_id):
+        """The job (what `FilesClient.wait` polls)."""
         r = self.get(f"/jobs/{job_id}")
         assert r.status_code == 200, f"GET /jobs/{job_id}: {r.status_code} {r.text[:300]}"
         return check_job(parse_json(r))
 
+    job = file
+
     def wait(self, job_id, until=("Completed", "Failed", "Cancelled"), timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            j = self.job(job_id)
-            if j["status"] in until:
-                return j
-            assert time.monotonic() < deadline, f"job {job_id} still {j['status']}: {j}\n{self.server.logs()}"
-            time.sleep(0.1)
+        return super().wait(job_id, timeout=timeout, until=until)
 
     def batch(self, batch_id):
         r = self.get(f"/batch/{batch_id}")
