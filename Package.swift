@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "FilesAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound"]),
         // A fetch's status object (one rendering, also for the worker's webhook bodies) and the
         // create input both fetch dialects check.
-        .target(name: "FetchViews", dependencies: ["Domain", "HTTPCore", "Outbound"]),
+        .target(name: "FetchViews", dependencies: ["Domain", "Store", "HTTPCore", "Outbound"]),
         // What the media dialects share beyond FetchViews: the metadata source and endpoint (yt-dlp in
         // a request), a fetch's signed download, the playlist seam.
         .target(name: "MediaService", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "Media", "Egress", "Support"]),

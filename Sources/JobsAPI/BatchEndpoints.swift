@@ -34,6 +34,11 @@ enum BatchEndpoints {
 
     /// A paused batch's jobs are queued (200, the batch); 409 when it is already started.
     static let start: JobsEndpoint = { call in
-        call.app.reply(try call.app.jobs.start(accountID: call.accountID, batchID: call.capture("id")))
+        call.app.reply(try call.app.context.db.write {
+            let batch = try call.app.jobs.start(accountID: call.accountID, batchID: call.capture("id"))
+            // A batch whose every job was cancelled while paused is complete as it starts.
+            try call.app.webhooks.announce(batchID: batch.batch.id)
+            return batch
+        })
     }
 }

@@ -123,7 +123,12 @@ enum JobEndpoints {
 
     /// A Pending or Processing job is cancelled (200, the job: `Cancelled`); else 409.
     static let cancel: JobsEndpoint = { call in
-        call.app.reply(try call.app.jobs.cancel(accountID: call.accountID, id: call.capture("id")))
+        call.app.reply(try call.app.context.db.write {
+            let fetch = try call.app.jobs.cancel(accountID: call.accountID, id: call.capture("id"))
+            // Cancelling the last unfinished job of a started batch completes it.
+            if let batchID = fetch.batchID { try call.app.webhooks.announce(batchID: batchID) }
+            return fetch
+        })
     }
 
     /// A Failed or Cancelled job again as a new job (201, the new job); else 409; 429 at the cap.

@@ -35,6 +35,7 @@ final class JobsApp: App {
     let context: AppContext
     let jobs: JobService
     let policy: AddressPolicy
+    let webhooks: JobWebhooks
     /// What answers `/metadata` (yt-dlp behind an egress guard, shared with fetch-api).
     let metadata: (any MetadataSource)?
     /// What expands `playlist_url` bulk creates; nil: they answer 503 `unavailable`.
@@ -50,6 +51,7 @@ final class JobsApp: App {
         jobs = JobService(db: context.db, storage: context.host.storage,
                           cap: context.host.arguments.int("job-cap") ?? JobService.defaultCap)
         policy = AddressPolicy(allowedPrivateHosts: context.host.allowedPrivateHosts)
+        webhooks = JobWebhooks(db: context.db, storage: context.host.storage, downloadBase: context.host.publicURL)
         metadata = YTDLPMetadataSource.shared(context.host)
     }
 

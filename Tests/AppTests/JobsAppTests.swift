@@ -111,6 +111,30 @@ final class JobsAppTests: FetchDialectTestCase {
         try error(send("GET", "/jobs", query: "status=Done"), 400, "bad_request")
     }
 
+    /// Cancelling the last unfinished job of a started batch completes it: `batch.completed` is
+    /// queued with the cancel, once; cancels that leave a job unfinished queue nothing.
+    func testCancellingTheLastJobOfABatchAnnouncesIt() throws {
+        let made = try json(send("POST", "/jobs/bulk",
+                                 #"{"urls": ["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"], "webhook_url": "http://127.0.0.1:9/hook"}"#))
+        let ids = try XCTUnwrap(made["job_ids"] as? [String])
+        let batch = try XCTUnwrap(made["batch_id"] as? String)
+        func hooks() throws -> [String] {
+            try context.db.query("SELECT payload FROM jobs WHERE kind = ? ORDER BY id", [WebhookJob.name]).compactMap { $0.string("payload") }
+        }
+        XCTAssertEqual(send("DELETE", "/jobs/\(ids[0])").status, 200)
+        XCTAssertEqual(try hooks(), [])
+        XCTAssertEqual(send("DELETE", "/jobs/\(ids[1])").status, 200)
+        let sent = try hooks()
+        XCTAssertEqual(sent.count, 1)
+        let message = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(sent[0].utf8)) as? [String: Any])
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(message["body"] as? String).utf8)) as? [String: Any])
+        XCTAssertEqual(body["type"] as? String, "batch.completed")
+        let data = try XCTUnwrap(body["data"] as? [String: Any])
+        XCTAssertEqual(data["id"] as? String, batch)
+        XCTAssertEqual(data["status"] as? String, "completed")
+        XCTAssertEqual((data["counts"] as? [String: Int])?["Cancelled"], 2)
+    }
+
     func testOptionTextAtItsEdges() {
         XCTAssertEqual(OptionText.seconds("12.5"), 12.5)
         XCTAssertEqual(OptionText.seconds("1:02:03.5"), 3723.5)
