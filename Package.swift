@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "files-api", targets: ["FilesAPI"]),
         .executable(name: "fetch-api", targets: ["FetchAPI"]),
         .executable(name: "downloader-api", targets: ["DownloaderAPI"]),
+        .executable(name: "jobs-api", targets: ["JobsAPI"]),
     ],
     targets: [
         // System libraries (Debian: libfcgi-dev, libsqlite3-dev, libssl-dev).
@@ -51,8 +52,12 @@ let package = Package(
         .executableTarget(name: "FilesAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound"]),
         // A fetch's status object (one rendering, also for the worker's webhook bodies) and the
         // create input both fetch dialects check.
-        .target(name: "FetchViews", dependencies: ["Domain", "HTTPCore", "Outbound"]),
-        .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "Media", "Egress"]),
+        .target(name: "FetchViews", dependencies: ["Domain", "Store", "HTTPCore", "Outbound"]),
+        // What the media dialects share beyond FetchViews: the metadata source and endpoint (yt-dlp in
+        // a request), a fetch's signed download, the playlist seam.
+        .target(name: "MediaService", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "Media", "Egress", "Support"]),
+        .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService"]),
+        .executableTarget(name: "JobsAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService", "Support"]),
         .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Egress", "FetchViews", "Support"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto", "Media"]),
@@ -73,7 +78,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "EgressTests", dependencies: ["Egress", "Outbound"]),
         // Each dialect's App.handle called in-process: no socket, no nginx.
-        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "FetchAPI", "DownloaderAPI", "FetchViews", "Media", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
+        .testTarget(name: "AppTests", dependencies: ["StoreAPI", "FilesAPI", "FetchAPI", "DownloaderAPI", "JobsAPI", "FetchViews", "MediaService", "Media", "Dialect", "HTTPCore", "Domain", "Store", "Support"]),
         // Integration tests (named …IntegrationTests; `make integration`, part of `make test`):
         // ffmpeg/ffprobe processes and TCP servers on loopback.
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),

@@ -1,6 +1,6 @@
 // swift-tools-version:5.4
 // libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
-// Media's yt-dlp output reader.
+// Media's yt-dlp output reader and the jobs dialect's option text.
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -34,5 +34,7 @@ let package = Package(
         .executableTarget(name: "FuzzJSON", dependencies: ["HTTPCore"]),
         // yt-dlp's output as Media's runner reads it (YTDLPTypes/YTDLPOutput are symlinks; Foundation only).
         .executableTarget(name: "FuzzYTDLP"),
+        // The jobs dialect's option text (OptionText.swift is a symlink into Sources/JobsAPI; standard library only).
+        .executableTarget(name: "FuzzJobOptions"),
     ]
 )

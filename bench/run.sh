@@ -8,6 +8,7 @@
 #   POST /fetch of a 50 MiB local mp4 to success  |  the same yt-dlp command by hand
 #   200 small fetches queued at once (one at a time)  |  yt-dlp by hand: the queue's own cost per job
 #   C libfcgi hello-world  |  downloader-api GET /api/downloads (a JSON array of 200 downloads)
+#   jobs-api GET /jobs?per_page=200 at 1 K and at 1 M jobs in the store (newest page and a deep keyset page)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FETCHGATE_BIN:-$PWD/.build/release}
@@ -183,8 +184,31 @@ DL_COUNT=$(curl -sf -H "X-API-KEY: $TOKEN" "$DL_URL" | python3 -c 'import sys, j
 DL_RPS=$(rps "$DL_URL" "X-API-KEY: $TOKEN")
 HELLO_AGAIN=$(rps "http://127.0.0.1:$BENCH/hello")
 
+# GET /jobs, a page of 200, with 1 K and then 1 M jobs of the demo account in the store (rows
+# written straight into it: only the list is measured), and a keyset page deep in the million.
+add_jobs() { # TOTAL: fetch rows of the demo account up to this many in the store
+  python3 - "$RUN/fetchgate.sqlite" "$1" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], timeout=30)
+account = con.execute("SELECT account_id FROM credentials WHERE api_key = 'demo'").fetchone()[0]
+have = con.execute("SELECT COUNT(*) FROM fetches").fetchone()[0]
+with con:
+    con.execute("""WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+        INSERT INTO fetches (public_id, account_id, url, quality, status, step, origin, batch_id, created_at, updated_at)
+        SELECT 'bench-' || i, ?, 'https://example.com/v', 'best', 'success', 'done', 'jobs', 'b-' || (i / 100), 1, 1 FROM n""",
+                (have + 1, int(sys.argv[2]), account))
+PY
+}
+JOBS_URL="http://127.0.0.1:$MEDIA/jobs?per_page=200"
+add_jobs 1000
+JOBS_1K=$(rps "$JOBS_URL" "X-API-KEY: $TOKEN")
+add_jobs 1000000
+JOBS_1M=$(rps "$JOBS_URL" "X-API-KEY: $TOKEN")
+JOBS_DEEP=$(rps "$JOBS_URL&after=500000" "X-API-KEY: $TOKEN")
+curl -sf -H "X-API-KEY: $TOKEN" "$JOBS_URL&after=500000" | python3 -c 'import sys, json; n = len(json.load(sys.stdin)["jobs"]); sys.exit(0 if n == 200 else f"the deep page has {n} jobs")'
+
 python3 - "$BIG_MIB" "$SMALL" "$QUEUE_SECONDS" "$HAND20_SECONDS" "$DL_COUNT" "$DL_RPS" "$HELLO_AGAIN" \
-  "${FETCH_TIMES[*]}" "${HAND_TIMES[*]}" <<'PY'
+  "${FETCH_TIMES[*]}" "${HAND_TIMES[*]}" "$JOBS_1K" "$JOBS_1M" "$JOBS_DEEP" <<'PY'
 import statistics, sys
 big, small, queue, hand20, dl_count, dl_rps, hello = sys.argv[1:8]
 fetch = [float(x) for x in sys.argv[8].split()]
@@ -197,4 +221,7 @@ print(f"{small} small fetches queued at once, one at a time: {per_job * 1000:.0f
       f"{per_hand * 1000:.0f} ms: the queue's own cost {1000 * (per_job - per_hand):.0f} ms per job  (goal < 20 ms)")
 print(f"downloader-api GET /api/downloads ({dl_count} entries): {float(dl_rps):.0f} req/s, C hello-world {float(hello):.0f} req/s: "
       f"ratio {float(dl_rps) / float(hello):.3f}")
+jobs_1k, jobs_1m, jobs_deep = (float(x) for x in sys.argv[10:13])
+print(f"jobs-api GET /jobs?per_page=200: {jobs_1k:.0f} req/s at 1 K jobs, {jobs_1m:.0f} at 1 M (a deep keyset page {jobs_deep:.0f}), "
+      f"C hello-world {float(hello):.0f} req/s: 1 M / 1 K {jobs_1m / jobs_1k:.2f}, deep / 1 K {jobs_deep / jobs_1k:.2f}  (goal >= 0.5)")
 PY

@@ -7,8 +7,15 @@ import Store
 public struct Fetch: Equatable, Sendable {
     public enum Status: String, CaseIterable, Sendable { case pending, running, success, failed }
     /// Where a fetch is: waiting in the queue, the three phases yt-dlp reports, putting the bytes
-    /// into the store, finished.
-    public enum Step: String, CaseIterable, Sendable { case queued, downloading, merging, converting, storing, done }
+    /// into the store, finished; `paused`: a job of a paused batch (pending, no queued job yet).
+    public enum Step: String, CaseIterable, Sendable { case queued, downloading, merging, converting, storing, done, paused }
+    /// The dialect that made the fetch (a NULL column reads as `fetch`).
+    public enum Origin: String, CaseIterable, Sendable { case fetch, downloader, jobs }
+    /// A fetch as a seed-002 job sees it: pending, running and success as they are; a failure
+    /// is `Cancelled` when its code is `cancelled`, else `Failed`.
+    public enum JobStatus: String, CaseIterable, Sendable {
+        case pending = "Pending", processing = "Processing", completed = "Completed", failed = "Failed", cancelled = "Cancelled"
+    }
 
     public var rowID: Int64
     /// A lowercase UUID v4 (seed 003's ids are UUIDs).
@@ -37,7 +44,12 @@ public struct Fetch: Equatable, Sendable {
     public var options: FetchOptions
     /// Subtitle files stored beside the media (`subtitle_mode: sidecar`).
     public var sidecars: [FetchSidecar]
+    public var origin: Origin
+    /// The public id of the job batch it belongs to (seed 002 bulk creates).
+    public var batchID: String?
     public var createdAt: Int64
+    /// When the row last changed (every write sets it).
+    public var updatedAt: Int64
     public var startedAt: Int64?
     public var finishedAt: Int64?
 
@@ -46,6 +58,15 @@ public struct Fetch: Equatable, Sendable {
 
     /// Finished: nothing runs for it any more.
     public var isFinished: Bool { status == .success || status == .failed }
+
+    public var jobStatus: JobStatus {
+        switch status {
+        case .pending: .pending
+        case .running: .processing
+        case .success: .completed
+        case .failed: errorCode == FetchService.cancelledCode ? .cancelled : .failed
+        }
+    }
 
     init(row: Row) {
         rowID = row.int("id") ?? 0
@@ -71,7 +92,10 @@ public struct Fetch: Equatable, Sendable {
         webhookURL = row.string("webhook_url")
         options = FetchOptions.stored(row.string("options"))
         sidecars = FetchSidecar.stored(row.string("sidecars"))
+        origin = row.string("origin").flatMap(Origin.init(rawValue:)) ?? .fetch
+        batchID = row.string("batch_id")
         createdAt = row.int("created_at") ?? 0
+        updatedAt = row.int("updated_at") ?? createdAt
         startedAt = row.int("started_at")
         finishedAt = row.int("finished_at")
     }

@@ -22,20 +22,40 @@ public struct FetchService {
     /// Records a fetch as `pending` (step `queued`) and queues its job, in one transaction.
     /// `url` (and `webhookURL`) must already have passed the caller's address check.
     public func create(accountID: Int64, url: String, quality: FetchQuality, webhookURL: String?,
-                       options: FetchOptions = FetchOptions()) throws -> Fetch {
+                       options: FetchOptions = FetchOptions(), origin: Fetch.Origin = .fetch) throws -> Fetch {
+        try check(url: url, webhookURL: webhookURL, options: options)
+        return try db.write {
+            try insert(accountID: accountID, url: url, quality: quality, webhookURL: webhookURL, options: options, origin: origin)
+        }
+    }
+
+    /// The rules every new fetch's input passes (`DomainError.invalid` naming the field).
+    func check(url: String, webhookURL: String?, options: FetchOptions) throws {
         try FieldRules.text(url, field: "url", maxBytes: FieldRules.maxURLBytes)
         try FieldRules.text(webhookURL, field: "webhook_url", maxBytes: FieldRules.maxURLBytes)
         try options.validate()
+    }
+
+    /// Inserts a checked fetch and, unless `paused` (a paused batch's job: step `paused`, no
+    /// job until the batch starts), queues its job; runs in the caller's write transaction.
+    func insert(accountID: Int64, url: String, quality: FetchQuality, webhookURL: String?, options: FetchOptions,
+                origin: Fetch.Origin, batchID: String? = nil, paused: Bool = false) throws -> Fetch {
         let publicID = UUID().uuidString.lowercased()
-        return try db.write {
-            try db.execute("""
-                INSERT INTO fetches (public_id, account_id, url, quality, status, step, webhook_url, options, created_at)
-                VALUES (?, ?, ?, ?, 'pending', 'queued', ?, ?, ?)
-                """, [publicID, accountID, url, quality.rawValue, webhookURL, options.stored(), clock.now()])
-            try JobQueue(db: db, clock: clock).enqueue(MediaFetchJob.self, publicID, accountID: accountID,
-                                                       maxAttempts: MediaFetchJob.maxAttempts)
-            return try get(publicID: publicID)!
-        }
+        let now = clock.now()
+        try db.execute("""
+            INSERT INTO fetches (public_id, account_id, url, quality, status, step, webhook_url, options, origin, batch_id,
+                created_at, updated_at)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
+            """, [publicID, accountID, url, quality.rawValue, (paused ? Fetch.Step.paused : .queued).rawValue, webhookURL,
+                  options.stored(), origin.rawValue, batchID, now, now])
+        if !paused { try queue(publicID: publicID, accountID: accountID) }
+        return try get(publicID: publicID)!
+    }
+
+    /// Queues the fetch's `MediaFetchJob`; joins the caller's transaction.
+    func queue(publicID: String, accountID: Int64) throws {
+        try JobQueue(db: db, clock: clock).enqueue(MediaFetchJob.self, publicID, accountID: accountID,
+                                                   maxAttempts: MediaFetchJob.maxAttempts)
     }
 
     /// The account's fetch; another account's is not found, like a missing one.
@@ -110,11 +130,14 @@ public struct FetchService {
         for key in keys { try? storage.remove(key: key) }
     }
 
-    private func cancel(_ fetch: Fetch) throws {
+    /// Cancels a pending or running fetch (its job too); joins the caller's transaction.
+    func cancel(_ fetch: Fetch) throws {
         try JobQueue(db: db, clock: clock).cancel(subjectID: fetch.id)
+        let now = clock.now()
         try db.execute("""
-            UPDATE fetches SET status = 'failed', step = NULL, error_code = ?, error_message = ?, finished_at = ? WHERE id = ?
-            """, [FetchService.cancelledCode, FetchService.cancelledMessage, clock.now(), fetch.rowID])
+            UPDATE fetches SET status = 'failed', step = NULL, error_code = ?, error_message = ?, finished_at = ?, updated_at = ?
+            WHERE id = ?
+            """, [FetchService.cancelledCode, FetchService.cancelledMessage, now, now, fetch.rowID])
     }
 
     // MARK: worker side
@@ -128,9 +151,9 @@ public struct FetchService {
         try db.write {
             try db.execute("""
                 UPDATE fetches SET status = 'running', step = 'downloading', progress_percent = NULL, progress_bytes = NULL,
-                    progress_total = NULL, progress_speed = NULL, progress_eta = NULL, started_at = ?
+                    progress_total = NULL, progress_speed = NULL, progress_eta = NULL, started_at = ?, updated_at = ?
                 WHERE public_id = ? AND status IN ('pending', 'running') AND \(FetchService.leaseHeld)
-                """, [clock.now(), publicID, lease.job.id, lease.job.leaseToken]) == 1
+                """, [clock.now(), clock.now(), publicID, lease.job.id, lease.job.leaseToken]) == 1
         }
     }
 
@@ -140,10 +163,10 @@ public struct FetchService {
         try db.write {
             try db.execute("""
                 UPDATE fetches SET step = ?, progress_percent = ?, progress_bytes = ?, progress_total = ?, progress_speed = ?,
-                    progress_eta = ?
+                    progress_eta = ?, updated_at = ?
                 WHERE public_id = ? AND status = 'running' AND \(FetchService.leaseHeld)
                 """, [progress.step.rawValue, progress.percent, progress.bytes, progress.totalBytes, progress.speed, progress.eta,
-                      publicID, jobID, leaseToken]) == 1
+                      clock.now(), publicID, jobID, leaseToken]) == 1
         }
     }
 
@@ -154,10 +177,10 @@ public struct FetchService {
         try db.execute("""
             UPDATE fetches SET status = 'success', step = 'done', progress_percent = 100, progress_eta = NULL, storage_key = ?,
                 filename = ?, size_bytes = ?, content_type = ?, title = ?, extractor = ?, duration = ?, ffprobe = ?,
-                sidecars = ?, error_code = NULL, error_message = NULL, finished_at = ?
+                sidecars = ?, error_code = NULL, error_message = NULL, finished_at = ?, updated_at = ?
             WHERE public_id = ? AND status IN ('pending', 'running')
             """, [result.storageKey, result.filename, result.sizeBytes, result.contentType, result.title, result.extractor,
-                  result.duration, result.ffprobe, FetchSidecar.stored(result.sidecars), clock.now(), publicID]) == 1
+                  result.duration, result.ffprobe, FetchSidecar.stored(result.sidecars), clock.now(), clock.now(), publicID]) == 1
     }
 
     /// An attempt failed: for good (`final`: `failed`, finished) or to be retried (see
@@ -166,17 +189,17 @@ public struct FetchService {
     public func fail(publicID: String, code: String, message: String, final: Bool) throws {
         guard final else { return try awaitRetry(publicID: publicID, code: code, message: message) }
         try db.execute("""
-            UPDATE fetches SET status = 'failed', step = NULL, error_code = ?, error_message = ?, finished_at = ?
+            UPDATE fetches SET status = 'failed', step = NULL, error_code = ?, error_message = ?, finished_at = ?, updated_at = ?
             WHERE public_id = ? AND status IN ('pending', 'running')
-            """, [code, message, clock.now(), publicID])
+            """, [code, message, clock.now(), clock.now(), publicID])
     }
 
     /// A transient failure: back to `pending` (step `queued`) with the reason, until the job runs again.
     public func awaitRetry(publicID: String, code: String, message: String) throws {
         try db.execute("""
-            UPDATE fetches SET status = 'pending', step = 'queued', error_code = ?, error_message = ?
+            UPDATE fetches SET status = 'pending', step = 'queued', error_code = ?, error_message = ?, updated_at = ?
             WHERE public_id = ? AND status = 'running'
-            """, [code, message, publicID])
+            """, [code, message, clock.now(), publicID])
     }
 
     // MARK: retention

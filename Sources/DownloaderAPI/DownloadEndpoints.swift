@@ -23,7 +23,7 @@ enum DownloadEndpoints {
             throw Failure(status: 400, code: refusal.code, message: refusal.message)
         }
         let fetch = try call.app.fetches.create(accountID: call.accountID, url: input.url, quality: input.quality,
-                                                webhookURL: input.webhookURL)
+                                                webhookURL: input.webhookURL, origin: .downloader)
         return JSONWire.reply { w in
             w.beginObject()
             w.member("download_id", fetch.id)

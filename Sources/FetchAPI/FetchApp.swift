@@ -1,6 +1,7 @@
 import Dialect
 import Domain
 import HTTPCore
+import MediaService
 import Outbound
 import Support
 
@@ -10,10 +11,7 @@ typealias FetchEndpoint = Routes<FetchApp>.Endpoint
 final class FetchApp: App {
     typealias Wire = JSONWire
     static let name = "fetch-api"
-    static let options: [Option] = [
-        Option("yt-dlp", placeholder: "PATH", help: "yt-dlp for /fetch/metadata (default: the checkout's .venv/bin/yt-dlp, else yt-dlp on PATH)"),
-        Option("metadata-timeout", .integer(1...100_000), placeholder: "SECONDS", help: "time limit of /fetch/metadata (default 30)"),
-    ]
+    static let options: [Option] = YTDLPMetadataSource.options
 
     let context: AppContext
     let fetches: FetchService
@@ -26,7 +24,7 @@ final class FetchApp: App {
         self.context = context
         fetches = FetchService(db: context.db, storage: context.host.storage)
         policy = AddressPolicy(allowedPrivateHosts: context.host.allowedPrivateHosts)
-        metadata = FetchApp.metadataSource(context.host)
+        metadata = YTDLPMetadataSource.shared(context.host)
     }
 
     static let routes: Routes<FetchApp> = {

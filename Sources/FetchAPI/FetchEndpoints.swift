@@ -2,6 +2,7 @@ import Dialect
 import Domain
 import FetchViews
 import HTTPCore
+import MediaService
 
 /// `/fetch`: create, list, show, cancel or delete, metadata, download (302 to a signed link).
 enum FetchEndpoints {
@@ -21,7 +22,7 @@ enum FetchEndpoints {
     static let create: FetchEndpoint = Idempotency.create { call in
         let input = try read(call)
         let fetch = try call.app.fetches.create(accountID: call.accountID, url: input.url, quality: input.quality,
-                                                webhookURL: input.webhookURL)
+                                                webhookURL: input.webhookURL, origin: .fetch)
         return JSONWire.reply(status: 201) { w in
             w.beginObject()
             w.member("id", fetch.id)
@@ -77,31 +78,15 @@ enum FetchEndpoints {
 
     /// 302 to a short-lived signed link, as Files downloads.
     static let download: FetchEndpoint = { call in
-        let fetch = try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id"))
-        guard fetch.status == .success, let key = fetch.storageKey, let filename = fetch.filename else {
-            throw Failure(status: 409, code: "not_ready", message: "Fetch \(fetch.id) is \(fetch.status.rawValue), not ready")
+        try FetchDownload.redirect(try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id")),
+                                   host: call.app.host) { fetch in
+            Failure(status: 409, code: "not_ready", message: "Fetch \(fetch.id) is \(fetch.status.rawValue), not ready")
         }
-        return try SignedDownload.redirect(call.app.host, key: key, filename: filename,
-                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
     }
 
     /// `?url=` or `{url}`: checked against the address policy first, then asked of the source.
     static let metadata: FetchEndpoint = { call in
-        guard let url = call.params["url"]?.string?.trimmingWhitespace, !url.isEmpty else {
-            throw Failure.badRequest("url is required")
-        }
-        if let problem = FetchRequest.problem(url, call.app.policy) {
-            throw Failure(status: 400, code: "url_not_allowed", message: problem.message)
-        }
-        guard let source = call.app.metadata else {
-            throw Failure(status: 503, code: "unavailable", message: "Media metadata is not available on this server")
-        }
-        switch source.metadata(url: url) {
-        case .success(let json):
-            return Response(status: 200, headers: [("Content-Type", "application/json")], body: Array(json.utf8))
-        case .failure(let failure):
-            throw failure
-        }
+        try MetadataEndpoint.answer(call.params, policy: call.app.policy, source: call.app.metadata)
     }
 
     /// The fetch's webhook attempts, oldest first: `{"deliveries": [{id, message_id, url, attempt,

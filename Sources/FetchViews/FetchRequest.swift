@@ -15,25 +15,36 @@ public struct FetchRequest: Sendable {
     public struct Refusal: Error, Equatable, Sendable {
         public let code: String
         public let message: String
+
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
 
     public static func read(_ params: Params, policy: AddressPolicy) throws(Refusal) -> FetchRequest {
         guard let url = params["url"]?.string?.trimmingWhitespace, !url.isEmpty else {
             throw Refusal(code: "bad_request", message: "url is required")
         }
-        let quality: FetchQuality
-        do { quality = try FetchQuality.parse(params["quality"]?.string ?? FetchQuality.best.rawValue) } catch {
+        let quality = try quality(params)
+        if let problem = problem(url, policy) { throw Refusal(code: "url_not_allowed", message: problem.message) }
+        return FetchRequest(url: url, quality: quality, webhookURL: try webhookURL(params, policy: policy).get())
+    }
+
+    /// `quality`, one of the presets (default `best`); else `invalid_quality`.
+    public static func quality(_ params: Params) throws(Refusal) -> FetchQuality {
+        do { return try FetchQuality.parse(params["quality"]?.string ?? FetchQuality.best.rawValue) } catch {
             throw Refusal(code: "invalid_quality", message: (error as? DomainError)?.message ?? "quality must be one of: \(FetchQuality.valid)")
         }
-        if let problem = problem(url, policy) { throw Refusal(code: "url_not_allowed", message: problem.message) }
-        var webhookURL: String?
-        if let hook = params["webhook_url"]?.string?.trimmingWhitespace, !hook.isEmpty {
-            if let problem = problem(hook, policy) {
-                throw Refusal(code: "webhook_url_not_allowed", message: "webhook_url: " + problem.message)
-            }
-            webhookURL = hook
+    }
+
+    /// `webhook_url` when given and allowed by the policy; else `webhook_url_not_allowed`.
+    public static func webhookURL(_ params: Params, policy: AddressPolicy) -> Result<String?, Refusal> {
+        guard let hook = params["webhook_url"]?.string?.trimmingWhitespace, !hook.isEmpty else { return .success(nil) }
+        if let problem = problem(hook, policy) {
+            return .failure(Refusal(code: "webhook_url_not_allowed", message: "webhook_url: " + problem.message))
         }
-        return FetchRequest(url: url, quality: quality, webhookURL: webhookURL)
+        return .success(hook)
     }
 
     /// Why the policy refuses `url` (as a Files error: the reason, never what a name resolves to); nil when allowed.

@@ -36,14 +36,7 @@ public enum FetchViews {
         w.key("ffprobe")
         w.raw(fetch.ffprobe)
         w.key("download_url")
-        if let path = downloadPath(fetch), let downloadBase {
-            w.beginString()
-            w.stringContent(downloadBase)
-            w.stringContent(path)
-            w.endString()
-        } else {
-            w.null()
-        }
+        link(downloadPath(fetch), base: downloadBase, into: &w)
         w.key("error")
         if let code = fetch.errorCode {
             w.beginObject()
@@ -68,6 +61,15 @@ public enum FetchViews {
     public static func downloadPath(_ fetch: Fetch) -> String? {
         guard fetch.status == .success, fetch.storageKey != nil, let filename = fetch.filename else { return nil }
         return "/fetch/" + fetch.id + "/" + PercentEncoding.component(filename)
+    }
+
+    /// `base + path` as a JSON string, written in pieces; null unless both are given.
+    public static func link(_ path: String?, base: String?, into w: inout JSONWriter) {
+        guard let path, let base else { return w.null() }
+        w.beginString()
+        w.stringContent(base)
+        w.stringContent(path)
+        w.endString()
     }
 
     static func double(_ value: Double?, _ w: inout JSONWriter) {

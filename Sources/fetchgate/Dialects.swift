@@ -34,5 +34,7 @@ struct DialectRow {
                    ownOptions: ["yt-dlp", "metadata-timeout"]),
         DialectRow(name: "downloader", executable: "downloader-api", server: .media, prefixes: ["/api/download", "/api/downloads"],
                    uploadPrefixes: [], ownOptions: ["downloader-account"]),
+        DialectRow(name: "jobs", executable: "jobs-api", server: .media, prefixes: ["/jobs", "/batch", "/metadata", "/usage", "/user"],
+                   uploadPrefixes: [], ownOptions: ["yt-dlp", "metadata-timeout", "job-cap"]),
     ]
 }

@@ -31,7 +31,7 @@ struct Supervisor {
         "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
         "webhook-retry-scale", "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp",
-        "fetch-concurrency", "metadata-timeout",
+        "fetch-concurrency", "metadata-timeout", "job-cap",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -58,7 +58,7 @@ struct Supervisor {
                 throw UsageError(message: "serve: --webhook-retry-scale needs a number above 0, got '\(arguments["webhook-retry-scale"] ?? "")'")
             }
         }
-        for name in ["fetch-cap", "retention-days", "fetch-concurrency", "metadata-timeout"] where arguments.has(name) {
+        for name in ["fetch-cap", "retention-days", "fetch-concurrency", "metadata-timeout", "job-cap"] where arguments.has(name) {
             guard let number = arguments.int(name), (1...100_000).contains(number) else {
                 throw UsageError(message: "serve: --\(name) needs a whole number from 1 to 100000, got '\(arguments[name] ?? "")'")
             }

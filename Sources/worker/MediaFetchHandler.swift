@@ -120,7 +120,12 @@ enum MediaFetchHandler: JobHandler {
 
     /// Queues the fetch's webhook, its body the status object as it is now (in the caller's transaction).
     static func announce(_ fetchID: String, in context: WorkerContext) throws {
-        guard let fetch = try context.fetches.get(publicID: fetchID), let url = fetch.webhookURL else { return }
+        guard let fetch = try context.fetches.get(publicID: fetchID) else { return }
+        if fetch.origin == .jobs {
+            return try JobWebhooks(db: context.db, storage: context.settings.storage, downloadBase: context.settings.media.publicURL)
+                .announce(finished: fetch)
+        }
+        guard let url = fetch.webhookURL else { return }
         let body = FetchViews.status(fetch, downloadBase: context.settings.media.publicURL)
         try WebhookService(db: context.db).enqueue(accountID: fetch.accountID, subjectID: fetch.id, url: url,
                                                    body: String(decoding: body, as: UTF8.self))

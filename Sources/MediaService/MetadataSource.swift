@@ -1,20 +1,70 @@
 import Dialect
+import Domain
 import Egress
+import FetchViews
 import Foundation
+import HTTPCore
 import Media
 import Outbound
+import Support
 import Synchronization
 
-/// What answers `GET|POST /fetch/metadata`: a URL that already passed the address policy in,
-/// the normalised metadata JSON (`{"title", "duration", "uploader", "thumbnail", "webpage_url",
-/// "extractor", "formats": […]}`) or a failure out.
-protocol MetadataSource: Sendable {
+/// What answers `GET|POST /fetch/metadata` (seed 000) and `POST /metadata` (seed 002): a URL
+/// that already passed the address policy in, the normalised metadata JSON (`{"title",
+/// "duration", "uploader", "thumbnail", "webpage_url", "extractor", "formats": […]}`) or a failure out.
+public protocol MetadataSource: Sendable {
     func metadata(url: String) -> Result<String, Failure>
 }
 
-extension FetchApp {
+/// Expands a playlist page into its entries (at most `limit`, each an http(s) URL and its title
+/// when known), under the egress guard. The lead wires it to the runner's `YTDLP.playlist`; until
+/// then the jobs dialect answers a playlist bulk with 503 `unavailable`.
+public protocol PlaylistSource: Sendable {
+    func entries(url: String, limit: Int) -> Result<[(url: String, title: String?)], Failure>
+}
+
+/// A fetch's stored file as both dialects hand it out: 302 to a short-lived signed link (as
+/// Files downloads), or `notReady` while the fetch has no file here.
+public enum FetchDownload {
+    public static func redirect(_ fetch: Fetch, host: HostSettings, notReady: (Fetch) -> Failure) throws -> Response {
+        guard fetch.status == .success, let key = fetch.storageKey, let filename = fetch.filename else { throw notReady(fetch) }
+        return try SignedDownload.redirect(host, key: key, filename: filename,
+                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
+    }
+}
+
+/// The metadata endpoint both dialects answer (`/fetch/metadata`, `/metadata`).
+public enum MetadataEndpoint {
+    /// `url` (query or body): checked against the address policy first (400 `url_not_allowed`),
+    /// then asked of `source` (nil: 503 `unavailable`); the source's JSON is the 200 reply.
+    public static func answer(_ params: Params, policy: AddressPolicy, source: (any MetadataSource)?) throws -> Response {
+        guard let url = params["url"]?.string?.trimmingWhitespace, !url.isEmpty else {
+            throw Failure.badRequest("url is required")
+        }
+        if let problem = FetchRequest.problem(url, policy) {
+            throw Failure(status: 400, code: "url_not_allowed", message: problem.message)
+        }
+        guard let source else {
+            throw Failure(status: 503, code: "unavailable", message: "Media metadata is not available on this server")
+        }
+        switch source.metadata(url: url) {
+        case .success(let json):
+            return Response(status: 200, headers: [("Content-Type", "application/json")], body: Array(json.utf8))
+        case .failure(let failure):
+            throw failure
+        }
+    }
+}
+
+extension YTDLPMetadataSource {
+    /// The options of a dialect that answers metadata (its own `App.options`).
+    public static let options: [Option] = [
+        Option("yt-dlp", placeholder: "PATH", help: "yt-dlp for metadata (default: the checkout's .venv/bin/yt-dlp, else yt-dlp on PATH)"),
+        Option("metadata-timeout", .integer(1...100_000), placeholder: "SECONDS", help: "time limit of a metadata call (default 30)"),
+    ]
+
     /// One source for the whole process (its cache is shared by the request threads).
-    static func metadataSource(_ host: HostSettings) -> (any MetadataSource)? {
+    public static func shared(_ host: HostSettings) -> YTDLPMetadataSource {
         sharedSource.withLock { source in
             if let source { return source }
             let made = YTDLPMetadataSource(
@@ -32,7 +82,7 @@ extension FetchApp {
 /// yt-dlp's `-J` behind an egress guard of the call's own (every socket checked at connect
 /// time, as for fetches), killed at the time limit (504 `timeout`); successes are kept for a
 /// minute per URL (at most 256 URLs), so a UI that previews then fetches asks yt-dlp once.
-final class YTDLPMetadataSource: MetadataSource {
+public final class YTDLPMetadataSource: MetadataSource {
     let ytdlp: YTDLP
     let policy: AddressPolicy
     let timeoutSeconds: Int
@@ -40,13 +90,13 @@ final class YTDLPMetadataSource: MetadataSource {
     static let cacheEntries = 256
     private let cache = Mutex<[String: (json: String, expires: Date)]>([:])
 
-    init(ytdlp: YTDLP, policy: AddressPolicy, timeoutSeconds: Int) {
+    public init(ytdlp: YTDLP, policy: AddressPolicy, timeoutSeconds: Int) {
         self.ytdlp = ytdlp
         self.policy = policy
         self.timeoutSeconds = timeoutSeconds
     }
 
-    func metadata(url: String) -> Result<String, Failure> {
+    public func metadata(url: String) -> Result<String, Failure> {
         let now = Date()
         if let hit = cache.withLock({ $0[url] }), hit.expires > now { return .success(hit.json) }
         let egress = EgressGuard(policy: policy)
@@ -78,7 +128,7 @@ final class YTDLPMetadataSource: MetadataSource {
     }
 
     /// 504 when the time limit ran out, 502 when the origin or yt-dlp failed, 422 for media that cannot be fetched.
-    static func status(of code: MediaFetchError.Code) -> Int {
+    public static func status(of code: MediaFetchError.Code) -> Int {
         switch code {
         case .timeout: 504
         case .network, .internal: 502

@@ -1,0 +1,1 @@
+../../../Sources/JobsAPI/OptionText.swift

@@ -1,0 +1,102 @@
+import Dialect
+import Domain
+import FetchViews
+import HTTPCore
+import MediaService
+import Outbound
+import Support
+
+typealias JobsEndpoint = Routes<JobsApp>.Endpoint
+
+/// A presigned GET into the account's own bucket (at most 7 days, the filename in
+/// `response-content-disposition`); nil when the account has none. Part B's to implement.
+protocol BucketLinks: Sendable {
+    func presignedURL(accountID: Int64, objectKey: String, filename: String, contentType: String) throws -> String?
+}
+
+/// Objects in the account's own bucket: delete a job's object (true when there was one), and the
+/// bytes the account keeps there. Part B's to implement.
+protocol BucketFiles: Sendable {
+    func deleteObject(accountID: Int64, fetchID: String) throws -> Bool
+    func bytesStored(accountID: Int64) throws -> Int64
+}
+
+/// The download jobs dialect (seed 002) on the media server: `/jobs`, `/batch`, `/metadata`,
+/// `/usage` (and `/user`, the buckets' endpoints); JSON, the JSON dialects' credentials
+/// (`x-api-key`), every failure `{"error": {"code", "message"}}`.
+final class JobsApp: App {
+    typealias Wire = JSONWire
+    static let name = "jobs-api"
+    static let options: [Option] = YTDLPMetadataSource.options + [
+        Option("job-cap", .integer(1...100_000), placeholder: "N",
+               help: "jobs one account may have active (pending + processing) at once (default 500); more answer 429"),
+    ]
+
+    let context: AppContext
+    let jobs: JobService
+    let policy: AddressPolicy
+    let webhooks: JobWebhooks
+    /// What answers `/metadata` (yt-dlp behind an egress guard, shared with fetch-api).
+    let metadata: (any MetadataSource)?
+    /// What expands `playlist_url` bulk creates; nil: they answer 503 `unavailable`.
+    var playlists: (any PlaylistSource)?
+    /// The account's bucket (part B): presigned `s3_url`s; nil: never an `s3_url`.
+    var bucketLinks: (any BucketLinks)?
+    /// The account's bucket (part B): `DELETE /jobs/{id}/file` and `GET /usage`; nil: only our own files.
+    var bucketFiles: (any BucketFiles)?
+
+    init(_ context: AppContext) throws {
+        guard context.host.signer != nil else { throw OptionError("--signing-secret-file is required") }
+        self.context = context
+        jobs = JobService(db: context.db, storage: context.host.storage,
+                          cap: context.host.arguments.int("job-cap") ?? JobService.defaultCap)
+        policy = AddressPolicy(allowedPrivateHosts: context.host.allowedPrivateHosts)
+        webhooks = JobWebhooks(db: context.db, storage: context.host.storage, downloadBase: context.host.publicURL)
+        metadata = YTDLPMetadataSource.shared(context.host)
+    }
+
+    static let routes: Routes<JobsApp> = {
+        var r = Routes<JobsApp>()
+        JobEndpoints.register(&r)
+        BatchEndpoints.register(&r)
+        return r
+    }()
+
+    /// The job's presigned link into the account's bucket, when it was uploaded there.
+    func s3URL(_ fetch: Fetch) -> String? {
+        guard let bucketLinks, let key = objectKey(fetch), let filename = fetch.filename else { return nil }
+        return try? bucketLinks.presignedURL(accountID: fetch.accountID, objectKey: key, filename: filename,
+                                             contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
+    }
+
+    /// The job's object key in the account's bucket. HOOK (part B): read `fetches.object_key`
+    /// (migration 12) into `Fetch` and return it here; until then no job is in a bucket.
+    func objectKey(_ fetch: Fetch) -> String? { nil }
+
+    /// The job object as the whole reply.
+    func reply(_ fetch: Fetch, status: Int = 200) -> Response {
+        JSONWire.reply(status: status, capacity: 768) { w in
+            JobViews.job(fetch, downloadBase: host.publicURL, s3URL: s3URL(fetch), into: &w)
+        }
+    }
+
+    func reply(_ batch: BatchStatus) -> Response {
+        Response(status: 200, headers: [("Content-Type", "application/json")],
+                 body: JobViews.batch(batch, downloadBase: host.publicURL, s3URL: s3URL))
+    }
+
+    /// The domain's refusals in this dialect: the cap is 429 `too_many_jobs` with `Retry-After`,
+    /// a state that forbids the action 409 `conflict`.
+    static func refusing(_ endpoint: @escaping JobsEndpoint) -> JobsEndpoint {
+        { call in
+            do { return try endpoint(call) } catch let refusal as JobRefusal {
+                switch refusal {
+                case .capReached:
+                    throw Failure(status: 429, code: "too_many_jobs", message: refusal.message, retryAfter: JobService.retryAfterSeconds)
+                case .conflict(let message):
+                    throw Failure(status: 409, code: "conflict", message: message)
+                }
+            }
+        }
+    }
+}
