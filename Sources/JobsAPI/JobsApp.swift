@@ -38,7 +38,7 @@ final class JobsApp: App {
     let webhooks: JobWebhooks
     /// What answers `/metadata` (yt-dlp behind an egress guard, shared with fetch-api).
     let metadata: (any MetadataSource)?
-    /// What expands `playlist_url` bulk creates; nil: they answer 503 `unavailable`.
+    /// What expands `playlist_url` bulk creates (yt-dlp behind an egress guard); nil: 503 `unavailable`.
     var playlists: (any PlaylistSource)?
     /// The account's bucket (part B): presigned `s3_url`s; nil: never an `s3_url`.
     var bucketLinks: (any BucketLinks)?
@@ -52,7 +52,9 @@ final class JobsApp: App {
                           cap: context.host.arguments.int("job-cap") ?? JobService.defaultCap)
         policy = AddressPolicy(allowedPrivateHosts: context.host.allowedPrivateHosts)
         webhooks = JobWebhooks(db: context.db, storage: context.host.storage, downloadBase: context.host.publicURL)
-        metadata = YTDLPMetadataSource.shared(context.host)
+        let source = YTDLPMetadataSource.shared(context.host)
+        metadata = source
+        playlists = source
     }
 
     static let routes: Routes<JobsApp> = {

@@ -17,8 +17,7 @@ public protocol MetadataSource: Sendable {
 }
 
 /// Expands a playlist page into its entries (at most `limit`, each an http(s) URL and its title
-/// when known), under the egress guard. The lead wires it to the runner's `YTDLP.playlist`; until
-/// then the jobs dialect answers a playlist bulk with 503 `unavailable`.
+/// when known), under the egress guard: `YTDLPMetadataSource`, with the runner's `YTDLP.playlist`.
 public protocol PlaylistSource: Sendable {
     func entries(url: String, limit: Int) -> Result<[(url: String, title: String?)], Failure>
 }
@@ -79,10 +78,11 @@ extension YTDLPMetadataSource {
     private static let sharedSource = Mutex<YTDLPMetadataSource?>(nil)
 }
 
-/// yt-dlp's `-J` behind an egress guard of the call's own (every socket checked at connect
-/// time, as for fetches), killed at the time limit (504 `timeout`); successes are kept for a
-/// minute per URL (at most 256 URLs), so a UI that previews then fetches asks yt-dlp once.
-public final class YTDLPMetadataSource: MetadataSource {
+/// yt-dlp's `-J` (metadata) and `--flat-playlist -J` (playlists) behind an egress guard of the
+/// call's own (every socket checked at connect time, as for fetches), killed at the time limit
+/// (504 `timeout`); metadata successes are kept for a minute per URL (at most 256 URLs), so a UI
+/// that previews then fetches asks yt-dlp once.
+public final class YTDLPMetadataSource: MetadataSource, PlaylistSource {
     let ytdlp: YTDLP
     let policy: AddressPolicy
     let timeoutSeconds: Int
@@ -99,32 +99,38 @@ public final class YTDLPMetadataSource: MetadataSource {
     public func metadata(url: String) -> Result<String, Failure> {
         let now = Date()
         if let hit = cache.withLock({ $0[url] }), hit.expires > now { return .success(hit.json) }
-        let egress = EgressGuard(policy: policy)
-        do { _ = try egress.start() } catch {
-            return .failure(Failure(status: 503, code: "unavailable", message: "Media metadata is not available right now", retryAfter: 1))
-        }
-        let result = ytdlp.metadata(url: url, proxy: egress.proxyURL, allowGeneric: true, timeoutSeconds: timeoutSeconds)
-        egress.stop()
-        let refused = egress.refusals.contains { $0.reason == .blockedAddress }
-        switch result {
-        case .success(let metadata) where !refused:
+        let result = guarded { proxy in ytdlp.metadata(url: url, proxy: proxy, allowGeneric: true, timeoutSeconds: timeoutSeconds) }
+        if case .success(let metadata) = result {
             cache.withLock { entries in
                 if entries.count >= YTDLPMetadataSource.cacheEntries { entries = entries.filter { $0.value.expires > now } }
                 if entries.count < YTDLPMetadataSource.cacheEntries {
                     entries[url] = (metadata.json, now.addingTimeInterval(YTDLPMetadataSource.cacheSeconds))
                 }
             }
-            return .success(metadata.json)
-        case .success:
+        }
+        return result.map(\.json)
+    }
+
+    /// Runs `body` (a yt-dlp call given the proxy to use) behind an egress guard of its own; a
+    /// refusal by the guard, whatever yt-dlp made of it, is 422 `blocked_address`.
+    func guarded<T>(_ body: (String) -> Result<T, MediaFetchError>) -> Result<T, Failure> {
+        let egress = EgressGuard(policy: policy)
+        do { _ = try egress.start() } catch {
+            return .failure(Failure(status: 503, code: "unavailable", message: "Media lookups are not available right now", retryAfter: 1))
+        }
+        let result = body(egress.proxyURL)
+        egress.stop()
+        if egress.refusals.contains(where: { $0.reason == .blockedAddress }) {
             return .failure(Failure(status: 422, code: MediaFetchError.Code.blockedAddress.rawValue,
                                     message: "The page needs a non-public address, which is refused"))
-        case .failure(let error):
-            if refused {
-                return .failure(Failure(status: 422, code: MediaFetchError.Code.blockedAddress.rawValue,
-                                        message: "The page needs a non-public address, which is refused"))
-            }
-            return .failure(Failure(status: YTDLPMetadataSource.status(of: error.code), code: error.code.rawValue, message: error.message))
         }
+        return result.mapError { Failure(status: YTDLPMetadataSource.status(of: $0.code), code: $0.code.rawValue, message: $0.message) }
+    }
+
+    /// A playlist's entries (`--flat-playlist`), under the guard and the same time limit.
+    public func entries(url: String, limit: Int) -> Result<[(url: String, title: String?)], Failure> {
+        guarded { proxy in ytdlp.playlist(url: url, limit: limit, proxy: proxy, timeoutSeconds: timeoutSeconds) }
+            .map { $0.map { (url: $0.url, title: $0.title) } }
     }
 
     /// 504 when the time limit ran out, 502 when the origin or yt-dlp failed, 422 for media that cannot be fetched.

@@ -16,6 +16,7 @@ import requests
 from conftest import (FilesClient, assert_json_error, fetch_jobs, fetch_row, parse_json, processes_mentioning,
                       running_server, wait_for, webhook_secret)
 from support.fetch import fetch_serve_options, query
+from support.media_origin import PLAYLIST_TITLE
 
 JOB_CAP = 20
 JOB_KEYS = {"id", "url", "status", "step", "progress", "error", "error_type", "created_at", "updated_at", "file",
@@ -184,9 +185,31 @@ def test_bulk_over_100_is_400_and_creates_nothing(jobs_server, jobs, media_origi
     assert_json_error(jobs.post("/jobs/bulk", json={"urls": [media_origin.mp4_url, "http://10.1.2.3/x"]}), 400, "url_not_allowed")
     assert active(jobs_server, jobs)[0] == 0
     assert query(jobs_server, "SELECT COUNT(*) AS n FROM batches WHERE account_id = ?", (active(jobs_server, jobs)[1],))[0]["n"] == 0
-    # Playlists wait for the lead's wiring: 503, nothing made.
-    assert_json_error(jobs.post("/jobs/bulk", json={"playlist_url": media_origin.page_url, "limit": 5}), 503, "unavailable")
-    assert_json_error(jobs.post("/jobs/bulk", json={"playlist_url": media_origin.page_url, "limit": 101}), 400, "bad_request")
+    assert_json_error(jobs.post("/jobs/bulk", json={"playlist_url": media_origin.playlist_url, "limit": 101}), 400, "bad_request")
+    # A playlist page that needs a refused address is refused by the guard: nothing made.
+    assert_json_error(jobs.post("/jobs/bulk", json={"playlist_url": media_origin.url("/go/127.0.0.2"), "limit": 5}),
+                      422, "blocked_address")
+    assert active(jobs_server, jobs)[0] == 0
+
+
+def test_playlist_becomes_a_paused_batch(jobs_server, jobs, media_origin, forbidden_target):
+    """A page with three <video> tags, limit 2: a paused batch of the first two entries, each
+    named by its title; renamed, started, completed."""
+    r = jobs.post("/jobs/bulk", json={"playlist_url": media_origin.playlist_url, "limit": 2})
+    assert r.status_code == 201, r.text
+    made = parse_json(r)
+    assert made["status"] == "paused" and len(made["job_ids"]) == 2, made
+    b = jobs.batch(made["batch_id"])
+    assert [j["url"] for j in b["jobs"]] == [media_origin.url("/v.mp4?n=1"), media_origin.url("/v.mp4?n=2")], b
+    assert [json.loads(fetch_row(jobs_server, j)["options"])["filename"] for j in made["job_ids"]] == \
+        [f"{PLAYLIST_TITLE} (1)", f"{PLAYLIST_TITLE} (2)"]
+    r = jobs.request("PATCH", f"/batch/{made['batch_id']}/jobs", json={"jobs": [{"id": made["job_ids"][1], "filename": "Second"}]})
+    assert r.status_code == 200, r.text
+    assert jobs.post(f"/batch/{made['batch_id']}/start").status_code == 200
+    done = [jobs.wait(j) for j in made["job_ids"]]
+    assert [d["status"] for d in done] == ["Completed", "Completed"], done
+    assert [d["file"]["name"] for d in done] == [f"{PLAYLIST_TITLE} (1).mp4", "Second.mp4"], done
+    assert forbidden_target.hits == 0
 
 
 def test_paused_batch_rename_start_and_its_webhooks(jobs_server, jobs, media_origin, webhook_receiver):

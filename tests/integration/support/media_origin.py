@@ -33,6 +33,7 @@ from .origins import Origin
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
 PAGE_TITLE = "Fetchgate Test Clip"
+PLAYLIST_TITLE = "Fetchgate Test Playlist"
 HOSTILE_PAGE_TITLE = "Hostile Clip"
 FORBIDDEN_HOST = "127.0.0.2"
 METADATA_URL = "http://169.254.169.254/latest/meta-data/"
@@ -82,6 +83,14 @@ class MediaFiles:
 def video_page(title, src):
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
             f"<body><h1>{title}</h1>\n<video controls src=\"{src}\"></video>\n</body></html>\n").encode()
+
+
+def playlist_page(title, sources):
+    """Several <video> tags: yt-dlp's generic extractor reads the page as a playlist, one entry per
+    tag, titled "<title> (1)", "(2)"…, each entry's URL the tag's media."""
+    videos = "".join(f"<video controls src=\"{src}\"></video>\n" for src in sources)
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
+            f"<body><h1>{title}</h1>\n{videos}</body></html>\n").encode()
 
 
 def rewrite_segments(playlist, base, keep_first=False):
@@ -229,6 +238,8 @@ class MediaOrigin(_Site):
         self.port = self.port_on("127.0.0.1")
         self.serve("/v.mp4", files.mp4_bytes, "video/mp4")
         self.serve("/page.html", video_page(PAGE_TITLE, "/v.mp4"), "text/html; charset=utf-8")
+        self.serve("/playlist.html", playlist_page(PLAYLIST_TITLE, ["/v.mp4?n=1", "/v.mp4?n=2", "/v.mp4?n=3"]),
+                   "text/html; charset=utf-8")
         self.serve("/hls/index.m3u8", files.playlist.encode(), "application/vnd.apple.mpegurl")
         for name, data in files.segments.items():
             self.serve(f"/hls/{name}", data, "video/mp2t")
@@ -248,6 +259,7 @@ class MediaOrigin(_Site):
                    "text/html; charset=utf-8")
         # The URLs of the cases, by what they are.
         self.mp4_url, self.page_url = self.url("/v.mp4"), self.url("/page.html")
+        self.playlist_url = self.url("/playlist.html")
         self.hls_url = self.url("/hls/index.m3u8")
         self.missing_url, self.oversize_url = self.url("/missing.mp4"), self.url("/oversize.mp4")
 
