@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "Outbound", dependencies: ["CCurl", "Formats"]),
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
+        // Bring-your-own buckets: S3-compatible (signed by libcurl), GCS/OSS presets, Azure Blob.
+        .target(name: "Buckets", dependencies: ["CCurl", "Crypto", "Outbound", "Formats", "HTTPCore"]),
         // The egress guard: a loopback forward proxy for yt-dlp/ffmpeg, every connection under AddressPolicy.
         .target(name: "Egress", dependencies: ["Outbound", "Support"]),
 
@@ -79,5 +81,7 @@ let package = Package(
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "Support", "TestSupport"]),
         .testTarget(name: "EgressIntegrationTests", dependencies: ["Egress", "Outbound"]),
+        // moto in server mode, botocore and azure-storage-blob (the .venv) as servers and oracles.
+        .testTarget(name: "BucketsIntegrationTests", dependencies: ["Buckets", "Outbound", "Crypto", "Egress"]),
     ]
 )
