@@ -82,6 +82,6 @@ let package = Package(
         .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "Support", "TestSupport"]),
         .testTarget(name: "EgressIntegrationTests", dependencies: ["Egress", "Outbound"]),
         // moto in server mode, botocore and azure-storage-blob (the .venv) as servers and oracles.
-        .testTarget(name: "BucketsIntegrationTests", dependencies: ["Buckets", "Outbound", "Crypto", "Egress"]),
+        .testTarget(name: "BucketsIntegrationTests", dependencies: ["Buckets", "Outbound", "Crypto", "Egress", "HTTPCore"]),
     ]
 )

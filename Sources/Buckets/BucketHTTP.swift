@@ -39,7 +39,11 @@ struct BucketHTTP: Sendable {
         }
         let target = try policy.check(url: url)
         var list: UnsafeMutablePointer<curl_slist>?
-        for line in headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] { list = curl_slist_append(list, line) }
+        // No `Expect: 100-continue` round trip when we sign ourselves; libcurl's SigV4 would sign
+        // the emptied `Expect:` line although it is never sent (curl 7.88), so curl-signed uploads
+        // keep curl's own Expect (S3 and moto answer 100 Continue).
+        let lines = headers.map { "\($0.0): \($0.1)" } + (signing == nil ? ["Expect:"] : [])
+        for line in lines { list = curl_slist_append(list, line) }
         defer { curl_slist_free_all(list) }
         // The structs curl's callbacks write to live at fixed heap addresses for the whole transfer.
         let out = UnsafeMutablePointer<CChar>.allocate(capacity: BucketHTTP.maxReplyBytes)

@@ -116,8 +116,16 @@ public struct S3Client: BucketClient {
               body: BucketHTTP.Body = .none, readHeaders: [String] = [],
               shouldStop: @escaping () -> Bool = { false }) throws -> BucketHTTP.Reply {
         let target = try url(key, query: query)
+        // S3 wants the payload hash header on every request; libcurl 7.88 signs with the value
+        // given here and sends none of its own.
+        let payloadHash: String = switch body {
+        case .none: Digest.hex(Digest.sha256([UInt8]()))
+        case .memory(let bytes): Digest.hex(Digest.sha256(bytes))
+        case .file: SigV4.unsignedPayload
+        }
         return try BucketError.mapping {
-            try http.send(method, target, headers: headers, body: body, signing: signing, readHeaders: readHeaders,
+            try http.send(method, target, headers: headers + [("x-amz-content-sha256", payloadHash)], body: body, signing: signing,
+                          readHeaders: readHeaders,
                           shouldStop: shouldStop)
         }
     }
@@ -161,10 +169,11 @@ public struct S3Client: BucketClient {
         return Digest.hex(md5)
     }
 
-    /// Payload hash: libcurl cannot hash a body it reads from a callback, so the upload says
-    /// UNSIGNED-PAYLOAD (integrity comes from Content-MD5, which is signed).
+    /// A body read from a file is sent UNSIGNED-PAYLOAD (libcurl cannot hash what it reads from
+    /// a callback, and hashing first would read the file twice): integrity comes from the
+    /// Content-MD5 it carries, which is signed and which the provider checks.
     func uploadHeaders(md5: [UInt8]) -> [(String, String)] {
-        [("Content-MD5", Base64.encode(md5)), ("x-amz-content-sha256", SigV4.unsignedPayload)]
+        [("Content-MD5", Base64.encode(md5))]
     }
 
     /// Create, parts (each with Content-MD5, its ETag checked), complete; abort on any failure
