@@ -35,6 +35,8 @@ public struct Fetch: Equatable, Sendable {
     /// A download job's options (seed 002); none for the other dialects' fetches.
     public var options: FetchOptions
     public var createdAt: Int64
+    /// Where the file went in the account's own bucket (`BucketService`); nil: stored by us.
+    public var objectKey: String?
     public var startedAt: Int64?
     public var finishedAt: Int64?
 
@@ -65,6 +67,7 @@ public struct Fetch: Equatable, Sendable {
         webhookURL = row.string("webhook_url")
         options = FetchOptions.stored(row.string("options"))
         createdAt = row.int("created_at") ?? 0
+        objectKey = row.string("object_key")
         startedAt = row.int("started_at")
         finishedAt = row.int("finished_at")
     }

@@ -212,5 +212,25 @@ public enum Schema {
         Migration(10, "fetches: a download job's typed options (FetchOptions as JSON; NULL: none)", """
         ALTER TABLE fetches ADD COLUMN options TEXT;
         """),
+        // Secrets are stored sealed (AES-256-GCM under the master key file, outside the database).
+        Migration(12, "buckets: each account's own storage (S3, GCS, OSS, Azure Blob); fetches.object_key in it", """
+        CREATE TABLE buckets (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL UNIQUE REFERENCES accounts(id) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            bucket TEXT,
+            region TEXT,
+            endpoint TEXT,
+            prefix TEXT NOT NULL DEFAULT '',
+            path_style INTEGER NOT NULL DEFAULT 0,
+            access_key_id TEXT,
+            secret_sealed TEXT,
+            account_name TEXT,
+            container TEXT,
+            sas_sealed TEXT,
+            created_at INTEGER NOT NULL
+        );
+        ALTER TABLE fetches ADD COLUMN object_key TEXT;
+        """),
     ]
 }
