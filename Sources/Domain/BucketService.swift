@@ -119,6 +119,11 @@ public struct BucketService {
                               secret: try row.string("secret_sealed").map(sealer.open), sas: try row.string("sas_sealed").map(sealer.open))
     }
 
+    /// Whether the account has a bucket (its secrets left sealed).
+    public func hasBucket(accountID: Int64) throws -> Bool {
+        try db.queryOne("SELECT 1 AS one FROM buckets WHERE account_id = ?", [accountID]) != nil
+    }
+
     /// What a reply may show of the account's bucket; nil when it has none.
     public func view(accountID: Int64) throws -> BucketView? {
         guard let settings = try settings(accountID: accountID) else { return nil }
