@@ -175,4 +175,23 @@ final class BucketEndpointsTests: XCTestCase {
         XCTAssertTrue(try app.buckets.deleteObject(accountID: accountID, objectKey: stored.key))
         XCTAssertFalse(try moto.curl("GET", "/media").contains("<Key>"))
     }
+
+    /// A secret that went wrong after saving (rotated at the provider): the upload fails as the
+    /// provider answered, not transient (the worker fails the fetch `storage_failed`, local file kept).
+    func testAWrongSecretAfterSavingFailsTheUploadFinally() throws {
+        let origin = try LoopbackOrigin(address: "127.0.0.1")
+        defer { origin.stop() }
+        let app = try app(allowPrivate: true)
+        let settings = BucketSettings(provider: .s3, bucket: "media", region: "us-east-1", endpoint: "http://127.0.0.1:\(origin.port)",
+                                      prefix: "team/", pathStyle: true, accessKeyID: "AKIDEXAMPLE", secret: "rotated-at-the-provider")
+        try app.buckets.service.save(accountID: accountID, settings) { _ in }
+        let xml = "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>"
+        origin.route("/media/team/f1.mp4", LoopbackOrigin.Reply(status: 403, body: Array(xml.utf8)))
+        let path = try randomFile(size: 1000)
+        XCTAssertThrowsError(try app.buckets.upload(accountID: accountID, fetchID: "f1", ext: "mp4", localPath: path, contentType: "video/mp4")) { error in
+            XCTAssertEqual(error as? BucketError, BucketError(.wrongCredentials,
+                "the upload: the provider refused the credentials (HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.)"))
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+    }
 }
