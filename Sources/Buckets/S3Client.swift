@@ -102,9 +102,10 @@ public struct S3Client: BucketClient {
         return ("\(scheme)://\(authority)", authority)
     }
 
-    /// The encoded path of an object (or of the bucket, for an empty key).
+    /// The encoded path of an object, or of the bucket itself for an empty key.
     func path(_ key: String) -> String {
         let object = SigV4.encode(key, path: true)
+        if key.isEmpty { return pathStyle ? "/\(SigV4.encode(bucket))" : "/" }
         return pathStyle ? "/\(SigV4.encode(bucket))/\(object)" : "/\(object)"
     }
 
@@ -179,6 +180,7 @@ public struct S3Client: BucketClient {
     /// Create, parts (each with Content-MD5, its ETag checked), complete; abort on any failure
     /// so no parts linger. The expected multipart ETag (MD5 of the parts' MD5s, "-N").
     func putMultipart(fd: Int32, size: Int64, key: String, contentType: String, shouldStop: @escaping () -> Bool) throws -> String {
+        try abortUnfinished(key: key)
         let created = try send("POST", key, query: "uploads=", headers: [("Content-Type", contentType)], body: .memory([]))
         guard created.status == 200 else { throw S3Client.failure(created, doing: "starting the multipart upload") }
         guard let uploadID = S3Client.element("UploadId", in: created.body), !uploadID.isEmpty else {
@@ -220,6 +222,19 @@ public struct S3Client: BucketClient {
         } catch {
             _ = try? send("DELETE", key, query: uploadQuery)
             throw error
+        }
+    }
+
+    /// Aborts multipart uploads of exactly `key` that an earlier attempt left (a worker killed
+    /// mid-upload cannot abort its own): their parts stop costing storage, and the new upload is the
+    /// only one. Best effort: a provider that cannot list them leaves them to its own lifecycle rules.
+    func abortUnfinished(key: String) throws {
+        let listing = try send("GET", "", query: "prefix=\(SigV4.encode(key))&uploads=")
+        guard listing.status == 200, let root = try? XMLReader.parse(listing.body) else { return }
+        for upload in root.children where upload.name == "Upload" {
+            let fields = Dictionary(upload.children.map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a })
+            guard fields["Key"] == key, let id = fields["UploadId"], !id.isEmpty else { continue }
+            _ = try? send("DELETE", key, query: "uploadId=" + SigV4.encode(id))
         }
     }
 

@@ -90,6 +90,26 @@ final class S3ClientMotoTests: XCTestCase {
         XCTAssertNil(try s3.head(key: "aborted.mp4"))
     }
 
+    /// A worker killed mid-upload leaves its multipart upload open; the next attempt aborts it,
+    /// uploads again, and the object appears once with no upload left over.
+    func testARestartedUploadAbortsTheOneAKilledWorkerLeft() throws {
+        let path = try randomFile(size: 7 << 20, seed: 3)
+        var s3 = client()
+        s3.multipartThreshold = 6 << 20
+        s3.partSize = 5 << 20
+        let started = try s3.send("POST", "again.mp4", query: "uploads=", body: .memory([]))
+        XCTAssertEqual(started.status, 200)
+        let other = try s3.send("POST", "again.mp4.other", query: "uploads=", body: .memory([]))
+        XCTAssertEqual(other.status, 200)
+        XCTAssertEqual(try moto.curl("GET", "/media?uploads").components(separatedBy: "<Upload>").count - 1, 2)
+        let stored = try s3.put(localPath: path, key: "again.mp4", contentType: "video/mp4")
+        XCTAssertEqual(stored.size, 7 << 20)
+        let listing = try moto.curl("GET", "/media?uploads")
+        XCTAssertEqual(listing.components(separatedBy: "<Upload>").count - 1, 1, listing)
+        XCTAssertTrue(listing.contains("<Key>again.mp4.other</Key>"), "an upload of another key is left alone")
+        XCTAssertEqual(try moto.curl("GET", "/media").components(separatedBy: "<Key>again.mp4</Key>").count - 1, 1)
+    }
+
     func testProbeWritesAndDeletesATestObject() throws {
         try client().probe(prefix: "uploads/")
         XCTAssertFalse(try moto.curl("GET", "/media").contains("<Key>"), "nothing left behind")

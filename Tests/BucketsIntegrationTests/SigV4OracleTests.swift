@@ -155,7 +155,8 @@ for raw in json.loads(sys.argv[1]):
         defer { close(fd) }
         // Each kind of request the client makes: a PUT from a file (UNSIGNED-PAYLOAD, Content-MD5),
         // HEAD, DELETE, the multipart create (POST ?uploads=), a part (PUT with a query), the
-        // completion (POST with an XML body curl hashes itself), a PUT from memory (the probe).
+        // completion (POST with an XML body curl hashes itself), a PUT from memory (the probe), the
+        // listing of a key's unfinished uploads (a GET of the bucket with a query).
         let md5 = [UInt8](repeating: 7, count: 16)
         _ = try client.send("PUT", key, headers: client.uploadHeaders(md5: md5) + [("Content-Type", "video/mp4")],
                             body: .file(fd: fd, offset: 0, length: 3000))
@@ -167,8 +168,9 @@ for raw in json.loads(sys.argv[1]):
         _ = try client.send("POST", key, query: "uploadId=xyz", headers: [("Content-Type", "application/xml")],
                             body: .memory(Array("<CompleteMultipartUpload></CompleteMultipartUpload>".utf8)))
         _ = try client.send("PUT", key, headers: [("Content-Type", "text/plain")], body: .memory(Array("probe\n".utf8)))
+        _ = try client.send("GET", "", query: "prefix=\(SigV4.encode(key))&uploads=") // unfinished uploads of a key
         let requests = origin.requests
-        XCTAssertEqual(requests.count, 7)
+        XCTAssertEqual(requests.count, 8)
         let authorizations = requests.map { request in
             request.split(separator: "\r\n").first { $0.lowercased().hasPrefix("authorization:") }
                 .map { String($0.dropFirst("authorization:".count)).trimmingCharacters(in: .whitespaces) } ?? ""
