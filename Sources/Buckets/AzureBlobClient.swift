@@ -117,52 +117,42 @@ public struct AzureBlobClient: BucketClient {
 
     public func put(localPath: String, key: String, contentType: String,
                     shouldStop: @escaping () -> Bool = { false }) throws -> StoredObject {
-        let fd = Foundation.open(localPath, O_RDONLY)
-        guard fd >= 0 else { throw BucketError(.localFile, "cannot open the file to upload") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw BucketError(.localFile, "cannot read the file to upload") }
-        let size = Int64(info.st_size)
-        if size < multipartThreshold {
-            guard let md5 = Digest.md5(fileDescriptor: fd, offset: 0, length: size) else {
-                throw BucketError(.localFile, "cannot read the file to upload", transient: true)
+        try UploadFile.with(localPath) { fd, size in
+            if size < multipartThreshold {
+                let md5 = try UploadFile.md5(fd, offset: 0, length: size)
+                let reply = try send("PUT", key, headers: [("Content-MD5", Base64.encode(md5)), ("Content-Type", contentType),
+                                                          ("x-ms-blob-type", "BlockBlob")],
+                                     body: .file(fd: fd, offset: 0, length: size), shouldStop: shouldStop)
+                guard reply.status == 201 else { throw AzureBlobClient.failure(reply, doing: "the upload") }
+            } else {
+                try putBlocks(fd: fd, size: size, key: key, contentType: contentType, shouldStop: shouldStop)
             }
-            let reply = try send("PUT", key, headers: [("Content-MD5", Base64.encode(md5)), ("Content-Type", contentType),
-                                                      ("x-ms-blob-type", "BlockBlob")],
-                                 body: .file(fd: fd, offset: 0, length: size), shouldStop: shouldStop)
-            guard reply.status == 201 else { throw AzureBlobClient.failure(reply, doing: "the upload") }
-        } else {
-            let block = max(blockSize, (size + AzureBlobClient.maxBlocks - 1) / AzureBlobClient.maxBlocks)
-            var ids: [String] = []
-            var offset: Int64 = 0
-            while offset < size {
-                let length = min(block, size - offset)
-                let id = AzureBlobClient.blockID(ids.count)
-                guard let md5 = Digest.md5(fileDescriptor: fd, offset: offset, length: length) else {
-                    throw BucketError(.localFile, "cannot read the file to upload", transient: true)
-                }
-                let reply = try send("PUT", key, query: [("comp", "block"), ("blockid", id)],
-                                     headers: [("Content-MD5", Base64.encode(md5))],
-                                     body: .file(fd: fd, offset: offset, length: length), shouldStop: shouldStop)
-                guard reply.status == 201 else { throw AzureBlobClient.failure(reply, doing: "uploading block \(ids.count + 1)") }
-                ids.append(id)
-                offset += length
-            }
-            // Uncommitted blocks are dropped by the service after a week; nothing to abort.
-            let list = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>" + ids.map { "<Latest>\($0)</Latest>" }.joined()
-                + "</BlockList>"
-            let reply = try send("PUT", key, query: [("comp", "blocklist")],
-                                 headers: [("Content-Type", "application/xml"), ("x-ms-blob-content-type", contentType)],
-                                 body: .memory(Array(list.utf8)))
-            guard reply.status == 201 else { throw AzureBlobClient.failure(reply, doing: "committing the block list") }
+            return try UploadFile.verified(try head(key: key), size: size, noun: "blob")
         }
-        guard let stored = try head(key: key) else {
-            throw BucketError(.verificationFailed, "the blob is missing right after its upload", transient: true)
+    }
+
+    /// Put Block per range (each with Content-MD5), then Put Block List commits them in order.
+    func putBlocks(fd: Int32, size: Int64, key: String, contentType: String, shouldStop: @escaping () -> Bool) throws {
+        let block = max(blockSize, (size + AzureBlobClient.maxBlocks - 1) / AzureBlobClient.maxBlocks)
+        var ids: [String] = []
+        var offset: Int64 = 0
+        while offset < size {
+            let length = min(block, size - offset)
+            let id = AzureBlobClient.blockID(ids.count)
+            let md5 = try UploadFile.md5(fd, offset: offset, length: length)
+            let reply = try send("PUT", key, query: [("comp", "block"), ("blockid", id)], headers: [("Content-MD5", Base64.encode(md5))],
+                                 body: .file(fd: fd, offset: offset, length: length), shouldStop: shouldStop)
+            guard reply.status == 201 else { throw AzureBlobClient.failure(reply, doing: "uploading block \(ids.count + 1)") }
+            ids.append(id)
+            offset += length
         }
-        guard stored.size == size else {
-            throw BucketError(.verificationFailed, "the blob holds \(stored.size) bytes, \(size) were sent", transient: true)
-        }
-        return stored
+        // Uncommitted blocks are dropped by the service after a week; nothing to abort.
+        let list = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>" + ids.map { "<Latest>\($0)</Latest>" }.joined()
+            + "</BlockList>"
+        let reply = try send("PUT", key, query: [("comp", "blocklist")],
+                             headers: [("Content-Type", "application/xml"), ("x-ms-blob-content-type", contentType)],
+                             body: .memory(Array(list.utf8)))
+        guard reply.status == 201 else { throw AzureBlobClient.failure(reply, doing: "committing the block list") }
     }
 
     /// Block ids: base64 of a fixed-length name, as the service requires one length per blob.

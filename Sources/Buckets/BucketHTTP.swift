@@ -1,4 +1,5 @@
 import CCurl
+import Crypto
 import Foundation
 import Outbound
 
@@ -104,5 +105,37 @@ struct BucketHTTP: Sendable {
                     let bytes = UnsafeRawBufferPointer(start: out, count: memory.pointee.length)
                     return Reply(status: status, headers: found, body: Array(bytes))
                 })
+    }
+}
+
+/// The file an upload reads: opened once, its size taken from the open descriptor.
+enum UploadFile {
+    /// Runs `body` with the open file and its size; the file is closed afterwards.
+    static func with<T>(_ path: String, _ body: (_ fd: Int32, _ size: Int64) throws -> T) throws -> T {
+        let fd = Foundation.open(path, O_RDONLY)
+        guard fd >= 0 else { throw BucketError(.localFile, "cannot open the file to upload") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw BucketError(.localFile, "cannot read the file to upload") }
+        return try body(fd, Int64(info.st_size))
+    }
+
+    /// MD5 of a range of the file, or a transient failure when it cannot be read.
+    static func md5(_ fd: Int32, offset: Int64, length: Int64) throws -> [UInt8] {
+        guard let md5 = Digest.md5(fileDescriptor: fd, offset: offset, length: length) else {
+            throw BucketError(.localFile, "cannot read the file to upload", transient: true)
+        }
+        return md5
+    }
+
+    /// The stored object as looked at right after the upload, checked to hold `size` bytes.
+    static func verified(_ stored: StoredObject?, size: Int64, noun: String) throws -> StoredObject {
+        guard let stored else {
+            throw BucketError(.verificationFailed, "the \(noun) is missing right after its upload", transient: true)
+        }
+        guard stored.size == size else {
+            throw BucketError(.verificationFailed, "the \(noun) holds \(stored.size) bytes, \(size) were sent", transient: true)
+        }
+        return stored
     }
 }

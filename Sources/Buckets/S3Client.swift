@@ -135,35 +135,21 @@ public struct S3Client: BucketClient {
 
     public func put(localPath: String, key: String, contentType: String,
                     shouldStop: @escaping () -> Bool = { false }) throws -> StoredObject {
-        let fd = Foundation.open(localPath, O_RDONLY)
-        guard fd >= 0 else { throw BucketError(.localFile, "cannot open the file to upload") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw BucketError(.localFile, "cannot read the file to upload") }
-        let size = Int64(info.st_size)
-        let expectedETag: String
-        if size < multipartThreshold {
-            expectedETag = try putSingle(fd: fd, size: size, key: key, contentType: contentType, shouldStop: shouldStop)
-        } else {
-            expectedETag = try putMultipart(fd: fd, size: size, key: key, contentType: contentType, shouldStop: shouldStop)
+        try UploadFile.with(localPath) { fd, size in
+            let expectedETag = size < multipartThreshold
+                ? try putSingle(fd: fd, size: size, key: key, contentType: contentType, shouldStop: shouldStop)
+                : try putMultipart(fd: fd, size: size, key: key, contentType: contentType, shouldStop: shouldStop)
+            let stored = try UploadFile.verified(try head(key: key), size: size, noun: "object")
+            if verifiesETag, let etag = stored.etag, etag != expectedETag {
+                throw BucketError(.verificationFailed, "the object's ETag \(etag) is not the expected \(expectedETag)", transient: true)
+            }
+            return stored
         }
-        guard let stored = try head(key: key) else {
-            throw BucketError(.verificationFailed, "the object is missing right after its upload", transient: true)
-        }
-        guard stored.size == size else {
-            throw BucketError(.verificationFailed, "the object holds \(stored.size) bytes, \(size) were sent", transient: true)
-        }
-        if verifiesETag, let etag = stored.etag, etag != expectedETag {
-            throw BucketError(.verificationFailed, "the object's ETag \(etag) is not the expected \(expectedETag)", transient: true)
-        }
-        return stored
     }
 
     /// One PUT with Content-MD5 (the provider refuses bytes that do not match); the expected ETag.
     func putSingle(fd: Int32, size: Int64, key: String, contentType: String, shouldStop: @escaping () -> Bool) throws -> String {
-        guard let md5 = Digest.md5(fileDescriptor: fd, offset: 0, length: size) else {
-            throw BucketError(.localFile, "cannot read the file to upload", transient: true)
-        }
+        let md5 = try UploadFile.md5(fd, offset: 0, length: size)
         let reply = try send("PUT", key, headers: uploadHeaders(md5: md5) + [("Content-Type", contentType)],
                              body: .file(fd: fd, offset: 0, length: size), readHeaders: ["ETag"], shouldStop: shouldStop)
         guard reply.status == 200 else { throw S3Client.failure(reply, doing: "the upload") }
@@ -194,9 +180,7 @@ public struct S3Client: BucketClient {
             while offset < size {
                 let length = min(part, size - offset)
                 let number = md5s.count + 1
-                guard let md5 = Digest.md5(fileDescriptor: fd, offset: offset, length: length) else {
-                    throw BucketError(.localFile, "cannot read the file to upload", transient: true)
-                }
+                let md5 = try UploadFile.md5(fd, offset: offset, length: length)
                 let reply = try send("PUT", key, query: "partNumber=\(number)&" + uploadQuery, headers: uploadHeaders(md5: md5),
                                      body: .file(fd: fd, offset: offset, length: length), readHeaders: ["ETag"], shouldStop: shouldStop)
                 guard reply.status == 200 else { throw S3Client.failure(reply, doing: "uploading part \(number)") }

@@ -58,10 +58,14 @@ static size_t fg_write(char *data, size_t size, size_t count, void *context) {
     return n;
 }
 
-CURLcode fg_curl_download_to(CURL *handle, struct fg_curl_sink *sink) {
-    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, fg_write);
-    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_WRITEDATA, sink);
+static CURLcode fg_set_writer(CURL *handle, curl_write_callback writer, void *context) {
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, writer);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_WRITEDATA, context);
     return rc;
+}
+
+CURLcode fg_curl_download_to(CURL *handle, struct fg_curl_sink *sink) {
+    return fg_set_writer(handle, fg_write, sink);
 }
 
 static int fg_same_address(const struct sockaddr *a, const struct sockaddr_storage *b) {
@@ -121,9 +125,7 @@ static size_t fg_collect(char *data, size_t size, size_t count, void *context) {
 }
 
 CURLcode fg_curl_collect(CURL *handle, struct fg_curl_memory *memory) {
-    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, fg_collect);
-    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_WRITEDATA, memory);
-    return rc;
+    return fg_set_writer(handle, fg_collect, memory);
 }
 
 static size_t fg_read_file(char *buffer, size_t size, size_t count, void *context) {

@@ -71,6 +71,20 @@ func python(_ program: String, _ arguments: [String] = []) throws -> String {
     return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
+/// Runs an oracle program with `cases` as JSON (its argv[1]) and `arguments` after it: one line each.
+func oracle(_ program: String, _ cases: Any, _ arguments: [String] = []) throws -> [String] {
+    let json = String(decoding: try JSONSerialization.data(withJSONObject: cases), as: UTF8.self)
+    return try python(program, [json] + arguments).split(separator: "\n").map(String.init)
+}
+
+/// The Authorization header of each raw request ("" when it has none).
+func authorizationHeaders(_ requests: [String]) -> [String] {
+    requests.map { request in
+        request.split(separator: "\r\n").first { $0.lowercased().hasPrefix("authorization:") }
+            .map { String($0.dropFirst("authorization:".count)).trimmingCharacters(in: .whitespaces) } ?? ""
+    }
+}
+
 /// A file of `size` pseudo-random bytes (seeded), in a fresh temp directory.
 func randomFile(size: Int, seed: UInt64 = 42) throws -> String {
     let directory = NSTemporaryDirectory() + "buckets-\(UUID().uuidString)"
