@@ -1,6 +1,7 @@
 // swift-tools-version:5.4
 // libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
-// Media's yt-dlp output reader.
+// Media's yt-dlp output reader,
+// and Crypto's sealed-secret reader (SecretBox.open).
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -34,5 +35,7 @@ let package = Package(
         .executableTarget(name: "FuzzJSON", dependencies: ["HTTPCore"]),
         // yt-dlp's output as Media's runner reads it (YTDLPTypes/YTDLPOutput are symlinks; Foundation only).
         .executableTarget(name: "FuzzYTDLP"),
+        // Sealed bucket secrets as Crypto's SecretBox opens them.
+        .executableTarget(name: "FuzzSecretBox", dependencies: ["Crypto"]),
     ]
 )
