@@ -67,7 +67,9 @@ public struct S3Client: BucketClient {
     public static func awsEndpoint(region: String) -> String { "https://s3.\(region).amazonaws.com" }
 
     /// Google Cloud Storage through its S3-compatible XML API with HMAC interoperability keys.
-    /// Google's HMAC documentation names the region `auto` for SigV4 (any location); it stays configurable.
+    /// The credential scope's region defaults to `auto`, which Google's V4-signing pages are
+    /// understood to accept for any location; that was not verified against Google from here (no
+    /// network), so it stays configurable (`region`).
     public static func gcs(bucket: String, accessKeyID: String, secret: String, region: String = "auto",
                            endpoint: String = "https://storage.googleapis.com", policy: AddressPolicy) -> S3Client {
         var client = S3Client(endpoint: endpoint, region: region, bucket: bucket, accessKeyID: accessKeyID, secret: secret,
