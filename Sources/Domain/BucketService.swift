@@ -138,22 +138,6 @@ public struct BucketService {
         try db.write { try db.execute("DELETE FROM buckets WHERE account_id = ? AND provider = ?", [accountID, provider.rawValue]) } > 0
     }
 
-    /// Notes where a fetch's file went in the account's bucket (joins the caller's transaction:
-    /// the worker's completion).
-    public func recordUpload(fetchID: String, objectKey: String) throws {
-        _ = try db.write { try db.execute("UPDATE fetches SET object_key = ? WHERE public_id = ?", [objectKey, fetchID]) }
-    }
-
-    /// The object key of a fetch's file in its account's bucket; nil when it was stored locally.
-    public func objectKey(fetchID: String) throws -> String? {
-        try db.queryOne("SELECT object_key FROM fetches WHERE public_id = ?", [fetchID])?.string("object_key")
-    }
-
-    /// Forgets a fetch's object key (its object was deleted).
-    public func clearUpload(fetchID: String) throws {
-        _ = try db.write { try db.execute("UPDATE fetches SET object_key = NULL WHERE public_id = ?", [fetchID]) }
-    }
-
     static func view(_ settings: BucketSettings, createdAt: Int64) -> BucketView {
         BucketView(provider: settings.provider, bucket: settings.bucket, region: settings.region, endpoint: settings.endpoint,
                    prefix: settings.prefix, pathStyle: settings.pathStyle, accessKeyID: settings.accessKeyID,

@@ -90,14 +90,13 @@ final class BucketServiceTests: DomainTestCase {
 
     func testObjectKeyOfAFetch() throws {
         let (account, _, _) = try makeAccount()
-        let fetch = try FetchService(db: db, storage: storage, clock: .fixed(10)).create(accountID: account.id, url: "https://example.com/v",
-                                                                                     quality: .best, webhookURL: nil)
-        XCTAssertNil(try service().objectKey(fetchID: fetch.id))
+        let fetches = FetchService(db: db, storage: storage, clock: .fixed(10))
+        let fetch = try fetches.create(accountID: account.id, url: "https://example.com/v", quality: .best, webhookURL: nil)
+        XCTAssertNil(fetch.objectKey)
         XCTAssertEqual(s3.objectKey(fetchID: fetch.id, ext: "mp4"), "fetchgate/\(fetch.id).mp4")
-        try service().recordUpload(fetchID: fetch.id, objectKey: "fetchgate/\(fetch.id).mp4")
-        XCTAssertEqual(try service().objectKey(fetchID: fetch.id), "fetchgate/\(fetch.id).mp4")
-        XCTAssertEqual(try FetchService(db: db, storage: storage).get(publicID: fetch.id)?.objectKey, "fetchgate/\(fetch.id).mp4")
-        try service().clearUpload(fetchID: fetch.id)
-        XCTAssertNil(try service().objectKey(fetchID: fetch.id))
+        try fetches.recordUpload(publicID: fetch.id, objectKey: "fetchgate/\(fetch.id).mp4")
+        XCTAssertEqual(try fetches.get(publicID: fetch.id)?.objectKey, "fetchgate/\(fetch.id).mp4")
+        try fetches.clearUpload(publicID: fetch.id)
+        XCTAssertNil(try fetches.get(publicID: fetch.id)?.objectKey)
     }
 }
