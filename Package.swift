@@ -88,6 +88,9 @@ let package = Package(
         .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "Support", "TestSupport"]),
         .testTarget(name: "EgressIntegrationTests", dependencies: ["Egress", "Outbound"]),
         // moto in server mode, botocore and azure-storage-blob (the .venv) as servers and oracles.
+        // The worker's bucket upload step, in-process against moto and a loopback stand-in.
+        .testTarget(name: "WorkerIntegrationTests", dependencies: ["worker", "BucketStore", "Buckets", "Crypto", "Domain", "FileStores",
+                                                                   "Media", "Outbound", "Store", "Egress"]),
         .testTarget(name: "BucketsIntegrationTests", dependencies: ["Buckets", "Outbound", "Crypto", "Egress", "HTTPCore",
                                                                      "BucketStore", "BucketEndpoints", "Dialect", "Domain", "Store", "Support"]),
     ]
