@@ -10,7 +10,7 @@ APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
 VENV := .venv
 PY := $(VENV)/bin/python
 YTDLP_VERSION := 2026.10.26
-PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhooks
+PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhooks moto[server] botocore azure-storage-blob cryptography
 BIN := .build/release
 
 .PHONY: deps build run test unit integration fuzz fuzz-short bench clean
@@ -24,7 +24,7 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
-	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
+	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks, moto.server, botocore, azure.storage.blob, cryptography" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
 	  || $(PY) -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
 
 build: deps

@@ -40,12 +40,19 @@ let package = Package(
         .target(name: "Outbound", dependencies: ["CCurl", "Formats"]),
         // Media inspection: ffprobe under a whitelist and a time limit.
         .target(name: "Media", dependencies: ["Support"]),
+        // Bring-your-own buckets: S3-compatible (signed by libcurl), GCS/OSS presets, Azure Blob.
+        .target(name: "Buckets", dependencies: ["CCurl", "Crypto", "Outbound", "Formats", "HTTPCore"]),
+        // An account's own bucket for the dialects and the worker: saved settings → clients, links, uploads.
+        .target(name: "BucketStore", dependencies: ["Buckets", "Domain", "Crypto", "Outbound", "Store"]),
         // The egress guard: a loopback forward proxy for yt-dlp/ffmpeg, every connection under AddressPolicy.
         .target(name: "Egress", dependencies: ["Outbound", "Support"]),
 
         // The host every dialect runs in: options, process, FastCGI server, the request pipeline
         // (route, authenticate, read input, map failures) and the wire formats.
         .target(name: "Dialect", dependencies: ["FastCGI", "HTTPCore", "Domain", "FileStores", "Store", "Support"]),
+
+        // `/user/s3|gcs|oss|blob|bucket` for the jobs dialect to register (generic over the App).
+        .target(name: "BucketEndpoints", dependencies: ["Dialect", "HTTPCore", "Domain", "BucketStore", "Buckets", "Support"]),
 
         // One thin executable per dialect, plus the admin CLI / supervisor.
         .executableTarget(name: "StoreAPI", dependencies: ["Dialect", "HTTPCore", "Domain"]),
@@ -59,7 +66,8 @@ let package = Package(
         .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService"]),
         .executableTarget(name: "JobsAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService", "Support"]),
         .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
-        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Egress", "FetchViews", "Support"]),
+        .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Egress", "FetchViews", "Support",
+                                                        "BucketStore", "Buckets", "Crypto"]),
         .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto", "Media"]),
 
         // What tests share: the one seeded generator of randomized tests, JSON helpers.
@@ -84,5 +92,11 @@ let package = Package(
         .testTarget(name: "OutboundIntegrationTests", dependencies: ["Outbound"]),
         .testTarget(name: "MediaIntegrationTests", dependencies: ["Media", "Support", "TestSupport"]),
         .testTarget(name: "EgressIntegrationTests", dependencies: ["Egress", "Outbound"]),
+        // moto in server mode, botocore and azure-storage-blob (the .venv) as servers and oracles.
+        // The worker's bucket upload step, in-process against moto and a loopback stand-in.
+        .testTarget(name: "WorkerIntegrationTests", dependencies: ["worker", "BucketStore", "Buckets", "Crypto", "Domain", "FileStores",
+                                                                   "Media", "Outbound", "Store", "Egress"]),
+        .testTarget(name: "BucketsIntegrationTests", dependencies: ["Buckets", "Outbound", "Crypto", "Egress", "HTTPCore",
+                                                                     "BucketStore", "BucketEndpoints", "Dialect", "Domain", "Store", "Support"]),
     ]
 )

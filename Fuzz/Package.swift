@@ -1,6 +1,7 @@
 // swift-tools-version:5.4
 // libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
-// Media's yt-dlp output reader and the jobs dialect's option text.
+// Media's yt-dlp output reader, the jobs dialect's option text,
+// and Crypto's sealed-secret reader (SecretBox.open).
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -36,5 +37,7 @@ let package = Package(
         .executableTarget(name: "FuzzYTDLP"),
         // The jobs dialect's option text (OptionText.swift is a symlink into Sources/JobsAPI; standard library only).
         .executableTarget(name: "FuzzJobOptions"),
+        // Sealed bucket secrets as Crypto's SecretBox opens them.
+        .executableTarget(name: "FuzzSecretBox", dependencies: ["Crypto"]),
     ]
 )

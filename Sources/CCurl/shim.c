@@ -58,10 +58,14 @@ static size_t fg_write(char *data, size_t size, size_t count, void *context) {
     return n;
 }
 
-CURLcode fg_curl_download_to(CURL *handle, struct fg_curl_sink *sink) {
-    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, fg_write);
-    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_WRITEDATA, sink);
+static CURLcode fg_set_writer(CURL *handle, curl_write_callback writer, void *context) {
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, writer);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_WRITEDATA, context);
     return rc;
+}
+
+CURLcode fg_curl_download_to(CURL *handle, struct fg_curl_sink *sink) {
+    return fg_set_writer(handle, fg_write, sink);
 }
 
 static int fg_same_address(const struct sockaddr *a, const struct sockaddr_storage *b) {
@@ -107,4 +111,65 @@ CURLcode fg_curl_stop_when(CURL *handle, struct fg_curl_stop *stop) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_XFERINFODATA, stop);
     if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
     return rc;
+}
+
+static size_t fg_collect(char *data, size_t size, size_t count, void *context) {
+    struct fg_curl_memory *memory = context;
+    size_t n = size * count;
+    size_t room = memory->capacity - memory->length;
+    size_t keep = n < room ? n : room;
+    memcpy(memory->data + memory->length, data, keep);
+    memory->length += keep;
+    memory->total += (long long)n;
+    return n;
+}
+
+CURLcode fg_curl_collect(CURL *handle, struct fg_curl_memory *memory) {
+    return fg_set_writer(handle, fg_collect, memory);
+}
+
+static size_t fg_read_file(char *buffer, size_t size, size_t count, void *context) {
+    struct fg_curl_file_source *source = context;
+    size_t room = size * count;
+    size_t want = (long long)room < source->remaining ? room : (size_t)source->remaining;
+    if (want == 0) return 0;
+    for (;;) {
+        ssize_t got = pread(source->fd, buffer, want, (off_t)source->offset);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) { source->failed = got < 0 ? errno : EIO; return CURL_READFUNC_ABORT; }
+        source->offset += got;
+        source->remaining -= got;
+        source->sent += got;
+        return (size_t)got;
+    }
+}
+
+/* A rewind (a redirect or an auth retry) starts the range again. */
+static int fg_seek_file(void *context, curl_off_t offset, int origin) {
+    struct fg_curl_file_source *source = context;
+    if (origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
+    long long start = source->offset - source->sent;
+    long long total = source->remaining + source->sent;
+    if (offset < 0 || offset > total) return CURL_SEEKFUNC_FAIL;
+    source->offset = start + offset;
+    source->remaining = total - offset;
+    source->sent = offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+CURLcode fg_curl_upload_file(CURL *handle, struct fg_curl_file_source *source) {
+    curl_off_t size = source->remaining;
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_READFUNCTION, fg_read_file);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_READDATA, source);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, fg_seek_file);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_SEEKDATA, source);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+    if (rc == CURLE_OK) rc = curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, size);
+    return rc;
+}
+
+const char *fg_curl_header(CURL *handle, const char *name) {
+    struct curl_header *header = NULL;
+    if (curl_easy_header(handle, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK || header == NULL) return NULL;
+    return header->value;
 }

@@ -1,4 +1,5 @@
 import CCrypto
+import Glibc
 @_exported import Formats
 
 /// Hashes, HMAC and randomness from OpenSSL libcrypto.
@@ -20,6 +21,28 @@ public enum Digest {
             }
         }
         return Array(out.prefix(Int(length)))
+    }
+
+    /// MD5 of `length` bytes of an open file from `offset`, read in 1 MiB blocks (flat memory
+    /// whatever the size); nil when the file cannot be read that far.
+    public static func md5(fileDescriptor fd: Int32, offset: Int64, length: Int64) -> [UInt8]? {
+        guard let ctx = EVP_MD_CTX_new() else { return nil }
+        defer { EVP_MD_CTX_free(ctx) }
+        guard EVP_DigestInit_ex(ctx, EVP_md5(), nil) == 1 else { return nil }
+        var block = [UInt8](repeating: 0, count: 1 << 20)
+        var position = offset, left = length
+        while left > 0 {
+            let got = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(min(Int64($0.count), left)), off_t(position)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { return nil }
+            _ = block.withUnsafeBytes { EVP_DigestUpdate(ctx, $0.baseAddress, got) }
+            position += Int64(got)
+            left -= Int64(got)
+        }
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var size: UInt32 = 0
+        guard EVP_DigestFinal_ex(ctx, &out, &size) == 1 else { return nil }
+        return Array(out.prefix(Int(size)))
     }
 
     private static func evp(_ md: OpaquePointer?, _ data: [UInt8]) -> [UInt8] {

@@ -50,6 +50,8 @@ public struct Fetch: Equatable, Sendable {
     public var createdAt: Int64
     /// When the row last changed (every write sets it).
     public var updatedAt: Int64
+    /// Where the file went in the account's own bucket (`BucketService`); nil: stored by us.
+    public var objectKey: String?
     public var startedAt: Int64?
     public var finishedAt: Int64?
 
@@ -96,6 +98,7 @@ public struct Fetch: Equatable, Sendable {
         batchID = row.string("batch_id")
         createdAt = row.int("created_at") ?? 0
         updatedAt = row.int("updated_at") ?? createdAt
+        objectKey = row.string("object_key")
         startedAt = row.int("started_at")
         finishedAt = row.int("finished_at")
     }

@@ -231,6 +231,26 @@ public enum Schema {
           webhook_url TEXT
         );
         """),
+        // Secrets are stored sealed (AES-256-GCM under the master key file, outside the database).
+        Migration(12, "buckets: each account's own storage (S3, GCS, OSS, Azure Blob); fetches.object_key in it", """
+        CREATE TABLE buckets (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL UNIQUE REFERENCES accounts(id) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            bucket TEXT,
+            region TEXT,
+            endpoint TEXT,
+            prefix TEXT NOT NULL DEFAULT '',
+            path_style INTEGER NOT NULL DEFAULT 0,
+            access_key_id TEXT,
+            secret_sealed TEXT,
+            account_name TEXT,
+            container TEXT,
+            sas_sealed TEXT,
+            created_at INTEGER NOT NULL
+        );
+        ALTER TABLE fetches ADD COLUMN object_key TEXT;
+        """),
         Migration(13, "fetches: the subtitle files stored beside the media (FetchSidecar list as JSON; NULL: none)", """
         ALTER TABLE fetches ADD COLUMN sidecars TEXT;
         """),

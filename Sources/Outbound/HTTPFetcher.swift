@@ -31,10 +31,8 @@ public struct HTTPFetcher: Sendable {
     public init(policy: AddressPolicy, limits: FetchLimits = FetchLimits()) {
         self.policy = policy
         self.limits = limits
-        _ = HTTPFetcher.globalInit
+        _ = GuardedTransfer.globalInit
     }
-
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// `shouldStop` is asked while bytes flow (and at least once a second): true aborts the
     /// transfer with the reason `stopped` (a job that lost its lease).
@@ -131,56 +129,18 @@ public struct HTTPFetcher: Sendable {
         }
     }
 
-    /// One request to a checked target: curl resolves nothing itself (the host is pinned to the
-    /// checked addresses), opens sockets only to those addresses, uses no proxy and follows no
-    /// redirect. `configure` adds the request's own options; `inspect` reads the finished
-    /// transfer (curl's code, its error text, the sink) unless it was stopped or refused.
+    /// One request to a checked target (`GuardedTransfer.perform`) with the response body going
+    /// into `sink`; `inspect` reads the finished transfer (curl's code, its error text, the sink).
     private func transfer<T>(_ target: AddressPolicy.Target, what: String, sink: inout fg_curl_sink, timeoutSeconds: Int,
                              stop: TransferStop, configure: (UnsafeMutableRawPointer) -> Void,
                              inspect: (UnsafeMutableRawPointer, CURLcode, String, fg_curl_sink) throws -> T) throws -> T {
-        guard let handle = curl_easy_init() else { throw OutboundError("curl_easy_init failed", transient: true) }
-        defer { curl_easy_cleanup(handle) }
-
-        let pinned = target.addressStrings.map { $0.contains(":") ? "[\($0)]" : $0 }.joined(separator: ",")
-        let resolve: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "\(target.host):\(target.port):\(pinned)")
-        defer { curl_slist_free_all(resolve) }
-        var allowed = fg_curl_allowed()
-        withUnsafeMutableBytes(of: &allowed.addresses) { raw in
-            let slots = raw.bindMemory(to: sockaddr_storage.self)
-            for (i, address) in target.addresses.prefix(slots.count).enumerated() { slots[i] = address }
+        try withUnsafeMutablePointer(to: &sink) { sinkPointer in
+            try GuardedTransfer.perform(target, what: what, timeoutSeconds: timeoutSeconds, stop: stop,
+                                        stoppedDetail: { "after \(sinkPointer.pointee.written) bytes" },
+                                        configure: { handle in
+                fg_curl_download_to(handle, sinkPointer)
+                configure(handle)
+            }, inspect: { handle, code, detail in try inspect(handle, code, detail, sinkPointer.pointee) })
         }
-        allowed.count = Int32(min(target.addresses.count, 16))
-        var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-
-        fg_curl_setopt_string(handle, CURLOPT_URL, target.url)
-        fg_curl_setopt_pointer(handle, CURLOPT_RESOLVE, resolve)
-        fg_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        fg_curl_setopt_string(handle, CURLOPT_PROXY, "")
-        fg_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-        fg_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        fg_curl_setopt_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
-        fg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, min(15, timeoutSeconds))
-        fg_curl_setopt_string(handle, CURLOPT_USERAGENT, "Fetchgate/1.0")
-        _ = error.withUnsafeMutableBufferPointer { fg_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
-        configure(handle)
-
-        let (code, stopped) = stop.perform(handle) {
-            withUnsafeMutablePointer(to: &allowed) { allowedPointer in
-                withUnsafeMutablePointer(to: &sink) { sinkPointer in
-                    fg_curl_restrict_connect(handle, allowedPointer)
-                    fg_curl_download_to(handle, sinkPointer)
-                    return curl_easy_perform(handle)
-                }
-            }
-        }
-        if stopped {
-            throw OutboundError("the \(what) was stopped after \(sink.written) bytes", transient: true, reason: .stopped)
-        }
-        if allowed.refused != 0 {
-            throw OutboundError("refusing to connect to a non-checked address for \(target.host)", transient: false,
-                                reason: .blockedAddress)
-        }
-        let detail = error[0] != 0 ? String(cString: error) : String(cString: curl_easy_strerror(code))
-        return try inspect(handle, code, detail, sink)
     }
 }

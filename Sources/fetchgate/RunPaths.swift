@@ -30,6 +30,8 @@ struct RunPaths {
     func socket(_ dialect: DialectRow) -> String { runDirectory + "/" + dialect.name + ".sock" }
     /// The secret shared by nginx (`secure_link_md5`) and files-api; made once, mode 0600.
     var signingSecret: String { runDirectory + "/secure-link.secret" }
+    /// The master key sealing bucket secrets (32 random bytes, mode 0600), unless `--master-key-file` names another.
+    var masterKey: String { runDirectory + "/master.key" }
     var nginxConfig: String { runDirectory + "/nginx.conf" }
     var bodyTemp: String { data + "/tmp/body" }
     /// nginx's error log arrives here (a unix datagram socket) to have credentials masked.

@@ -31,7 +31,7 @@ struct Supervisor {
         "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
         "webhook-retry-scale", "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp",
-        "fetch-concurrency", "metadata-timeout", "job-cap",
+        "fetch-concurrency", "metadata-timeout", "job-cap", "master-key-file",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -100,6 +100,9 @@ struct Supervisor {
         let errorLog = try ErrorLogRelay(socketPath: paths.errorLogSocket, logPath: paths.nginxErrorLog)
 
         let secret = try Supervisor.signingSecret(at: paths.signingSecret)
+        // Seals bucket secrets at rest (AES-256-GCM); made once, outside the database.
+        let masterKey = RunPaths.absolute(arguments["master-key-file"] ?? paths.masterKey)
+        do { _ = try MasterKey.load(path: masterKey, create: true) } catch { throw SetupError("\(error)") }
         let config = try NginxConfig(paths: paths, template: arguments["nginx-template"] ?? NginxConfig.defaultTemplate(),
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
                                      maxUpload: arguments["max-upload"] ?? "2g", maxBody: BodyLimit.defaultBytes,
@@ -137,7 +140,7 @@ struct Supervisor {
         let ytdlp = arguments["yt-dlp"] ?? YTDLP.defaultExecutable(near: Supervisor.executablePath())
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
         workerTuning += ["--yt-dlp", ytdlp, "--media-public-url", mediaURL, "--wake-socket", paths.wakeSocket]
-        let given = { (name: String) in name == "yt-dlp" ? ytdlp : arguments[name] }
+        let given = { (name: String) in name == "yt-dlp" ? ytdlp : name == "master-key-file" ? masterKey : arguments[name] }
         let publicURLs: [DialectRow.Server: String] = [.store: publicURL, .media: mediaURL]
         // Every dialect takes the host's options (`Dialect/Host.swift`); the socket comes first.
         let hostOptions = paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
@@ -154,7 +157,7 @@ struct Supervisor {
             Child(name: "worker", argv: [binDirectory + "/worker"] + paths.databaseOptions + ["--data", paths.data,
                                          "--concurrency", arguments["worker-concurrency"] ?? "2",
                                          "--short-concurrency", arguments["worker-short-concurrency"] ?? "1"] + mail + privateHosts + workerTuning
-                                         + ["--supervised"],
+                                         + ["--master-key-file", masterKey, "--supervised"],
                   stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),
         ]

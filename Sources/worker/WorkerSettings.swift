@@ -30,6 +30,9 @@ struct WorkerSettings: Sendable {
     /// Multiplies the webhook retry schedule (`--webhook-retry-scale`; tests run it faster).
     let webhookRetryScale: Double
     let media: MediaSettings
+    /// Opens the bucket secrets accounts saved (`--master-key-file`); nil: no master key given,
+    /// and a fetch of an account with a bucket fails `storage_failed`.
+    var sealer: (any SecretSealer)? = nil
 }
 
 /// How media fetches run (`media.fetch`).

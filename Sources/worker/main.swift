@@ -1,3 +1,4 @@
+import BucketStore
 import Domain
 import Media
 import Outbound
@@ -18,6 +19,7 @@ import Glibc
 //          [--webhook-retry-scale 1] (multiplies the webhook retry schedule: tests only)
 //          [--yt-dlp PATH] [--fetch-concurrency 4] [--fetch-cap 4] [--max-fetch-duration S] [--retention-days N]
 //          [--media-public-url URL] [--wake-socket PATH] (the dialects nudge it after writes: jobs start at once)
+//          [--master-key-file PATH] (opens the bucket secrets accounts saved)
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let database = Databases.url(given: arguments["database-url"], path: arguments["database"]) else {
@@ -72,12 +74,19 @@ let media = MediaSettings(
                         wallSeconds: arguments.int("fetch-timeout") ?? 3600),
     publicURL: arguments["media-public-url"] ?? "", fetchCap: max(1, arguments.int("fetch-cap") ?? 4),
     retentionDays: arguments.int("retention-days"))
+let sealer: SecretBoxSealer?
+do {
+    sealer = try arguments["master-key-file"].map { try SecretBoxSealer(masterKeyFile: $0) }
+} catch {
+    logError("worker: \(error)")
+    exit(1)
+}
 let settings = WorkerSettings(databaseURL: database, leaseSeconds: Int64(arguments.int("lease") ?? 60),
                               pollMilliseconds: arguments.int("poll-ms") ?? 500, wakeup: wakeup, mail: mail, storage: storage, scratch: scratch,
                               fetcher: HTTPFetcher(policy: policy, limits: limits),
                               prober: Prober(ffprobe: arguments["ffprobe"] ?? "ffprobe",
                                              timeoutSeconds: Double(arguments.int("probe-timeout") ?? 60)),
-                              webhookRetryScale: webhookRetryScale, media: media)
+                              webhookRetryScale: webhookRetryScale, media: media, sealer: sealer)
 /// Threads per lane: `--concurrency` for the long lane (probes, imports), `--<lane>-concurrency`
 /// for the others (`--short-concurrency`); at least one each.
 func threadCount(_ lane: JobLane) -> Int {

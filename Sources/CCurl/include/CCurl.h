@@ -61,3 +61,35 @@ struct fg_curl_stop {
 /// Installs a progress callback that asks `stop` whether to go on.
 CURLcode fg_curl_stop_when(CURL *handle, struct fg_curl_stop *stop);
 #endif
+
+#ifndef FETCHGATE_CCURL_BUCKETS
+#define FETCHGATE_CCURL_BUCKETS
+#include <curl/header.h>
+
+/// Response body into a caller-owned buffer of `capacity` bytes (an error document, an upload
+/// id): the first `capacity` bytes are kept, the rest counted in `total` and dropped.
+struct fg_curl_memory {
+    char *data;
+    size_t capacity;
+    size_t length;
+    long long total;
+};
+
+/// Sets CURLOPT_WRITEFUNCTION/WRITEDATA to collect into `memory`.
+CURLcode fg_curl_collect(CURL *handle, struct fg_curl_memory *memory);
+
+/// A request body read from a file range with pread (flat memory whatever the size).
+struct fg_curl_file_source {
+    int fd;
+    long long offset;
+    long long remaining;
+    long long sent;
+    int failed;
+};
+
+/// Sets CURLOPT_UPLOAD (a PUT), CURLOPT_INFILESIZE_LARGE and a read callback serving `source`.
+CURLcode fg_curl_upload_file(CURL *handle, struct fg_curl_file_source *source);
+
+/// The last value of response header `name` (valid until the next transfer on the handle); NULL when absent.
+const char *fg_curl_header(CURL *handle, const char *name);
+#endif

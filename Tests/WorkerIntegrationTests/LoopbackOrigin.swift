@@ -1,0 +1,1 @@
+../EgressIntegrationTests/LoopbackOrigin.swift

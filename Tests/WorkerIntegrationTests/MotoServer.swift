@@ -1,0 +1,1 @@
+../BucketsIntegrationTests/MotoServer.swift
