@@ -64,7 +64,7 @@ let package = Package(
         // a request), a fetch's signed download, the playlist seam.
         .target(name: "MediaService", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "Media", "Egress", "Support"]),
         .executableTarget(name: "FetchAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService"]),
-        .executableTarget(name: "JobsAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService", "Support"]),
+        .executableTarget(name: "JobsAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews", "MediaService", "BucketStore", "BucketEndpoints", "Support"]),
         .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Egress", "FetchViews", "Support",
                                                         "BucketStore", "Buckets", "Crypto"]),

@@ -71,6 +71,8 @@ public struct JobUsage: Equatable, Sendable {
     public var active: Int64
     /// Bytes of the stored files on this server (successful fetches whose file is kept).
     public var bytesStored: Int64
+    /// Bytes of the files uploaded to the account's own bucket.
+    public var bucketBytes: Int64
     public var cap: Int
 }
 
@@ -341,11 +343,12 @@ public struct JobService {
                 counts[status, default: 0] += row.int("n") ?? 0
             }
             let bytes = try db.queryOne("""
-                SELECT COALESCE(SUM(size_bytes), 0) AS n FROM fetches
-                WHERE account_id = ? AND status = 'success' AND storage_key IS NOT NULL
-                """, [accountID])?.int("n") ?? 0
+                SELECT COALESCE(SUM(CASE WHEN storage_key IS NOT NULL THEN size_bytes END), 0) AS here,
+                       COALESCE(SUM(CASE WHEN object_key IS NOT NULL THEN size_bytes END), 0) AS bucket
+                FROM fetches WHERE account_id = ? AND status = 'success'
+                """, [accountID])
             return JobUsage(counts: counts, active: counts[.pending, default: 0] + counts[.processing, default: 0],
-                            bytesStored: bytes, cap: cap)
+                            bytesStored: bytes?.int("here") ?? 0, bucketBytes: bytes?.int("bucket") ?? 0, cap: cap)
         }
     }
 }

@@ -11,12 +11,16 @@ public struct JobWebhooks {
     let storage: any FileStore
     /// The media server's public URL, for `download_url`.
     let downloadBase: String
+    /// A job's presigned link into its account's bucket, when its file went there.
+    let s3URL: (Fetch) -> String?
     let clock: Clock
 
-    public init(db: any Database, storage: any FileStore, downloadBase: String, clock: Clock = .system) {
+    public init(db: any Database, storage: any FileStore, downloadBase: String, clock: Clock = .system,
+                s3URL: @escaping (Fetch) -> String? = { _ in nil }) {
         self.db = db
         self.storage = storage
         self.downloadBase = downloadBase
+        self.s3URL = s3URL
         self.clock = clock
     }
 
@@ -24,7 +28,7 @@ public struct JobWebhooks {
     public func announce(finished fetch: Fetch) throws {
         if let url = fetch.webhookURL {
             let body = JobViews.event(fetch.status == .success ? "job.completed" : "job.failed", timestamp: clock.now()) {
-                JobViews.job(fetch, downloadBase: downloadBase, into: &$0)
+                JobViews.job(fetch, downloadBase: downloadBase, s3URL: s3URL(fetch), into: &$0)
             }
             try WebhookService(db: db, clock: clock).enqueue(accountID: fetch.accountID, subjectID: fetch.id, url: url,
                                                              body: String(decoding: body, as: UTF8.self))
@@ -38,7 +42,7 @@ public struct JobWebhooks {
         guard let batch = try JobService(db: db, storage: storage, clock: clock).batchStatus(id: batchID), batch.isComplete,
               let url = batch.batch.webhookURL else { return }
         let body = JobViews.event("batch.completed", timestamp: clock.now(), capacity: 1024 + 640 * batch.jobs.count) {
-            JobViews.batch(batch, downloadBase: downloadBase, into: &$0)
+            JobViews.batch(batch, downloadBase: downloadBase, s3URL: s3URL, into: &$0)
         }
         try WebhookService(db: db, clock: clock).enqueue(accountID: batch.batch.accountID, subjectID: batchID, url: url,
                                                          body: String(decoding: body, as: UTF8.self))

@@ -140,8 +140,12 @@ enum JobEndpoints {
     static let deleteFile: JobsEndpoint = { call in
         let id = call.capture("id")
         let fetch = try call.app.jobs.get(accountID: call.accountID, id: id)
-        if let files = call.app.bucketFiles, call.app.objectKey(fetch) != nil,
-           try files.deleteObject(accountID: call.accountID, fetchID: id) {
+        if let key = fetch.objectKey {
+            // The object goes first: were the bucket to refuse, the job still names it.
+            guard let buckets = call.app.buckets, try buckets.deleteObject(accountID: call.accountID, objectKey: key) else {
+                throw Failure(status: 409, code: "conflict", message: "Job \(id)'s file is in a bucket this account no longer has")
+            }
+            try FetchService(db: call.app.context.db, storage: call.app.host.storage).clearUpload(publicID: id)
             return call.app.reply(try call.app.jobs.get(accountID: call.accountID, id: id))
         }
         return call.app.reply(try call.app.jobs.deleteFile(accountID: call.accountID, id: id))
@@ -163,7 +167,7 @@ enum JobEndpoints {
     /// "bytes_stored": {local, bucket, total}, "limits": {active_jobs, bulk_urls}}`.
     static let usage: JobsEndpoint = { call in
         let usage = try call.app.jobs.usage(accountID: call.accountID)
-        let bucket = try call.app.bucketFiles?.bytesStored(accountID: call.accountID) ?? 0
+        let bucket = usage.bucketBytes
         return JSONWire.reply { w in
             w.beginObject()
             w.key("jobs")

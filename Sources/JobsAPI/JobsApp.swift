@@ -1,3 +1,5 @@
+import BucketEndpoints
+import BucketStore
 import Dialect
 import Domain
 import FetchViews
@@ -8,26 +10,13 @@ import Support
 
 typealias JobsEndpoint = Routes<JobsApp>.Endpoint
 
-/// A presigned GET into the account's own bucket (at most 7 days, the filename in
-/// `response-content-disposition`); nil when the account has none. Part B's to implement.
-protocol BucketLinks: Sendable {
-    func presignedURL(accountID: Int64, objectKey: String, filename: String, contentType: String) throws -> String?
-}
-
-/// Objects in the account's own bucket: delete a job's object (true when there was one), and the
-/// bytes the account keeps there. Part B's to implement.
-protocol BucketFiles: Sendable {
-    func deleteObject(accountID: Int64, fetchID: String) throws -> Bool
-    func bytesStored(accountID: Int64) throws -> Int64
-}
-
 /// The download jobs dialect (seed 002) on the media server: `/jobs`, `/batch`, `/metadata`,
 /// `/usage` (and `/user`, the buckets' endpoints); JSON, the JSON dialects' credentials
 /// (`x-api-key`), every failure `{"error": {"code", "message"}}`.
 final class JobsApp: App {
     typealias Wire = JSONWire
     static let name = "jobs-api"
-    static let options: [Option] = YTDLPMetadataSource.options + [
+    static let options: [Option] = YTDLPMetadataSource.options + BucketEndpoints.options + [
         Option("job-cap", .integer(1...100_000), placeholder: "N",
                help: "jobs one account may have active (pending + processing) at once (default 500); more answer 429"),
     ]
@@ -40,10 +29,9 @@ final class JobsApp: App {
     let metadata: (any MetadataSource)?
     /// What expands `playlist_url` bulk creates (yt-dlp behind an egress guard); nil: 503 `unavailable`.
     var playlists: (any PlaylistSource)?
-    /// The account's bucket (part B): presigned `s3_url`s; nil: never an `s3_url`.
-    var bucketLinks: (any BucketLinks)?
-    /// The account's bucket (part B): `DELETE /jobs/{id}/file` and `GET /usage`; nil: only our own files.
-    var bucketFiles: (any BucketFiles)?
+    /// Each account's own bucket (`/user/…`, presigned `s3_url`s, deleting an uploaded file); nil
+    /// without `--master-key-file` (its secrets cannot be sealed): `/user/…` answers 503 then.
+    let buckets: AccountBuckets?
 
     init(_ context: AppContext) throws {
         guard context.host.signer != nil else { throw OptionError("--signing-secret-file is required") }
@@ -55,25 +43,33 @@ final class JobsApp: App {
         let source = YTDLPMetadataSource.shared(context.host)
         metadata = source
         playlists = source
+        if let path = context.host.arguments["master-key-file"] {
+            buckets = AccountBuckets(db: context.db, sealer: try SecretBoxSealer(masterKeyFile: path), policy: policy,
+                                     linkSeconds: context.host.linkSeconds)
+        } else {
+            buckets = nil
+        }
     }
 
     static let routes: Routes<JobsApp> = {
         var r = Routes<JobsApp>()
         JobEndpoints.register(&r)
         BatchEndpoints.register(&r)
+        BucketEndpoints.register(&r) { app in
+            guard let buckets = app.buckets else {
+                throw Failure(status: 503, code: "unavailable", message: "Buckets need the server's --master-key-file")
+            }
+            return buckets
+        }
         return r
     }()
 
     /// The job's presigned link into the account's bucket, when it was uploaded there.
     func s3URL(_ fetch: Fetch) -> String? {
-        guard let bucketLinks, let key = objectKey(fetch), let filename = fetch.filename else { return nil }
-        return try? bucketLinks.presignedURL(accountID: fetch.accountID, objectKey: key, filename: filename,
-                                             contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
+        guard let buckets, let key = fetch.objectKey, let filename = fetch.filename else { return nil }
+        return try? buckets.presignedURL(accountID: fetch.accountID, objectKey: key, filename: filename,
+                                         contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
     }
-
-    /// The job's object key in the account's bucket. HOOK (part B): read `fetches.object_key`
-    /// (migration 12) into `Fetch` and return it here; until then no job is in a bucket.
-    func objectKey(_ fetch: Fetch) -> String? { nil }
 
     /// The job object as the whole reply.
     func reply(_ fetch: Fetch, status: Int = 200) -> Response {

@@ -35,6 +35,6 @@ struct DialectRow {
         DialectRow(name: "downloader", executable: "downloader-api", server: .media, prefixes: ["/api/download", "/api/downloads"],
                    uploadPrefixes: [], ownOptions: ["downloader-account"]),
         DialectRow(name: "jobs", executable: "jobs-api", server: .media, prefixes: ["/jobs", "/batch", "/metadata", "/usage", "/user"],
-                   uploadPrefixes: [], ownOptions: ["yt-dlp", "metadata-timeout", "job-cap"]),
+                   uploadPrefixes: [], ownOptions: ["yt-dlp", "metadata-timeout", "job-cap", "master-key-file"]),
     ]
 }

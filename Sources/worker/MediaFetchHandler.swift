@@ -1,3 +1,4 @@
+import BucketStore
 import Domain
 import Egress
 import FetchViews
@@ -95,10 +96,15 @@ enum MediaFetchHandler: JobHandler {
         let key = FetchService.storageKey(publicID: fetch.id, ext: result.ext)
         let stored = FetchedMedia(fetch: fetch, result: result, storageKey: key,
                                   contentType: ContentTypes.guess(filename: "x." + result.ext), ffprobe: probe.json)
+        // The account's own bucket, when it has one: uploaded and verified before the job completes
+        // (a killed worker's retry uploads again; a multipart left behind is aborted first).
+        let objectKey = try uploadToBucket(fetch: fetch, localPath: result.path, in: context, shouldStop: { lease.isLost })
+        try lease.check()
         try context.queue.complete(lease) {
             guard try fetches.succeed(publicID: fetch.id, stored) else { return } // deleted meanwhile
             do {
-                try context.settings.storage.put(temporaryPath: result.path, key: key)
+                if let objectKey { try fetches.recordUpload(publicID: fetch.id, objectKey: objectKey) }
+                else { try context.settings.storage.put(temporaryPath: result.path, key: key) }
                 for (file, sidecar) in zip(result.sidecars, stored.sidecars) {
                     try context.settings.storage.put(temporaryPath: file.path, key: sidecar.storageKey)
                 }
@@ -122,8 +128,15 @@ enum MediaFetchHandler: JobHandler {
     static func announce(_ fetchID: String, in context: WorkerContext) throws {
         guard let fetch = try context.fetches.get(publicID: fetchID) else { return }
         if fetch.origin == .jobs {
-            return try JobWebhooks(db: context.db, storage: context.settings.storage, downloadBase: context.settings.media.publicURL)
-                .announce(finished: fetch)
+            let buckets = context.settings.sealer.map {
+                AccountBuckets(db: context.db, sealer: $0, policy: context.settings.fetcher.policy)
+            }
+            return try JobWebhooks(db: context.db, storage: context.settings.storage, downloadBase: context.settings.media.publicURL,
+                                   s3URL: { job in
+                guard let buckets, let key = job.objectKey, let name = job.filename else { return nil }
+                return try? buckets.presignedURL(accountID: job.accountID, objectKey: key, filename: name,
+                                                 contentType: job.contentType ?? ContentTypes.guess(filename: name))
+            }).announce(finished: fetch)
         }
         guard let url = fetch.webhookURL else { return }
         let body = FetchViews.status(fetch, downloadBase: context.settings.media.publicURL)

@@ -59,7 +59,8 @@ def check_job(j):
     assert set(j) == JOB_KEYS, sorted(j)
     assert j["status"] in STATUSES and (j["step"] is None or j["step"] in STEPS), j
     assert isinstance(j["created_at"], int) and j["updated_at"] >= j["created_at"] > 1_600_000_000_000, j
-    assert j["s3_url"] is None, j
+    # A job's file is ours (download_url) or in the account's bucket (s3_url), never both.
+    assert j["s3_url"] is None or (j["download_url"] is None and j["status"] == "Completed"), j
     if j["status"] == "Completed":
         assert j["error"] is None and j["progress"] == 100, j
         # No file once it was deleted (DELETE /jobs/{id}/file).

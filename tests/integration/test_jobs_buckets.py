@@ -1,0 +1,99 @@
+"""Bring-your-own storage through the real stack: moto in server mode (a real S3-compatible
+server on loopback; it does not check signatures, so those are checked against botocore in the
+Swift suite), the jobs dialect's `/user/s3`, the worker's upload, the job's `s3_url`, and
+`DELETE /jobs/{id}/file` removing the object."""
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse as _urlparse
+
+import pytest
+import requests
+
+from conftest import assert_json_error, fetch_row, parse_json, running_server
+from support.fetch import fetch_serve_options
+from test_jobs_api import JobsClient
+
+BUCKET = "fetchgate-tenant"
+ACCESS_KEY, SECRET_KEY = "AKIAFETCHGATETEST01", "tenant-secret-key-0123456789abcdefWXYZ"
+
+
+@pytest.fixture(scope="module")
+def moto():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(base + "/", timeout=1)
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, "moto did not start"
+            time.sleep(0.2)
+    assert requests.put(f"{base}/{BUCKET}", timeout=10).status_code == 200
+    yield base, port
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def buckets_server(tmp_path_factory):
+    with running_server(tmp_path_factory, "fetchgate-buckets", fetch_serve_options()) as srv:
+        yield srv
+
+
+def objects(base):
+    """The keys in the tenant's bucket, as moto lists them (ListObjectsV2)."""
+    r = requests.get(f"{base}/{BUCKET}?list-type=2", timeout=10)
+    assert r.status_code == 200, r.text
+    return sorted(k.split("</Key>")[0] for k in r.text.split("<Key>")[1:])
+
+
+def test_a_job_lands_in_the_accounts_bucket_and_its_file_can_be_deleted(buckets_server, moto, media_origin):
+    base, port = moto
+    jobs = JobsClient(buckets_server, buckets_server.create_account().token)
+    settings = {"bucket": BUCKET, "region": "us-east-1", "endpoint": f"http://localhost:{port}", "path_style": True,
+                "access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY, "prefix": "media/"}
+    r = jobs.post("/user/s3", json=settings)
+    assert r.status_code == 200, r.text
+    saved = r.text
+    assert SECRET_KEY not in saved and SECRET_KEY[-4:] in saved
+    # The probe wrote and removed its object: the bucket is empty again.
+    assert objects(base) == []
+    # An endpoint on a private address is refused before anything is asked of it.
+    assert_json_error(jobs.post("/user/s3", json={**settings, "endpoint": "http://127.0.0.2:9"}), 400)
+
+    job = jobs.create(media_origin.mp4_url)
+    done = jobs.wait(job["id"])
+    assert done["status"] == "Completed", done
+    key = f"media/{done['id']}.mp4"
+    assert objects(base) == [key]
+    assert done["download_url"] is None and done["s3_url"], done
+    link = _urlparse.urlsplit(done["s3_url"])
+    assert (link.hostname, link.port, link.path) == ("localhost", port, f"/{BUCKET}/{key}"), done["s3_url"]
+    query = _urlparse.parse_qs(link.query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"] and int(query["X-Amz-Expires"][0]) <= 7 * 86400
+    got = requests.get(done["s3_url"].replace("localhost", "127.0.0.1"), timeout=10)
+    assert got.status_code == 200 and got.content == media_origin.files.mp4_bytes
+    assert "v.mp4" in got.headers["Content-Disposition"], got.headers
+    # Nothing of it stays here.
+    row = fetch_row(buckets_server, done["id"])
+    assert (row["storage_key"], row["object_key"]) == (None, key)
+    usage = parse_json(jobs.get("/usage"))["bytes_stored"]
+    assert usage == {"local": 0, "bucket": len(media_origin.files.mp4_bytes), "total": len(media_origin.files.mp4_bytes)}
+
+    r = jobs.delete(f"/jobs/{done['id']}/file")
+    assert r.status_code == 200, r.text
+    assert parse_json(r)["s3_url"] is None and parse_json(r)["file"] is None
+    assert objects(base) == []
+    assert fetch_row(buckets_server, done["id"])["object_key"] is None
+
+    r = jobs.delete("/user/s3")
+    assert r.status_code == 200, r.text
+    assert_json_error(jobs.delete("/user/s3"), 404)
