@@ -20,7 +20,7 @@ struct WorkerSettings: Sendable {
     let leaseSeconds: Int64
     let pollMilliseconds: Int
     /// Nudges from the dialects (`--wake-socket`): a new job is claimed at once, not at the next poll.
-    let wakeup: Wakeup?
+    var wakeup: Wakeup? = nil
     let mail: MailSettings
     /// Where stored files are, and the local scratch space downloads land in first.
     let storage: any FileStore
