@@ -9,8 +9,10 @@ import Support
 
 /// Acquires a fetch's media (`media.fetch`): yt-dlp in a directory of the job's own
 /// (`tmp/fetch-<id>`), every socket it and its ffmpeg open going through an egress guard of the
-/// run's own, then ffprobe, then the file put into the stored-bytes store, the fetch's success
-/// and its webhook committed with the job's completion (fenced by the lease).
+/// run's own, then ffprobe, then the file put into the stored-bytes store (or uploaded to the
+/// account's own bucket first), the fetch's success and its webhook committed with the job's
+/// completion (fenced by the lease). A bucket upload that fails for now keeps the download in the
+/// directory (`KeptDownload`): the next attempt uploads it without fetching the media again.
 ///
 /// Stopping: the lease lost (the heartbeat) or the fetch cancelled — found by the fenced
 /// progress write or, while yt-dlp prints nothing, a look at the job row every half second —
@@ -28,7 +30,6 @@ enum MediaFetchHandler: JobHandler {
             try context.queue.complete(lease) // deleted or cancelled meanwhile: nothing to do
             return
         }
-        let media = context.settings.media
         let policy = context.settings.fetcher.policy
         // The URL again (it passed when created; a name may point elsewhere now). The generic
         // extractor, which follows whatever a page names, runs only for a host that passes.
@@ -36,8 +37,49 @@ enum MediaFetchHandler: JobHandler {
             throw JobError.permanent("fetch \(fetch.id): \(error.description)", reason: FetchFailure(refused: error))
         }
         let directory = context.settings.scratch.path(named: "fetch-" + fetch.id)
+        // Kept (with the download) only when its upload to the account's bucket failed for now.
+        var keepDirectory = false
+        defer { if !keepDirectory { try? FileManager.default.removeItem(atPath: directory) } }
+        let (result, ffprobe) = try KeptDownload.load(from: directory)
+            ?? acquire(fetch, lease, directory: directory, in: context)
+        let key = FetchService.storageKey(publicID: fetch.id, ext: result.ext)
+        let stored = FetchedMedia(fetch: fetch, result: result, storageKey: key,
+                                  contentType: ContentTypes.guess(filename: "x." + result.ext), ffprobe: ffprobe)
+        // The account's own bucket, when it has one: uploaded and verified before the job completes
+        // (a killed worker's retry uploads again; a multipart left behind is aborted first).
+        let objectKey: String?
+        do {
+            objectKey = try uploadToBucket(fetch: fetch, localPath: result.path, in: context, shouldStop: { lease.isLost })
+        } catch let error as JobError where error.retry == .transient {
+            // The next attempt uploads this download instead of fetching the media again.
+            keepDirectory = (try? KeptDownload(result, ffprobe: ffprobe).save(in: directory)) != nil
+            throw error
+        }
+        try lease.check()
+        try context.queue.complete(lease) {
+            guard try fetches.succeed(publicID: fetch.id, stored) else { return } // deleted meanwhile
+            do {
+                if let objectKey { try fetches.recordUpload(publicID: fetch.id, objectKey: objectKey) }
+                else { try context.settings.storage.put(temporaryPath: result.path, key: key) }
+                for (file, sidecar) in zip(result.sidecars, stored.sidecars) {
+                    try context.settings.storage.put(temporaryPath: file.path, key: sidecar.storageKey)
+                }
+            } catch {
+                throw JobError.transient("fetch \(fetch.id): \(error)",
+                                         reason: FetchFailure(code: .storageFailed, message: "the fetched file could not be stored"))
+            }
+            try announce(fetch.id, in: context)
+        }
+    }
+
+    /// yt-dlp's download into `directory` behind an egress guard of the run's own (progress
+    /// written and the lease looked at every half second), then ffprobe: the file and its probe JSON.
+    static func acquire(_ fetch: Fetch, _ lease: JobLease, directory: String, in context: WorkerContext) throws
+        -> (MediaDownloadResult, String?) {
+        let fetches = context.fetches
+        let media = context.settings.media
+        let policy = context.settings.fetcher.policy
         YTDLP.killLeftovers(directory: directory)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let egress = EgressGuard(policy: policy)
         do { _ = try egress.start() } catch {
@@ -93,27 +135,7 @@ enum MediaFetchHandler: JobHandler {
         if let failure = probe.failure {
             logError("worker: job \(lease.job.id) (media.fetch) fetch \(fetch.id): no probe: \(failure.detail)")
         }
-        let key = FetchService.storageKey(publicID: fetch.id, ext: result.ext)
-        let stored = FetchedMedia(fetch: fetch, result: result, storageKey: key,
-                                  contentType: ContentTypes.guess(filename: "x." + result.ext), ffprobe: probe.json)
-        // The account's own bucket, when it has one: uploaded and verified before the job completes
-        // (a killed worker's retry uploads again; a multipart left behind is aborted first).
-        let objectKey = try uploadToBucket(fetch: fetch, localPath: result.path, in: context, shouldStop: { lease.isLost })
-        try lease.check()
-        try context.queue.complete(lease) {
-            guard try fetches.succeed(publicID: fetch.id, stored) else { return } // deleted meanwhile
-            do {
-                if let objectKey { try fetches.recordUpload(publicID: fetch.id, objectKey: objectKey) }
-                else { try context.settings.storage.put(temporaryPath: result.path, key: key) }
-                for (file, sidecar) in zip(result.sidecars, stored.sidecars) {
-                    try context.settings.storage.put(temporaryPath: file.path, key: sidecar.storageKey)
-                }
-            } catch {
-                throw JobError.transient("fetch \(fetch.id): \(error)",
-                                         reason: FetchFailure(code: .storageFailed, message: "the fetched file could not be stored"))
-            }
-            try announce(fetch.id, in: context)
-        }
+        return (result, probe.json)
     }
 
     /// The fetch learns the outcome: failed for good (its webhook queued), or pending again until the retry.

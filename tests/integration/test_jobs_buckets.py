@@ -7,11 +7,12 @@ import subprocess
 import sys
 import time
 import urllib.parse as _urlparse
+import uuid
 
 import pytest
 import requests
 
-from conftest import assert_json_error, fetch_row, parse_json, running_server
+from conftest import assert_json_error, fetch_jobs, fetch_row, parse_json, running_server, wait_for
 from support.fetch import fetch_serve_options
 from test_jobs_api import JobsClient
 
@@ -19,27 +20,54 @@ BUCKET = "fetchgate-tenant"
 ACCESS_KEY, SECRET_KEY = "AKIAFETCHGATETEST01", "tenant-secret-key-0123456789abcdefWXYZ"
 
 
-@pytest.fixture(scope="module")
+class Moto:
+    """moto in server mode on one loopback port, stopped and started again on the same port (its
+    buckets are in memory: the tenant's bucket is made anew at each start)."""
+
+    def __init__(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.base + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "moto did not start"
+                time.sleep(0.2)
+        assert requests.put(f"{self.base}/{BUCKET}", timeout=10).status_code == 200
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def objects(self):
+        """The keys in the tenant's bucket, as moto lists them (ListObjectsV2)."""
+        r = requests.get(f"{self.base}/{BUCKET}?list-type=2", timeout=10)
+        assert r.status_code == 200, r.text
+        return sorted(k.split("</Key>")[0] for k in r.text.split("<Key>")[1:])
+
+
+@pytest.fixture
 def moto():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(base + "/", timeout=1)
-            break
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline, "moto did not start"
-            time.sleep(0.2)
-    assert requests.put(f"{base}/{BUCKET}", timeout=10).status_code == 200
-    yield base, port
-    proc.kill()
-    proc.wait()
+    m = Moto()
+    yield m
+    if m.proc:
+        m.stop()
+
+
+def settings(port):
+    return {"bucket": BUCKET, "region": "us-east-1", "endpoint": f"http://localhost:{port}", "path_style": True,
+            "access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY, "prefix": "media/"}
 
 
 @pytest.fixture(scope="module")
@@ -48,32 +76,24 @@ def buckets_server(tmp_path_factory):
         yield srv
 
 
-def objects(base):
-    """The keys in the tenant's bucket, as moto lists them (ListObjectsV2)."""
-    r = requests.get(f"{base}/{BUCKET}?list-type=2", timeout=10)
-    assert r.status_code == 200, r.text
-    return sorted(k.split("</Key>")[0] for k in r.text.split("<Key>")[1:])
-
-
 def test_a_job_lands_in_the_accounts_bucket_and_its_file_can_be_deleted(buckets_server, moto, media_origin):
-    base, port = moto
+    moto.start()
+    port = moto.port
     jobs = JobsClient(buckets_server, buckets_server.create_account().token)
-    settings = {"bucket": BUCKET, "region": "us-east-1", "endpoint": f"http://localhost:{port}", "path_style": True,
-                "access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY, "prefix": "media/"}
-    r = jobs.post("/user/s3", json=settings)
+    r = jobs.post("/user/s3", json=settings(port))
     assert r.status_code == 200, r.text
     saved = r.text
     assert SECRET_KEY not in saved and SECRET_KEY[-4:] in saved
     # The probe wrote and removed its object: the bucket is empty again.
-    assert objects(base) == []
+    assert moto.objects() == []
     # An endpoint on a private address is refused before anything is asked of it.
-    assert_json_error(jobs.post("/user/s3", json={**settings, "endpoint": "http://127.0.0.2:9"}), 400)
+    assert_json_error(jobs.post("/user/s3", json={**settings(port), "endpoint": "http://127.0.0.2:9"}), 400)
 
     job = jobs.create(media_origin.mp4_url)
     done = jobs.wait(job["id"])
     assert done["status"] == "Completed", done
     key = f"media/{done['id']}.mp4"
-    assert objects(base) == [key]
+    assert moto.objects() == [key]
     assert done["download_url"] is None and done["s3_url"], done
     link = _urlparse.urlsplit(done["s3_url"])
     assert (link.hostname, link.port, link.path) == ("localhost", port, f"/{BUCKET}/{key}"), done["s3_url"]
@@ -91,9 +111,32 @@ def test_a_job_lands_in_the_accounts_bucket_and_its_file_can_be_deleted(buckets_
     r = jobs.delete(f"/jobs/{done['id']}/file")
     assert r.status_code == 200, r.text
     assert parse_json(r)["s3_url"] is None and parse_json(r)["file"] is None
-    assert objects(base) == []
+    assert moto.objects() == []
     assert fetch_row(buckets_server, done["id"])["object_key"] is None
 
     r = jobs.delete("/user/s3")
     assert r.status_code == 200, r.text
     assert_json_error(jobs.delete("/user/s3"), 404)
+
+def test_an_upload_that_fails_for_now_resumes_without_fetching_again(buckets_server, moto, media_origin):
+    """The bucket's server is down when the job finishes downloading: the upload fails for now
+    (`storage_failed`, the job pending again), the download is kept; the server comes back and
+    the job's next attempt uploads the kept file: the origin was asked for the media once."""
+    jobs = JobsClient(buckets_server, buckets_server.create_account().token)
+    moto.start()
+    r = jobs.post("/user/s3", json=settings(moto.port))
+    assert r.status_code == 200, r.text
+    moto.stop()
+    name = "resume-" + uuid.uuid4().hex[:8]
+    job = jobs.create(media_origin.slow_url(name, rate=50_000_000))
+    row = wait_for(lambda: (lambda f: f if f["error_code"] == "storage_failed" else None)(fetch_row(buckets_server, job["id"])),
+                   timeout=60, what="the first upload to fail")
+    assert row["status"] == "pending", row
+    fetched = len(media_origin.requests(contains=name))
+    assert fetched >= 1
+    moto.start()
+    done = jobs.wait(job["id"])
+    assert done["status"] == "Completed" and done["s3_url"], done
+    assert moto.objects() == [f"media/{job['id']}.mp4"]
+    assert len(media_origin.requests(contains=name)) == fetched
+    assert fetch_jobs(buckets_server, job["id"])[0]["attempts"] == 2
