@@ -8,6 +8,7 @@
 #   POST /fetch of a 50 MiB local mp4 to success  |  the same yt-dlp command by hand
 #   200 small fetches queued at once (one at a time)  |  yt-dlp by hand: the queue's own cost per job
 #   C libfcgi hello-world  |  downloader-api GET /api/downloads (a JSON array of 200 downloads)
+#   a 1 GiB job uploaded to the account's own bucket (moto, multipart): throughput, worker peak RSS
 #   jobs-api GET /jobs?per_page=200 at 1 K and at 1 M jobs in the store (newest page and a deep keyset page)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ cleanup() {
   [ -n "${SERVE:-}" ] && kill -TERM "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null || true
   [ -n "${HELLO:-}" ] && kill -9 "$HELLO" 2>/dev/null || true
   [ -n "${ORIGIN:-}" ] && kill -9 "$ORIGIN" 2>/dev/null || true
+  [ -n "${MOTO:-}" ] && kill -9 "$MOTO" 2>/dev/null || true
   rm -rf "$RUN"
 }
 trap cleanup EXIT
@@ -225,3 +227,32 @@ jobs_1k, jobs_1m, jobs_deep = (float(x) for x in sys.argv[10:13])
 print(f"jobs-api GET /jobs?per_page=200: {jobs_1k:.0f} req/s at 1 K jobs, {jobs_1m:.0f} at 1 M (a deep keyset page {jobs_deep:.0f}), "
       f"C hello-world {float(hello):.0f} req/s: 1 M / 1 K {jobs_1m / jobs_1k:.2f}, deep / 1 K {jobs_deep / jobs_1k:.2f}  (goal >= 0.5)")
 PY
+
+# ------------------------------------------------------------------ a 1 GiB job into the account's bucket (moto)
+MOTO_PORT=$(free_port)
+"$PWD/.venv/bin/python" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >/dev/null 2>&1 & MOTO=$!
+for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$MOTO_PORT/" && break; sleep 0.2; done
+curl -sf -o /dev/null -X PUT "http://127.0.0.1:$MOTO_PORT/bench"
+curl -sf -o /dev/null -H "X-API-KEY: $TOKEN" -H 'Content-Type: application/json' "http://127.0.0.1:$MEDIA/user/s3" \
+  -d "{\"bucket\": \"bench\", \"region\": \"us-east-1\", \"endpoint\": \"http://localhost:$MOTO_PORT\", \"path_style\": true,
+       \"access_key_id\": \"AKIABENCHMARK0000001\", \"secret_access_key\": \"bench-secret-access-key-0000000000000000\"}"
+truncate -s 1G "$RUN/origin/one-gib.mp4"
+WORKER_PID=$(pgrep -f "worker --database $RUN/fetchgate.sqlite")
+JOB=$(curl -sf -H "X-API-KEY: $TOKEN" -H 'Content-Type: application/json' -d "{\"url\": \"http://localhost:$ORIGIN_PORT/one-gib.mp4\"}" \
+  "http://127.0.0.1:$MEDIA/jobs" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+UPLOAD_FROM=""
+for _ in $(seq 3000); do
+  BODY=$(curl -sf -H "X-API-KEY: $TOKEN" "http://127.0.0.1:$MEDIA/jobs/$JOB")
+  case $BODY in
+    *'"status":"Completed"'*) break ;;
+    *'"status":"Failed"'*) echo "the 1 GiB bucket job failed: $BODY" >&2; exit 1 ;;
+    *'"step":"uploading"'*) [ -n "$UPLOAD_FROM" ] || UPLOAD_FROM=$(now) ;;
+  esac
+  sleep 0.2
+done
+UPLOAD_SECONDS=$(elapsed "${UPLOAD_FROM:-$(now)}" "$(now)")
+case $BODY in *'"s3_url":"http'*) ;; *) echo "the 1 GiB job has no s3_url: $BODY" >&2; exit 1 ;; esac
+WORKER_KB=$(awk '/VmHWM/ {print $2}' "/proc/$WORKER_PID/status")
+rm -f "$RUN/origin/one-gib.mp4"
+python3 -c "import sys; s = float(sys.argv[1]); print(f'1 GiB job to the account bucket (moto, multipart): probe + upload {s:.1f} s, {1024 / s:.0f} MiB/s; worker peak RSS {int(sys.argv[2]) // 1024} MiB (goal < 64 MiB)')" \
+  "$UPLOAD_SECONDS" "$WORKER_KB"

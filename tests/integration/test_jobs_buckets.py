@@ -2,6 +2,8 @@
 server on loopback; it does not check signatures, so those are checked against botocore in the
 Swift suite), the jobs dialect's `/user/s3`, the worker's upload, the job's `s3_url`, and
 `DELETE /jobs/{id}/file` removing the object."""
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import pytest
 import requests
 
 from conftest import assert_json_error, fetch_jobs, fetch_row, parse_json, running_server, wait_for
-from support.fetch import fetch_serve_options
+from support.fetch import JOB_LEASE_SECONDS, fetch_serve_options
 from test_jobs_api import JobsClient
 
 BUCKET = "fetchgate-tenant"
@@ -50,6 +52,12 @@ class Moto:
         self.proc.wait()
         self.proc = None
 
+    def uploads(self):
+        """The ids of the multipart uploads under way in the tenant's bucket (ListMultipartUploads)."""
+        r = requests.get(f"{self.base}/{BUCKET}?uploads", timeout=10)
+        assert r.status_code == 200, r.text
+        return [u.split("</UploadId>")[0] for u in r.text.split("<UploadId>")[1:]]
+
     def objects(self):
         """The keys in the tenant's bucket, as moto lists them (ListObjectsV2)."""
         r = requests.get(f"{self.base}/{BUCKET}?list-type=2", timeout=10)
@@ -72,7 +80,10 @@ def settings(port):
 
 @pytest.fixture(scope="module")
 def buckets_server(tmp_path_factory):
-    with running_server(tmp_path_factory, "fetchgate-buckets", fetch_serve_options()) as srv:
+    # The fetch suite's size limit (8 MB) is lifted: the multipart test sends 40 MiB.
+    options = fetch_serve_options()
+    options[options.index("--max-fetch-bytes") + 1] = str(64 << 20)
+    with running_server(tmp_path_factory, "fetchgate-buckets", options) as srv:
         yield srv
 
 
@@ -139,4 +150,30 @@ def test_an_upload_that_fails_for_now_resumes_without_fetching_again(buckets_ser
     assert done["status"] == "Completed" and done["s3_url"], done
     assert moto.objects() == [f"media/{job['id']}.mp4"]
     assert len(media_origin.requests(contains=name)) == fetched
+    assert fetch_jobs(buckets_server, job["id"])[0]["attempts"] == 2
+
+
+def test_kill_9_during_an_upload_restarts_it_and_the_object_appears_once(buckets_server, moto, media_origin):
+    """40 MiB go up in 8 MiB parts; the worker is killed while the multipart upload is under way.
+    The retry (after the lease runs out) aborts the dead worker's upload of the key, uploads again,
+    and the bucket ends with exactly one object, whole, and no upload left open."""
+    jobs = JobsClient(buckets_server, buckets_server.create_account().token)
+    moto.start()
+    assert jobs.post("/user/s3", json=settings(moto.port)).status_code == 200
+    name = f"big-{uuid.uuid4().hex[:8]}.mp4"
+    data = os.urandom(40 << 20)
+    media_origin.serve("/" + name, data, "video/mp4")
+    job = jobs.create(media_origin.url("/" + name))
+    wait_for(lambda: moto.uploads(), timeout=60, interval=0.05, what="the multipart upload to be under way")
+    pids = buckets_server.worker_pids()
+    assert len(pids) == 1, pids
+    os.kill(pids[0], signal.SIGKILL)
+    wait_for(lambda: [p for p in buckets_server.worker_pids() if p != pids[0]], timeout=5, interval=0.05,
+             what="a restarted worker")
+    done = jobs.wait(job["id"], timeout=JOB_LEASE_SECONDS + 120)
+    assert done["status"] == "Completed", done
+    assert moto.objects() == [f"media/{job['id']}.mp4"]
+    assert moto.uploads() == []
+    got = requests.get(done["s3_url"].replace("localhost", "127.0.0.1"), timeout=60)
+    assert got.status_code == 200 and got.content == data
     assert fetch_jobs(buckets_server, job["id"])[0]["attempts"] == 2
