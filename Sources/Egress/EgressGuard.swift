@@ -92,6 +92,10 @@ public final class EgressGuard: @unchecked Sendable {
         return refusalLog
     }
 
+    /// The refusals of non-public addresses: any of them fails a run that went through the guard
+    /// (unresolvable names and malformed requests are the client's own failures).
+    public var blocked: [Refusal] { refusals.filter { $0.reason == .blockedAddress } }
+
     /// Closes the listener and every connection, and joins every thread.
     public func stop() {
         lock.lock()

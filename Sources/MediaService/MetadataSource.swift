@@ -120,7 +120,7 @@ public final class YTDLPMetadataSource: MetadataSource, PlaylistSource {
         }
         let result = body(egress.proxyURL)
         egress.stop()
-        if egress.refusals.contains(where: { $0.reason == .blockedAddress }) {
+        if !egress.blocked.isEmpty {
             return .failure(Failure(status: 422, code: MediaFetchError.Code.blockedAddress.rawValue,
                                     message: "The page needs a non-public address, which is refused"))
         }
