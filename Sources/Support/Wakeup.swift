@@ -58,11 +58,12 @@ public final class Wakeup: @unchecked Sendable {
     public func stop() {
         stopped.set()
         shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
         condition.lock()
         condition.broadcast()
         condition.unlock()
+        // Closed only once the reader is gone: a number closed under it could be reused by another open.
         thread?.join()
+        close(fd)
     }
 
     private func readLoop() {
@@ -86,7 +87,7 @@ public final class Wakeup: @unchecked Sendable {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Subprocess.SpawnError(description: "wake socket path too long: \(path)")
+            throw WakeupError(description: "wake socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
@@ -94,9 +95,14 @@ public final class Wakeup: @unchecked Sendable {
         return address
     }
 
-    static func failure(_ call: String, _ path: String) -> Subprocess.SpawnError {
-        Subprocess.SpawnError(description: "wake socket \(path): \(call): \(String(cString: strerror(errno)))")
+    static func failure(_ call: String, _ path: String) -> WakeupError {
+        WakeupError(description: "wake socket \(path): \(call): \(String(cString: strerror(errno)))")
     }
+}
+
+/// The wake socket could not be made (a path too long, bind refused).
+public struct WakeupError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// Sends nudges to a `Wakeup` (non-blocking; a missing listener or a full buffer is ignored).
