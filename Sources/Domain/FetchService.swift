@@ -173,13 +173,14 @@ public struct FetchService {
     /// The media is stored: `success`, step `done`. Joins the caller's transaction (the job's
     /// completion, which is fenced by the lease), so both commit together.
     @discardableResult
-    public func succeed(publicID: String, _ result: FetchedMedia) throws -> Bool {
+    /// `objectKey`: the file went to the account's own bucket under that key and is not kept here.
+    public func succeed(publicID: String, _ result: FetchedMedia, objectKey: String? = nil) throws -> Bool {
         try db.execute("""
             UPDATE fetches SET status = 'success', step = 'done', progress_percent = 100, progress_eta = NULL, storage_key = ?,
-                filename = ?, size_bytes = ?, content_type = ?, title = ?, extractor = ?, duration = ?, ffprobe = ?,
+                object_key = ?, filename = ?, size_bytes = ?, content_type = ?, title = ?, extractor = ?, duration = ?, ffprobe = ?,
                 sidecars = ?, error_code = NULL, error_message = NULL, finished_at = ?, updated_at = ?
             WHERE public_id = ? AND status IN ('pending', 'running')
-            """, [result.storageKey, result.filename, result.sizeBytes, result.contentType, result.title, result.extractor,
+            """, [objectKey == nil ? result.storageKey : nil, objectKey, result.filename, result.sizeBytes, result.contentType, result.title, result.extractor,
                   result.duration, result.ffprobe, FetchSidecar.stored(result.sidecars), clock.now(), clock.now(), publicID]) == 1
     }
 

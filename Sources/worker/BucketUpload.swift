@@ -9,7 +9,7 @@ extension MediaFetchHandler {
     /// `prefix + <fetch id>.<ext>`, and returns the object key (nil: no bucket, the file stays for
     /// the local store). The upload is verified (size, and the ETag where meaningful) before the
     /// local copy at `localPath` is removed; the caller records the key
-    /// (`FetchService.recordUpload`) in the completion's transaction. A re-run (a killed worker)
+    /// (`FetchService.succeed(…, objectKey:)`) in the completion's transaction. A re-run (a killed worker)
     /// uploads to the same key again, so the object appears once.
     ///
     /// Failures are `storage_failed` and leave the local file: transient ones (network, 5xx, a

@@ -57,10 +57,9 @@ enum MediaFetchHandler: JobHandler {
         }
         try lease.check()
         try context.queue.complete(lease) {
-            guard try fetches.succeed(publicID: fetch.id, stored) else { return } // deleted meanwhile
+            guard try fetches.succeed(publicID: fetch.id, stored, objectKey: objectKey) else { return } // deleted meanwhile
             do {
-                if let objectKey { try fetches.recordUpload(publicID: fetch.id, objectKey: objectKey) }
-                else { try context.settings.storage.put(temporaryPath: result.path, key: key) }
+                if objectKey == nil { try context.settings.storage.put(temporaryPath: result.path, key: key) }
                 for (file, sidecar) in zip(result.sidecars, stored.sidecars) {
                     try context.settings.storage.put(temporaryPath: file.path, key: sidecar.storageKey)
                 }
@@ -112,7 +111,7 @@ enum MediaFetchHandler: JobHandler {
             proxy: egress.proxyURL, allowGeneric: true, limits: media.limits,
             progress: { pending = FetchProgress($0) }, shouldStop: { !stillHeld() })
         try lease.check()
-        let refused = egress.refusals.filter { $0.reason == .blockedAddress }
+        let refused = egress.blocked
         let result: MediaDownloadResult
         switch outcome {
         case .failure(let error):

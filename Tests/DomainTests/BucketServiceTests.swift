@@ -94,8 +94,12 @@ final class BucketServiceTests: DomainTestCase {
         let fetch = try fetches.create(accountID: account.id, url: "https://example.com/v", quality: .best, webhookURL: nil)
         XCTAssertNil(fetch.objectKey)
         XCTAssertEqual(s3.objectKey(fetchID: fetch.id, ext: "mp4"), "fetchgate/\(fetch.id).mp4")
-        try fetches.recordUpload(publicID: fetch.id, objectKey: "fetchgate/\(fetch.id).mp4")
+        let media = FetchedMedia(storageKey: FetchService.storageKey(publicID: fetch.id, ext: "mp4"), filename: "v.mp4", sizeBytes: 3,
+                                 contentType: "video/mp4", title: "v", extractor: "generic", duration: nil, ffprobe: nil)
+        XCTAssertTrue(try fetches.succeed(publicID: fetch.id, media, objectKey: "fetchgate/\(fetch.id).mp4"))
         XCTAssertEqual(try fetches.get(publicID: fetch.id)?.objectKey, "fetchgate/\(fetch.id).mp4")
+        // Uploaded, not kept here.
+        XCTAssertNil(try fetches.get(publicID: fetch.id)?.storageKey)
         try fetches.clearUpload(publicID: fetch.id)
         XCTAssertNil(try fetches.get(publicID: fetch.id)?.objectKey)
     }
