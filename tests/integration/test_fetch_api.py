@@ -56,7 +56,8 @@ class Silent:
 
 @pytest.fixture(scope="module")
 def fetch_server(tmp_path_factory):
-    """`localhost` may be fetched; key-less Downloader requests act as the account of KEYLESS_KEY
+    """This module's own fetch stack (conftest's `fetch_api` tenants are made on it here).
+    `localhost` may be fetched; key-less Downloader requests act as the account of KEYLESS_KEY
     (given to the demo account below, after start: until then no account has it)."""
     with running_server(tmp_path_factory, "fetchgate-fetch",
                         ["--allow-private-hosts", "localhost", "--downloader-account", KEYLESS_KEY,
@@ -71,14 +72,6 @@ def silent():
     s.close()
 
 
-@pytest.fixture
-def tenant_client(fetch_server):
-    store = fetch_server.create_account()
-    client = FilesClient(fetch_server, store.token)
-    client.store = store
-    return client
-
-
 def create(client, url, **fields):
     r = client.post("/fetch", json={"url": url, **fields})
     assert r.status_code == 201, r.text
@@ -89,42 +82,42 @@ def create(client, url, **fields):
     return body
 
 
-def test_create_show_list_and_cancel(tenant_client, silent):
-    created = create(tenant_client, silent.url(), quality="480p")
-    shown = parse_json(tenant_client.get(f"/fetch/{created['id']}"))
+def test_create_show_list_and_cancel(fetch_api, silent):
+    created = create(fetch_api, silent.url(), quality="480p")
+    shown = parse_json(fetch_api.get(f"/fetch/{created['id']}"))
     assert set(shown) == STATUS_KEYS
     assert shown["url"] == silent.url() and shown["quality"] == "480p"
     assert shown["download_url"] is None and shown["error"] is None
     assert set(shown["progress"]) == {"percent", "bytes", "total_bytes", "speed", "eta"}
 
-    second = create(tenant_client, silent.url("b.mp4"))
-    listing = parse_json(tenant_client.get("/fetch", params={"per_page": 1}))
+    second = create(fetch_api, silent.url("b.mp4"))
+    listing = parse_json(fetch_api.get("/fetch", params={"per_page": 1}))
     assert set(listing) == {"fetches", "page", "per_page", "total", "has_more", "next_cursor"}
     assert [f["id"] for f in listing["fetches"]] == [second["id"]]
     assert listing["total"] == 2 and listing["has_more"] is True
-    rest = parse_json(tenant_client.get("/fetch", params={"per_page": 1, "after": listing["next_cursor"]}))
+    rest = parse_json(fetch_api.get("/fetch", params={"per_page": 1, "after": listing["next_cursor"]}))
     assert [f["id"] for f in rest["fetches"]] == [created["id"]]
 
-    cancelled = tenant_client.delete(f"/fetch/{created['id']}")
+    cancelled = fetch_api.delete(f"/fetch/{created['id']}")
     assert cancelled.status_code == 200, cancelled.text
     body = parse_json(cancelled)
     assert body["status"] == "failed"
     assert body["error"] == {"code": "cancelled", "message": "The fetch was cancelled"}
-    failed = parse_json(tenant_client.get("/fetch", params={"status": "failed"}))
+    failed = parse_json(fetch_api.get("/fetch", params={"status": "failed"}))
     assert [f["id"] for f in failed["fetches"]] == [created["id"]]
-    deleted = tenant_client.delete(f"/fetch/{created['id']}")
+    deleted = fetch_api.delete(f"/fetch/{created['id']}")
     assert deleted.status_code == 200 and parse_json(deleted) == {"id": created["id"], "deleted": True}
-    assert_json_error(tenant_client.get(f"/fetch/{created['id']}"), 404, "not_found")
-    tenant_client.delete(f"/fetch/{second['id']}")
+    assert_json_error(fetch_api.get(f"/fetch/{created['id']}"), 404, "not_found")
+    fetch_api.delete(f"/fetch/{second['id']}")
 
 
-def test_other_tenants_fetch_is_404(fetch_server, tenant_client, silent):
-    created = create(tenant_client, silent.url())
+def test_other_tenants_fetch_is_404(fetch_server, fetch_api, silent):
+    created = create(fetch_api, silent.url())
     other = FilesClient(fetch_server, fetch_server.create_account().token)
     assert_json_error(other.get(f"/fetch/{created['id']}"), 404, "not_found")
     assert_json_error(other.delete(f"/fetch/{created['id']}"), 404, "not_found")
     assert parse_json(other.get("/fetch"))["total"] == 0
-    tenant_client.delete(f"/fetch/{created['id']}")
+    fetch_api.delete(f"/fetch/{created['id']}")
 
 
 @pytest.mark.parametrize("body,code", [
@@ -135,16 +128,16 @@ def test_other_tenants_fetch_is_404(fetch_server, tenant_client, silent):
     ({"url": "LOCAL", "quality": "4k"}, "invalid_quality"),
     ({"url": "LOCAL", "webhook_url": "http://127.0.0.2/hook"}, "webhook_url_not_allowed"),
 ])
-def test_refused_creates_record_nothing(tenant_client, silent, body, code):
+def test_refused_creates_record_nothing(fetch_api, silent, body, code):
     body = {k: (silent.url() if v == "LOCAL" else v) for k, v in body.items()}
-    err = assert_json_error(tenant_client.post("/fetch", json=body), 400, code)
+    err = assert_json_error(fetch_api.post("/fetch", json=body), 400, code)
     if code == "invalid_quality":
         assert err["message"] == f"quality must be one of: {QUALITIES}"
-    assert parse_json(tenant_client.get("/fetch"))["total"] == 0
+    assert parse_json(fetch_api.get("/fetch"))["total"] == 0
 
 
-def test_bad_json_is_400(tenant_client):
-    r = tenant_client.post("/fetch", data=b'{"url": ', headers={"Content-Type": "application/json"})
+def test_bad_json_is_400(fetch_api):
+    r = fetch_api.post("/fetch", data=b'{"url": ', headers={"Content-Type": "application/json"})
     assert_json_error(r, 400, "bad_request")
 
 
@@ -152,15 +145,15 @@ def test_unauthenticated_fetch_is_401(fetch_server):
     assert_json_error(requests.get(fetch_server.media_url + "/fetch", timeout=10), 401, "unauthorized")
 
 
-def test_idempotent_create(tenant_client, silent):
+def test_idempotent_create(fetch_api, silent):
     headers = {"Idempotency-Key": "fetch-" + uuid.uuid4().hex}
-    first = tenant_client.post("/fetch", json={"url": silent.url()}, headers=headers)
-    again = tenant_client.post("/fetch", json={"url": silent.url()}, headers=headers)
+    first = fetch_api.post("/fetch", json={"url": silent.url()}, headers=headers)
+    again = fetch_api.post("/fetch", json={"url": silent.url()}, headers=headers)
     assert first.status_code == 201 and again.status_code == 201
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first.json()
-    assert parse_json(tenant_client.get("/fetch"))["total"] == 1
-    tenant_client.delete(f"/fetch/{first.json()['id']}")
+    assert parse_json(fetch_api.get("/fetch"))["total"] == 1
+    fetch_api.delete(f"/fetch/{first.json()['id']}")
 
 
 def test_metadata_refuses_internal_urls_then_times_out(fetch_api, silent):
@@ -245,16 +238,16 @@ def mark_success(server, fetch_id, content, title):
     return path
 
 
-def test_finished_fetch_is_sent_by_nginx(tenant_client, silent):
+def test_finished_fetch_is_sent_by_nginx(fetch_api, silent):
     """Delivery of a finished fetch: the success is written into the database directly (with the
     bytes), because the worker's fetch handler is not part of this branch; everything after that
     goes through nginx and the dialects as in production."""
-    created = create(tenant_client, silent.url())
+    created = create(fetch_api, silent.url())
     content = bytes(range(256)) * 40
     title = "Vídeo de prueba"
-    path = mark_success(tenant_client.server, created["id"], content, title)
-    base = tenant_client.server.media_url
-    headers = {"X-API-KEY": tenant_client.token}
+    path = mark_success(fetch_api.server, created["id"], content, title)
+    base = fetch_api.server.media_url
+    headers = {"X-API-KEY": fetch_api.token}
 
     r = requests.get(f"{base}/api/download/{created['id']}/file", headers=headers, timeout=10)
     assert r.status_code == 200, r.text
@@ -266,10 +259,10 @@ def test_finished_fetch_is_sent_by_nginx(tenant_client, silent):
     assert ranged.status_code == 206 and ranged.content == content[10:20]
 
     # Seed 000: the status object names the link, which answers 302 to a signed URL nginx serves.
-    shown = parse_json(tenant_client.get(f"/fetch/{created['id']}"))
+    shown = parse_json(fetch_api.get(f"/fetch/{created['id']}"))
     assert shown["status"] == "success"
     assert shown["download_url"] == f"{base}/fetch/{created['id']}/{quoted}"
-    link = tenant_client.get(urlparse.urlsplit(shown["download_url"]).path)
+    link = fetch_api.get(urlparse.urlsplit(shown["download_url"]).path)
     assert link.status_code == 302, link.text
     signed = requests.get(link.headers["Location"], timeout=10)
     assert signed.status_code == 200 and signed.content == content
@@ -277,7 +270,7 @@ def test_finished_fetch_is_sent_by_nginx(tenant_client, silent):
     path.unlink()
     assert detail(requests.get(f"{base}/api/download/{created['id']}/file", headers=headers, timeout=10), 404) \
         == "Archivo físico no encontrado"
-    gone = tenant_client.delete(f"/fetch/{created['id']}")
+    gone = fetch_api.delete(f"/fetch/{created['id']}")
     assert gone.status_code == 200 and parse_json(gone)["deleted"] is True
 
 
