@@ -4,13 +4,15 @@ SWIFT ?= swift
 RUN_DIR ?= run
 STORE_PORT ?= 8081
 MEDIA_PORT ?= 8080
-APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd
+APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd \
+  chromium chromium-driver iproute2
 # Python tools live in a project-local virtualenv: yt-dlp (pinned: Debian's copy is years old,
 # with known CVEs) for the worker, and the test tools. Nothing goes into the system Python.
 VENV := .venv
 PY := $(VENV)/bin/python
 YTDLP_VERSION := 2026.10.26
-PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhooks moto[server] botocore azure-storage-blob cryptography
+PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhooks moto[server] botocore azure-storage-blob cryptography \
+  selenium==4.51.0 schemathesis==4.32.5
 BIN := .build/release
 
 .PHONY: deps build run test unit integration fuzz fuzz-short bench clean
@@ -24,7 +26,7 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
-	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks, moto.server, botocore, azure.storage.blob, cryptography" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
+	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks, moto.server, botocore, azure.storage.blob, cryptography, selenium, schemathesis" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
 	  || $(PY) -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
 
 build: deps

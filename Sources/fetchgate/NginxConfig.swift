@@ -12,7 +12,7 @@ struct NginxConfig {
     let blocks: [String: String]
     let values: [String: String]
 
-    init(paths: RunPaths, template: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String,
+    init(paths: RunPaths, template: String, www: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String,
          maxBody: Int, signer: URLSigner) throws {
         self.paths = paths
         self.template = template
@@ -38,6 +38,7 @@ struct NginxConfig {
             "MAX_BODY": BodyLimit.nginx(maxBody),
             "MAX_UPLOAD": maxUpload,
             "CONF_DIR": (template as NSString).deletingLastPathComponent,
+            "WWW_DIR": www,
         ]
     }
 
@@ -90,6 +91,12 @@ struct NginxConfig {
 
                 """
         }
+    }
+
+    /// The dashboard's static files: `www/` beside the template's `nginx/` folder (the checkout).
+    static func defaultWWW(template: String) -> String {
+        (((template as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("www")
     }
 
     func write() throws {

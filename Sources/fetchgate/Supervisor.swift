@@ -31,7 +31,7 @@ struct Supervisor {
         "max-fetch-bytes",
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
         "webhook-retry-scale", "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp",
-        "fetch-concurrency", "metadata-timeout", "job-cap", "master-key-file",
+        "fetch-concurrency", "metadata-timeout", "job-cap", "master-key-file", "www",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -103,7 +103,12 @@ struct Supervisor {
         // Seals bucket secrets at rest (AES-256-GCM); made once, outside the database.
         let masterKey = RunPaths.absolute(arguments["master-key-file"] ?? paths.masterKey)
         do { _ = try MasterKey.load(path: masterKey, create: true) } catch { throw SetupError("\(error)") }
-        let config = try NginxConfig(paths: paths, template: arguments["nginx-template"] ?? NginxConfig.defaultTemplate(),
+        let template = arguments["nginx-template"] ?? NginxConfig.defaultTemplate()
+        let www = RunPaths.absolute(arguments["www"] ?? NginxConfig.defaultWWW(template: template))
+        guard FileManager.default.fileExists(atPath: www + "/index.html") else {
+            throw SetupError("no dashboard at \(www) (its index.html): give --www DIR, the checkout's www/ folder")
+        }
+        let config = try NginxConfig(paths: paths, template: template, www: www,
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
                                      maxUpload: arguments["max-upload"] ?? "2g", maxBody: BodyLimit.defaultBytes,
                                      signer: URLSigner(secret: secret))

@@ -21,6 +21,7 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
         [--max-fetch-duration SECONDS] [--retention-days N] [--metadata-timeout 30] [--downloader-account KEY] (key-less seed 003 clients)
         [--job-cap 500] (seed 002 jobs one account may have pending or processing at once; more answer 429)
         [--master-key-file PATH] (seals bucket secrets; default RUN/master.key, made with mode 0600 on first start)
+        [--www DIR] (the dashboard's static files, served at / on the media port; default the checkout's www/)
                                  render nginx config, migrate, start nginx + FastCGI processes + worker, supervise
   migrate                        apply schema migrations
   account create --name NAME [--email E] [--key KEY] [--token TOKEN]

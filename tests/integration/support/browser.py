@@ -1,0 +1,63 @@
+"""Headless Chromium (Debian's chromium + chromium-driver) driven by Selenium, for the dashboard and
+the store's XSLT pages. Screenshots go under the test output folder (FETCHGATE_TEST_OUTPUT, default
+<checkout>/test-output/screenshots), one per page and width."""
+import os
+import pathlib
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = os.environ.get("FETCHGATE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("FETCHGATE_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+# The widths every page is looked at: a desktop and a phone.
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+
+OUTPUT = pathlib.Path(os.environ.get("FETCHGATE_TEST_OUTPUT",
+                                     pathlib.Path(__file__).resolve().parents[3] / "test-output"))
+
+
+def screenshot_dir():
+    path = OUTPUT / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def chromium(width="desktop", dark=False):
+    """A new headless Chromium at one of WIDTHS (or a (w, h) pair). The caller quits it."""
+    size = WIDTHS[width] if isinstance(width, str) else width
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-extensions", "--disable-background-networking",
+                 "--disable-sync", "--disable-default-apps", "--disable-component-update",
+                 "--hide-scrollbars", "--force-device-scale-factor=1",
+                 f"--window-size={size[0]},{size[1]}"):
+        options.add_argument(flag)
+    if dark:
+        options.add_argument("--force-dark-mode")
+        options.add_argument("--blink-settings=preferredColorScheme=0")
+    # Console errors (a CSP refusal, a failed script) are read back by the tests.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    return driver
+
+
+def wait(driver, predicate, timeout=20, what="condition"):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: predicate(d), message=f"timed out after {timeout}s waiting for {what}")
+
+
+def save_screenshot(driver, name):
+    """Saves the whole page as <output>/screenshots/<name>.png and returns the path."""
+    path = screenshot_dir() / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def console_errors(driver):
+    """The page's console messages at level SEVERE (CSP violations, script errors, failed loads)."""
+    return [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
