@@ -41,6 +41,11 @@ def chromium(width="desktop", dark=False):
     # Console errors (a CSP refusal, a failed script) are read back by the tests.
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    # Headless Chromium keeps its window at least 500 px wide whatever --window-size says: a phone's
+    # width (and a mobile viewport) comes from DevTools' device metrics instead.
+    if size[0] < 500:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True})
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
     return driver
