@@ -24,6 +24,10 @@ export class ApiError extends Error {
   }
 }
 
+// No request carries cookies or HTTP credentials: the token header is the only credential, and
+// "omit" keeps the browser from opening its Basic prompt on the store's 401 (WWW-Authenticate).
+const CREDENTIALS = "omit";
+
 function headers(extra = {}) {
   const h = { ...extra };
   const t = token();
@@ -57,7 +61,7 @@ function failed(status, code, message) {
 
 /** A JSON dialect request; resolves to the parsed body, rejects with an ApiError. */
 export async function api(method, path, body) {
-  const init = { method, headers: headers({ Accept: "application/json" }) };
+  const init = { method, credentials: CREDENTIALS, headers: headers({ Accept: "application/json" }) };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -75,7 +79,9 @@ export async function api(method, path, body) {
 
 /** A store request (through /store/api/ on this origin); resolves to the XML document. */
 export async function store(method, path, xmlBody, { credentials = true } = {}) {
-  const init = { method, headers: credentials ? headers({ Accept: "application/xml" }) : { Accept: "application/xml" } };
+  const init = {
+    method, credentials: CREDENTIALS, headers: credentials ? headers({ Accept: "application/xml" }) : { Accept: "application/xml" },
+  };
   if (xmlBody !== undefined) {
     init.headers["Content-Type"] = "application/xml";
     init.body = xmlBody;
@@ -136,7 +142,7 @@ export function pathOf(url) {
 export async function download(url, filename) {
   let response;
   try {
-    response = await fetch(pathOf(url), { method: "HEAD", headers: headers() });
+    response = await fetch(pathOf(url), { method: "HEAD", credentials: CREDENTIALS, headers: headers() });
   } catch {
     throw new ApiError(0, "offline", "The server could not be reached.");
   }

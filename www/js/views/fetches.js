@@ -148,7 +148,7 @@ export function render(main) {
             h("dt", {}, "Duration"), h("dd#fetch-metadata-duration", {}, seconds(m.duration)),
             h("dt", {}, "Uploader"), h("dd", {}, m.uploader || "—"),
             h("dt", {}, "Source"), h("dd", {}, m.extractor || "—"),
-            h("dt", {}, "Formats"), h("dd", {}, String(m.formats?.length ?? 0))))));
+            h("dt", {}, "Formats"), h("dd#fetch-metadata-formats", {}, String(m.formats?.length ?? 0))))));
     } catch (error) {
       showMessage(formMessage, explain(error), "error");
     } finally {

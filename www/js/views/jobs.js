@@ -149,8 +149,11 @@ export function render(main) {
       batchBody.replaceChildren();
       return false;
     }
+    // A paused batch that has not changed is left alone, so names being typed are not wiped.
+    const unchanged = batch && batch.id === b.id && b.status === "paused" && batch.status === "paused"
+      && JSON.stringify(batch.counts) === JSON.stringify(b.counts) && batchBody.childElementCount > 0;
     batch = b;
-    drawBatch(b);
+    if (!unchanged) drawBatch(b);
     return b.status === "started";
   }
 
