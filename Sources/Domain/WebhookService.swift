@@ -62,22 +62,10 @@ public struct WebhookService {
     /// Every attempt of the account's webhooks, newest first, one page (`page.after`: a keyset
     /// cursor, a previous page's `nextCursor`).
     public func deliveries(accountID: Int64, page: Page) throws -> Listing<WebhookDelivery> {
-        let rows: [Row]
-        if let after = page.after {
-            rows = try db.query("""
-                SELECT \(Self.columns) FROM webhook_deliveries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?
-                """, [accountID, try Page.rowID(cursor: after), page.limit + 1])
-        } else {
-            rows = try db.query("""
-                SELECT \(Self.columns) FROM webhook_deliveries WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?
-                """, [accountID, page.limit + 1, page.offset])
+        try .newestFirst(db, columns: Self.columns, from: "webhook_deliveries", where: "account_id = ?", [accountID], page: page,
+                         items: { $0.map(WebhookDelivery.init(row:)) }, rowID: \.id) {
+            try db.queryOne("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE account_id = ?", [accountID])?.int("n") ?? 0
         }
-        var attempts = rows.map(WebhookDelivery.init(row:))
-        let hasMore = attempts.count > page.limit
-        if hasMore { attempts.removeLast() }
-        let total = try db.queryOne("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE account_id = ?", [accountID])?.int("n") ?? 0
-        return Listing(items: attempts, total: total, hasMore: hasMore,
-                       nextCursor: hasMore ? attempts.last.map { Page.cursor(rowID: $0.id) } : nil)
     }
 
     static let columns = "id, account_id, subject_id, message_id, url, attempt, attempted_at, status, duration_ms, error"

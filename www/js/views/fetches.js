@@ -4,6 +4,7 @@
 
 import { api, download } from "../api.js";
 import { describe, explain } from "../errors.js";
+import { getOrSay } from "../lists.js";
 import {
   badge, bytes, confirmDialog, field, h, messageBox, pagerControls, poller, section, seconds, showMessage, timeEl, viewHead,
 } from "../dom.js";
@@ -37,13 +38,8 @@ export function render(main) {
   const poll = poller(load);
 
   async function load() {
-    let body;
-    try {
-      body = await api("GET", `/fetch?page=${page}&per_page=${PER_PAGE}`);
-    } catch (error) {
-      showMessage(listMessage, explain(error), "error");
-      return false;
-    }
+    const body = await getOrSay(`/fetch?page=${page}&per_page=${PER_PAGE}`, listMessage);
+    if (!body) return false;
     if (body.fetches.length === 0) {
       list.replaceChildren(h("li.empty", {}, "No fetches yet. Paste a URL above."));
     } else {
@@ -96,36 +92,28 @@ export function render(main) {
     return parts.filter(Boolean).join(" · ");
   }
 
-  async function cancel(f) {
+  // Runs one change, says how it went, and refreshes the list.
+  async function act(change, done) {
     try {
-      await api("DELETE", `/fetch/${f.id}`);
-      showMessage(listMessage, "Cancelled.", "ok");
+      await change();
+      showMessage(listMessage, done, "ok");
     } catch (error) {
       showMessage(listMessage, explain(error), "error");
     }
     poll.kick();
   }
 
-  async function retry(f) {
-    try {
-      await api("POST", "/fetch", { url: f.url, quality: f.quality });
-      showMessage(listMessage, "Started again.", "ok");
-    } catch (error) {
-      showMessage(listMessage, explain(error), "error");
-    }
+  function cancel(f) {
+    return act(() => api("DELETE", `/fetch/${f.id}`), "Cancelled.");
+  }
+
+  function retry(f) {
     page = 1;
-    poll.kick();
+    return act(() => api("POST", "/fetch", { url: f.url, quality: f.quality }), "Started again.");
   }
 
   async function remove(f, name) {
-    if (!(await confirmDialog(`Delete ${name} and its file?`))) return;
-    try {
-      await api("DELETE", `/fetch/${f.id}`);
-      showMessage(listMessage, "Deleted.", "ok");
-    } catch (error) {
-      showMessage(listMessage, explain(error), "error");
-    }
-    poll.kick();
+    if (await confirmDialog(`Delete ${name} and its file?`)) await act(() => api("DELETE", `/fetch/${f.id}`), "Deleted.");
   }
 
   previewButton.addEventListener("click", async () => {

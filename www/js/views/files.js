@@ -3,6 +3,7 @@
 
 import { api, download, upload } from "../api.js";
 import { describe, explain } from "../errors.js";
+import { getOrSay } from "../lists.js";
 import {
   badge, bytes, confirmDialog, h, messageBox, pagerControls, poller, section, seconds, showMessage, table, timeEl, viewHead,
 } from "../dom.js";
@@ -41,14 +42,8 @@ export function render(main) {
   });
 
   async function load() {
-    let body;
-    try {
-      body = await api("GET", `/files?page=${page}&per_page=${PER_PAGE}`);
-    } catch (error) {
-      showMessage(listMessage, explain(error), "error");
-      return false;
-    }
-    showMessage(listMessage, "");
+    const body = await getOrSay(`/files?page=${page}&per_page=${PER_PAGE}`, listMessage);
+    if (!body) return false;
     drawList(body);
     return body.files.some((f) => BUSY.has(f.status));
   }

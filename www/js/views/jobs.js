@@ -4,6 +4,7 @@
 
 import { api, download, saveLink } from "../api.js";
 import { describe, explain } from "../errors.js";
+import { getOrSay } from "../lists.js";
 import { badge, bytes, field, h, messageBox, poller, section, showMessage, table, timeEl, viewHead } from "../dom.js";
 
 const QUALITIES = ["best", "1080p", "720p", "480p", "360p", "audio", "mp4"];
@@ -75,13 +76,8 @@ export function render(main) {
 
   async function load() {
     const after = cursors[pageIndex];
-    let body;
-    try {
-      body = await api("GET", `/jobs?per_page=${PER_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`);
-    } catch (error) {
-      showMessage(listMessage, explain(error), "error");
-      return false;
-    }
+    const body = await getOrSay(`/jobs?per_page=${PER_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`, listMessage);
+    if (!body) return false;
     list.replaceChildren(...(body.jobs.length ? body.jobs.map(entry) : [h("li.empty", {}, "No jobs yet.")]));
     cursors = cursors.slice(0, pageIndex + 1);
     if (body.has_more) cursors.push(body.next_cursor);

@@ -1,8 +1,7 @@
 // #/usage: GET /usage (jobs by status, active jobs against the cap, bytes stored) and the
 // account's webhook delivery log (GET /fetch/deliveries, newest first, paged).
 
-import { api } from "../api.js";
-import { explain } from "../errors.js";
+import { getOrSay } from "../lists.js";
 import { badge, bytes, h, messageBox, pagerControls, section, showMessage, table, timeEl, viewHead } from "../dom.js";
 
 const PER_PAGE = 25;
@@ -23,14 +22,8 @@ export function render(main) {
       logMessage, log, pager));
 
   async function loadUsage() {
-    let u;
-    try {
-      u = await api("GET", "/usage");
-    } catch (error) {
-      showMessage(usageMessage, explain(error), "error");
-      return;
-    }
-    showMessage(usageMessage, "");
+    const u = await getOrSay("/usage", usageMessage);
+    if (!u) return;
     const stat = (term, value, id) => h("div.stat", {}, h("dt", {}, term), h("dd", { id }, value));
     usageBody.replaceChildren(
       h("dl.stats", {},
@@ -47,14 +40,8 @@ export function render(main) {
   }
 
   async function loadLog() {
-    let body;
-    try {
-      body = await api("GET", `/fetch/deliveries?page=${page}&per_page=${PER_PAGE}`);
-    } catch (error) {
-      showMessage(logMessage, explain(error), "error");
-      return;
-    }
-    showMessage(logMessage, "");
+    const body = await getOrSay(`/fetch/deliveries?page=${page}&per_page=${PER_PAGE}`, logMessage);
+    if (!body) return;
     if (body.deliveries.length === 0) {
       log.replaceChildren(h("p.empty", {}, "No webhook has been called yet."));
     } else {
