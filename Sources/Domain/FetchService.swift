@@ -79,20 +79,10 @@ public struct FetchService {
             filter += " AND status = ?"
             arguments.append(status.rawValue)
         }
-        let rows: [Row]
-        if let after = page.after {
-            rows = try db.query("SELECT * FROM fetches WHERE \(filter) AND id < ? ORDER BY id DESC LIMIT ?",
-                                arguments + [try Page.rowID(cursor: after), page.limit + 1])
-        } else {
-            rows = try db.query("SELECT * FROM fetches WHERE \(filter) ORDER BY id DESC LIMIT ? OFFSET ?",
-                                arguments + [page.limit + 1, page.offset])
+        return try .newestFirst(db, columns: "*", from: "fetches", where: filter, arguments, page: page,
+                                items: { $0.map(Fetch.init(row:)) }, rowID: \.rowID) {
+            try db.queryOne("SELECT COUNT(*) AS n FROM fetches WHERE \(filter)", arguments)?.int("n") ?? 0
         }
-        var fetches = rows.map(Fetch.init(row:))
-        let hasMore = fetches.count > page.limit
-        if hasMore { fetches.removeLast() }
-        let total = try db.queryOne("SELECT COUNT(*) AS n FROM fetches WHERE \(filter)", arguments)?.int("n") ?? 0
-        return Listing(items: fetches, total: total, hasMore: hasMore,
-                       nextCursor: hasMore ? fetches.last.map { Page.cursor(rowID: $0.rowID) } : nil)
     }
 
     public enum Removal: Equatable, Sendable {

@@ -67,22 +67,10 @@ public struct MediaFileService {
     /// is read to tell whether more follow. The total is the account's counter (`media_files_count`,
     /// kept in the transactions that insert and delete files), not a count of rows.
     public func list(accountID: Int64, page: Page) throws -> Listing<MediaFile> {
-        let rows: [Row]
-        if let after = page.after {
-            rows = try db.query("""
-                SELECT \(MediaFile.selectList) FROM media_files WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?
-                """, [accountID, try Page.rowID(cursor: after), page.limit + 1])
-        } else {
-            rows = try db.query("""
-                SELECT \(MediaFile.selectList) FROM media_files WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?
-                """, [accountID, page.limit + 1, page.offset])
+        try .newestFirst(db, columns: MediaFile.selectList, from: "media_files", where: "account_id = ?", [accountID], page: page,
+                         items: MediaFile.all, rowID: \.rowID) {
+            try db.queryOne("SELECT media_files_count FROM accounts WHERE id = ?", [accountID])?.int("media_files_count") ?? 0
         }
-        var files = MediaFile.all(rows)
-        let hasMore = files.count > page.limit
-        if hasMore { files.removeLast() }
-        let total = try db.queryOne("SELECT media_files_count FROM accounts WHERE id = ?", [accountID])?.int("media_files_count") ?? 0
-        return Listing(items: files, total: total, hasMore: hasMore,
-                       nextCursor: hasMore ? files.last.map { Page.cursor(rowID: $0.rowID) } : nil)
     }
 
     public func get(accountID: Int64, id: String) throws -> MediaFile {

@@ -55,16 +55,20 @@ public struct WebhookService {
 
     /// Every attempt about a subject (all its messages), oldest first.
     public func deliveries(subjectID: String) throws -> [WebhookDelivery] {
-        try db.query("""
-            SELECT id, account_id, subject_id, message_id, url, attempt, attempted_at, status, duration_ms, error
-            FROM webhook_deliveries WHERE subject_id = ? ORDER BY id
-            """, [subjectID]).map { row in
-            WebhookDelivery(id: row.int("id") ?? 0, accountID: row.int("account_id") ?? 0, subjectID: row.string("subject_id") ?? "",
-                            messageID: row.string("message_id") ?? "", url: row.string("url") ?? "",
-                            attempt: row.int("attempt") ?? 0, attemptedAt: row.int("attempted_at") ?? 0,
-                            status: row.int("status").map(Int.init), durationMs: row.int("duration_ms"), error: row.string("error"))
+        try db.query("SELECT \(Self.columns) FROM webhook_deliveries WHERE subject_id = ? ORDER BY id", [subjectID])
+            .map(WebhookDelivery.init(row:))
+    }
+
+    /// Every attempt of the account's webhooks, newest first, one page (`page.after`: a keyset
+    /// cursor, a previous page's `nextCursor`).
+    public func deliveries(accountID: Int64, page: Page) throws -> Listing<WebhookDelivery> {
+        try .newestFirst(db, columns: Self.columns, from: "webhook_deliveries", where: "account_id = ?", [accountID], page: page,
+                         items: { $0.map(WebhookDelivery.init(row:)) }, rowID: \.id) {
+            try db.queryOne("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE account_id = ?", [accountID])?.int("n") ?? 0
         }
     }
+
+    static let columns = "id, account_id, subject_id, message_id, url, attempt, attempted_at, status, duration_ms, error"
 
     private func stored(accountID: Int64) throws -> String? {
         guard let row = try db.queryOne("SELECT webhook_secret FROM accounts WHERE id = ?", [accountID]) else {
@@ -79,5 +83,14 @@ public struct WebhookService {
             throw DomainError.notFound("no account \(accountID)")
         }
         return secret
+    }
+}
+
+extension WebhookDelivery {
+    init(row: Row) {
+        self.init(id: row.int("id") ?? 0, accountID: row.int("account_id") ?? 0, subjectID: row.string("subject_id") ?? "",
+                  messageID: row.string("message_id") ?? "", url: row.string("url") ?? "",
+                  attempt: row.int("attempt") ?? 0, attemptedAt: row.int("attempted_at") ?? 0,
+                  status: row.int("status").map(Int.init), durationMs: row.int("duration_ms"), error: row.string("error"))
     }
 }

@@ -9,6 +9,7 @@ enum FetchEndpoints {
     static func register(_ r: inout Routes<FetchApp>) {
         r.get("/fetch", list)
         r.post("/fetch", create)
+        r.get("/fetch/deliveries", allDeliveries)
         // One route for GET and POST, so not read-only: the metadata call (seconds, outside) holds no read snapshot.
         r.add(["GET", "HEAD", "POST"], "/fetch/metadata", metadata)
         // Ids are UUIDs: any other segment is no fetch (404 before credentials).
@@ -98,21 +99,34 @@ enum FetchEndpoints {
             w.beginObject()
             w.key("deliveries")
             w.beginArray()
-            for attempt in attempts {
-                w.beginObject()
-                w.member("id", attempt.id)
-                w.member("message_id", attempt.messageID)
-                w.member("url", attempt.url)
-                w.member("attempt", attempt.attempt)
-                w.member("attempted_at", DateTime.format(attempt.attemptedAt))
-                w.member("status", attempt.status.map(Int64.init))
-                w.member("duration_ms", attempt.durationMs)
-                w.member("error", attempt.error)
-                w.endObject()
-            }
+            for attempt in attempts { write(attempt, withSubject: false, into: &w) }
             w.endArray()
             w.endObject()
         }
+    }
+
+    /// Every webhook attempt of the account, newest first, in the list envelope (`deliveries`):
+    /// the members of `/fetch/:id/deliveries` plus `fetch_id`, the public id of what the
+    /// message was about (a fetch; a batch's id for `batch.completed`).
+    static let allDeliveries: FetchEndpoint = { call in
+        let pagination = Pagination(call.params, maxPerPage: Pagination.maxJSONPerPage)
+        let listing = try WebhookService(db: call.app.context.db)
+            .deliveries(accountID: call.accountID, page: Page(limit: pagination.perPage, offset: pagination.offset, after: pagination.after))
+        return JSONWire.list("deliveries", listing, pagination) { attempt, w in write(attempt, withSubject: true, into: &w) }
+    }
+
+    static func write(_ attempt: WebhookDelivery, withSubject: Bool, into w: inout JSONWriter) {
+        w.beginObject()
+        w.member("id", attempt.id)
+        if withSubject { w.member("fetch_id", attempt.subjectID) }
+        w.member("message_id", attempt.messageID)
+        w.member("url", attempt.url)
+        w.member("attempt", attempt.attempt)
+        w.member("attempted_at", DateTime.format(attempt.attemptedAt))
+        w.member("status", attempt.status.map(Int64.init))
+        w.member("duration_ms", attempt.durationMs)
+        w.member("error", attempt.error)
+        w.endObject()
     }
 
     static func reply(_ fetch: Fetch, _ call: Call<FetchApp>) -> Response {
