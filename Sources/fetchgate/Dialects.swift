@@ -22,13 +22,17 @@ struct DialectRow {
     let uploadPrefixes: [String]
     /// `serve` options handed to this dialect alone, as given (the dialect's own `App.options`).
     var ownOptions: [String] = []
+    /// Prefixes the other server passes to this dialect too (the store's customer links, so that the
+    /// dashboard on the media server opens them on its own origin).
+    var alsoOnOtherServer: [String] = []
 
     var upstream: String { name + "_api" }
 
     static let all: [DialectRow] = [
         DialectRow(name: "store", executable: "store-api", server: .store,
                    prefixes: ["/api/", CustomerLinks.orderItemPrefix, CustomerLinks.permalinkPrefix],
-                   uploadPrefixes: ["/api/uploads"]),
+                   uploadPrefixes: ["/api/uploads"],
+                   alsoOnOtherServer: [CustomerLinks.orderItemPrefix, CustomerLinks.permalinkPrefix]),
         DialectRow(name: "files", executable: "files-api", server: .media, prefixes: [], uploadPrefixes: ["/files"]),
         DialectRow(name: "fetch", executable: "fetch-api", server: .media, prefixes: ["/fetch"], uploadPrefixes: [],
                    ownOptions: ["yt-dlp", "metadata-timeout"]),

@@ -18,8 +18,11 @@ struct NginxConfig {
         self.template = template
         var blocks = ["UPSTREAMS": DialectRow.all.map { NginxConfig.upstream($0, paths: paths) }.joined(separator: "\n")]
         for server in DialectRow.Server.allCases {
-            blocks[server.locationsPlaceholder] = DialectRow.all.filter { $0.server == server }
-                .flatMap(NginxConfig.locations).joined(separator: "\n")
+            let own = DialectRow.all.filter { $0.server == server }.flatMap(NginxConfig.locations)
+            let borrowed = DialectRow.all.filter { $0.server != server }.flatMap { dialect in
+                dialect.alsoOnOtherServer.map { NginxConfig.passLocation(dialect, prefix: $0) }
+            }
+            blocks[server.locationsPlaceholder] = (own + borrowed).joined(separator: "\n")
         }
         self.blocks = blocks
         // Workers run as the user that runs the FastCGI processes: they share the sockets
@@ -81,16 +84,18 @@ struct NginxConfig {
                         }
 
                 """
-        } + dialect.prefixes.map { prefix in
-            """
-                        # \(dialect.executable)
-                        location ^~ \(prefix) {
-                            include {{CONF_DIR}}/fastcgi.conf;
-                            fastcgi_pass \(dialect.upstream);
-                        }
+        } + dialect.prefixes.map { passLocation(dialect, prefix: $0) }
+    }
 
-                """
-        }
+    static func passLocation(_ dialect: DialectRow, prefix: String) -> String {
+        """
+                    # \(dialect.executable)
+                    location ^~ \(prefix) {
+                        include {{CONF_DIR}}/fastcgi.conf;
+                        fastcgi_pass \(dialect.upstream);
+                    }
+
+            """
     }
 
     /// The dashboard's static files: `www/` beside the template's `nginx/` folder (the checkout).

@@ -398,7 +398,8 @@ def test_unknown_id_is_404(files, path):
     assert_json_error(files.get(path), 404, "not_found")
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/api/items", "/filesx/1", "/dlx"])
+# "/" is the dashboard (www/index.html): test_www_quality.py.
+@pytest.mark.parametrize("path", ["/nope", "/nope.html", "/api/items", "/filesx/1", "/dlx"])
 def test_unknown_path_on_media_port_is_404_json(server, path):
     r = requests.get(server.media_url + path, headers={"X-API-KEY": server.demo_token}, timeout=HTTP_TIMEOUT)
     assert_json_error(r, 404)

@@ -1,13 +1,12 @@
 // #/store: the store dialect through /store/api/ on this origin: items, orders with their
 // customer links (remaining downloads, expiry), and the downloads log filtered by item and order.
-// Customer links (/get/GUID) are served by the store server, whose address this page cannot
-// know: it is asked once (defaulting to this host's next port, as `make run` lays them out).
+// Customer links (/get/GUID) open on this origin too: nginx passes /get/ and /permalink/ on the
+// media server to the store dialect, which counts the download and hands the bytes to nginx.
 
 import { store } from "../api.js";
 import { explain } from "../errors.js";
-import { badge, bytes, field, h, messageBox, section, showMessage, table, timeEl, viewHead } from "../dom.js";
+import { badge, bytes, h, messageBox, section, showMessage, table, timeEl, viewHead } from "../dom.js";
 
-const BASE_KEY = "fetchgate.storeBase";
 const LIST = "per_page=100";
 
 function text(node, name) {
@@ -20,15 +19,9 @@ function children(node, listName) {
   return list ? [...list.children] : [];
 }
 
-function defaultBase() {
-  const port = Number(location.port || (location.protocol === "https:" ? 443 : 80));
-  return `${location.protocol}//${location.hostname}:${port + 1}`;
-}
-
 export function render(main) {
   let items = [];
   let orders = [];
-  const base = h("input#store-base", { type: "url", value: sessionStorage.getItem(BASE_KEY) || defaultBase(), spellcheck: "false" });
   const refresh = h("button.button.button-quiet#store-refresh", { type: "button" }, "Refresh");
   const account = h("div#store-account", {});
   const itemsBox = h("div#store-items", {});
@@ -42,8 +35,7 @@ export function render(main) {
   main.append(
     viewHead("Store", refresh),
     message,
-    section("Account", account,
-      field("Store server address", base, "(customer links are served there)")),
+    section("Account", account),
     section("Items", itemsBox),
     section("Orders", ordersBox),
     section("Downloads",
@@ -52,11 +44,7 @@ export function render(main) {
       downloadsMessage, downloadsBox));
 
   function customerURL(path) {
-    try {
-      return new URL(path, base.value.trim() || defaultBase()).href;
-    } catch {
-      return path;
-    }
+    return new URL(path, location.href).href;
   }
 
   async function load() {
@@ -162,10 +150,6 @@ export function render(main) {
     ]), { id: "downloads-table" }));
   }
 
-  base.addEventListener("change", () => {
-    sessionStorage.setItem(BASE_KEY, base.value.trim());
-    drawOrders();
-  });
   itemFilter.addEventListener("change", loadDownloads);
   orderFilter.addEventListener("change", loadDownloads);
   refresh.addEventListener("click", load);
