@@ -22,13 +22,15 @@ struct DialectRow {
     let uploadPrefixes: [String]
     /// `serve` options handed to this dialect alone, as given (the dialect's own `App.options`).
     var ownOptions: [String] = []
+    /// `serve` flags (no value) handed to this dialect alone when given.
+    var ownFlags: [String] = []
 
     var upstream: String { name + "_api" }
 
     static let all: [DialectRow] = [
         DialectRow(name: "store", executable: "store-api", server: .store,
                    prefixes: ["/api/", CustomerLinks.orderItemPrefix, CustomerLinks.permalinkPrefix],
-                   uploadPrefixes: ["/api/uploads"]),
+                   uploadPrefixes: ["/api/uploads"], ownOptions: ["signup-limit"], ownFlags: ["allow-signup"]),
         DialectRow(name: "files", executable: "files-api", server: .media, prefixes: [], uploadPrefixes: ["/files"]),
         DialectRow(name: "fetch", executable: "fetch-api", server: .media, prefixes: ["/fetch"], uploadPrefixes: [],
                    ownOptions: ["yt-dlp", "metadata-timeout"]),
