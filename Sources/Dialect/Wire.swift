@@ -114,7 +114,7 @@ public enum XMLWire: WireFormat {
     /// `/api/items/A/downloads.xml` → `../../`), which the pages prefix to their links so they
     /// work on the store server (`/api/…`) and through the media server (`/store/api/…`) alike;
     /// `/api/` for a path outside it.
-    static func apiRoot(of path: String) -> String {
+    public static func apiRoot(of path: String) -> String {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[1] == "api" else { return "/api/" }
         return String(repeating: "../", count: parts.count - 3)

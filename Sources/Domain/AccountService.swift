@@ -17,9 +17,6 @@ public struct AccountService {
         public var url: String = ""
         public var orderExpirationInHours: Int64 = 240
         public var downloadLimitPerItem: Int64 = 3
-        /// The folded name and email a sign-up claims (unique among signed-up accounts); nil otherwise.
-        var signUpName: String?
-        var signUpEmail: String?
         public init(name: String, email: String = "") {
             self.name = name
             self.email = email
@@ -34,11 +31,9 @@ public struct AccountService {
         try AccountService.validate(hours: new.orderExpirationInHours, limit: new.downloadLimitPerItem, email: new.email, url: new.url)
         return try db.write {
             let id = try db.insert("""
-                INSERT INTO accounts (name, email, url, order_expiration_in_hours, download_limit_per_item, created_at,
-                                      signup_name, signup_email)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
-                """, [new.name, new.email, new.url, new.orderExpirationInHours, new.downloadLimitPerItem, clock.now(),
-                      new.signUpName, new.signUpEmail])
+                INSERT INTO accounts (name, email, url, order_expiration_in_hours, download_limit_per_item, created_at)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
+                """, [new.name, new.email, new.url, new.orderExpirationInHours, new.downloadLimitPerItem, clock.now()])
             let (key, secret) = try addCredential(accountID: id, apiKey: apiKey, token: token, label: "initial")
             return (try account(id: id)!, key, secret)
         }

@@ -82,17 +82,21 @@ public struct SignUpService {
         try FieldRules.text(input.lastName, field: "last_name", maxBytes: FieldRules.maxPersonNameBytes)
         var new = AccountService.NewAccount(name: name, email: email)
         new.url = input.url
-        new.signUpName = name.lowercased()
-        new.signUpEmail = email.lowercased()
+        let (foldedName, foldedEmail) = (name.lowercased(), email.lowercased())
         do {
             return try db.write {
                 if let taken = try db.queryOne("""
                     SELECT LOWER(email) = ? AS email_taken FROM accounts
                     WHERE LOWER(name) = ? OR LOWER(email) = ? OR signup_name = ? OR signup_email = ? LIMIT 1
-                    """, [new.signUpEmail, new.signUpName, new.signUpEmail, new.signUpName, new.signUpEmail]) {
+                    """, [foldedEmail, foldedName, foldedEmail, foldedName, foldedEmail]) {
                     throw SignUpService.taken(emailTaken: taken.bool("email_taken"))
                 }
-                return try accounts.create(new)
+                let created = try accounts.create(new)
+                // The claim on the name and the email, held by unique indexes: a concurrent sign-up
+                // that passed the check above on another engine fails here and leaves nothing.
+                _ = try db.execute("UPDATE accounts SET signup_name = ?, signup_email = ? WHERE id = ?",
+                                   [foldedName, foldedEmail, created.0.id])
+                return created
             }
         } catch let error as any DatabaseError where error.isConstraintViolation {
             // A concurrent sign-up committed the same name or email first.

@@ -68,6 +68,18 @@ final class SignUpServiceTests: DomainTestCase {
         XCTAssertEqual(try db.queryOne("SELECT attempts FROM signup_attempts WHERE address = ?", ["10.0.0.1"])?.int("attempts"), 1)
     }
 
+    /// The schema holds the rule on its own (what keeps an engine without SQLite's one writer safe).
+    func testTheFoldedNameAndEmailAreUniqueInTheSchema() throws {
+        _ = try db.execute("INSERT INTO accounts (name, created_at, signup_name, signup_email) VALUES ('A', 0, 'a', 'a@x.example')", [])
+        for sql in ["INSERT INTO accounts (name, created_at, signup_name, signup_email) VALUES ('B', 0, 'a', 'b@x.example')",
+                    "INSERT INTO accounts (name, created_at, signup_name, signup_email) VALUES ('B', 0, 'b', 'a@x.example')"] {
+            XCTAssertThrowsError(try db.execute(sql, [])) { XCTAssertTrue(($0 as? any DatabaseError)?.isConstraintViolation ?? false) }
+        }
+        // Accounts made otherwise (NULL) never collide.
+        _ = try db.execute("INSERT INTO accounts (name, created_at) VALUES ('C', 0)", [])
+        _ = try db.execute("INSERT INTO accounts (name, created_at) VALUES ('C', 0)", [])
+    }
+
     func testConcurrentSignUpsWithOneEmailMakeOneAccount() throws {
         let url = databaseURL
         let results = ConcurrentResults()

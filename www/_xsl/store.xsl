@@ -131,11 +131,11 @@
             <tbody>
               <xsl:for-each select="item">
                 <tr>
-                  <th scope="row"><a href="{$root}items/{sku}.xml"><xsl:value-of select="sku"/></a></th>
+                  <th scope="row"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'items/'"/><xsl:with-param name="id" select="sku"/></xsl:call-template><xsl:value-of select="sku"/></a></th>
                   <td><xsl:value-of select="name"/></td>
                   <td class="num"><xsl:value-of select="format-number(price, '0.00')"/></td>
                   <td class="num"><xsl:value-of select="order_count"/></td>
-                  <td class="num"><a href="{$root}items/{sku}/downloads.xml"><xsl:value-of select="download_count"/><span class="visually-hidden"> downloads of <xsl:value-of select="sku"/></span></a></td>
+                  <td class="num"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'items/'"/><xsl:with-param name="id" select="sku"/><xsl:with-param name="after" select="'/downloads'"/></xsl:call-template><xsl:value-of select="download_count"/><span class="visually-hidden"> downloads of <xsl:value-of select="sku"/></span></a></td>
                   <td><xsl:call-template name="file-cell"/></td>
                   <td><xsl:call-template name="time"><xsl:with-param name="t" select="created_at"/></xsl:call-template></td>
                 </tr>
@@ -151,7 +151,7 @@
   <xsl:template name="file-cell">
     <xsl:choose>
       <xsl:when test="string(filename)">
-        <a href="{$root}items/{sku}/files.xml"><xsl:value-of select="filename"/></a>
+        <a><xsl:call-template name="href"><xsl:with-param name="before" select="'items/'"/><xsl:with-param name="id" select="sku"/><xsl:with-param name="after" select="'/files'"/></xsl:call-template><xsl:value-of select="filename"/></a>
         <span class="muted"><xsl:text> (</xsl:text><xsl:call-template name="size"><xsl:with-param name="bytes" select="size_bytes"/></xsl:call-template>)</span>
       </xsl:when>
       <xsl:otherwise><span class="muted">no file</span></xsl:otherwise>
@@ -166,7 +166,7 @@
       <xsl:call-template name="fact"><xsl:with-param name="label" select="'Orders'"/><xsl:with-param name="value" select="order_count"/></xsl:call-template>
       <div>
         <dt>Downloads</dt>
-        <dd><a href="{$root}items/{sku}/downloads.xml"><xsl:value-of select="download_count"/> (see the log)</a></dd>
+        <dd><a><xsl:call-template name="href"><xsl:with-param name="before" select="'items/'"/><xsl:with-param name="id" select="sku"/><xsl:with-param name="after" select="'/downloads'"/></xsl:call-template><xsl:value-of select="download_count"/> (see the log)</a></dd>
       </div>
       <div>
         <dt>File</dt>
@@ -207,7 +207,7 @@
             <tbody>
               <xsl:for-each select="*">
                 <tr>
-                  <th scope="row"><a href="{$root}uploads/{id}.xml"><xsl:value-of select="id"/></a></th>
+                  <th scope="row"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'uploads/'"/><xsl:with-param name="id" select="id"/></xsl:call-template><xsl:value-of select="id"/></a></th>
                   <td><xsl:value-of select="filename"/></td>
                   <td><xsl:value-of select="content_type"/></td>
                   <td class="num"><xsl:call-template name="size"><xsl:with-param name="bytes" select="size_bytes"/></xsl:call-template></td>
@@ -260,11 +260,11 @@
             <tbody>
               <xsl:for-each select="order">
                 <tr>
-                  <th scope="row"><a href="{$root}orders/{id}.xml"><xsl:value-of select="id"/></a></th>
+                  <th scope="row"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'orders/'"/><xsl:with-param name="id" select="id"/></xsl:call-template><xsl:value-of select="id"/></a></th>
                   <td><xsl:value-of select="title"/></td>
                   <td><xsl:call-template name="customer"/></td>
                   <td class="num"><xsl:value-of select="item_count"/></td>
-                  <td class="num"><a href="{$root}orders/{id}/downloads.xml"><xsl:value-of select="download_count"/><span class="visually-hidden"> downloads of order <xsl:value-of select="id"/></span></a></td>
+                  <td class="num"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'orders/'"/><xsl:with-param name="id" select="id"/><xsl:with-param name="after" select="'/downloads'"/></xsl:call-template><xsl:value-of select="download_count"/><span class="visually-hidden"> downloads of order <xsl:value-of select="id"/></span></a></td>
                   <td><xsl:call-template name="expiry"/></td>
                   <td><xsl:call-template name="time"><xsl:with-param name="t" select="created_at"/></xsl:call-template></td>
                 </tr>
@@ -301,7 +301,7 @@
       </div>
       <div>
         <dt>Downloads</dt>
-        <dd><a href="{$root}orders/{id}/downloads.xml"><xsl:value-of select="download_count"/> (see the log)</a></dd>
+        <dd><a><xsl:call-template name="href"><xsl:with-param name="before" select="'orders/'"/><xsl:with-param name="id" select="id"/><xsl:with-param name="after" select="'/downloads'"/></xsl:call-template><xsl:value-of select="download_count"/> (see the log)</a></dd>
       </div>
       <xsl:if test="string(download_limit)">
         <xsl:call-template name="fact"><xsl:with-param name="label" select="'Downloads per item'"/><xsl:with-param name="value" select="download_limit"/></xsl:call-template>
@@ -333,7 +333,7 @@
             <tbody>
               <xsl:for-each select="order_items/order_item">
                 <tr>
-                  <th scope="row"><a href="{$root}items/{sku}.xml"><xsl:value-of select="sku"/></a></th>
+                  <th scope="row"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'items/'"/><xsl:with-param name="id" select="sku"/></xsl:call-template><xsl:value-of select="sku"/></a></th>
                   <td><xsl:value-of select="item_name"/></td>
                   <td><a class="link" href="{link}">customer link<span class="visually-hidden"> for <xsl:value-of select="sku"/></span></a></td>
                   <td class="num"><xsl:value-of select="download_count"/></td>
@@ -370,7 +370,7 @@
             <tbody>
               <xsl:for-each select="download">
                 <tr>
-                  <th scope="row"><a href="{$root}downloads/{id}.xml"><xsl:value-of select="id"/></a></th>
+                  <th scope="row"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'downloads/'"/><xsl:with-param name="id" select="id"/></xsl:call-template><xsl:value-of select="id"/></a></th>
                   <td><xsl:value-of select="filename"/></td>
                   <td><xsl:call-template name="item-link"/></td>
                   <td><xsl:call-template name="order-link"/></td>
@@ -389,14 +389,14 @@
 
   <xsl:template name="item-link">
     <xsl:choose>
-      <xsl:when test="string(item_sku)"><a href="{$root}items/{item_sku}.xml"><xsl:value-of select="item_sku"/></a></xsl:when>
+      <xsl:when test="string(item_sku)"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'items/'"/><xsl:with-param name="id" select="item_sku"/></xsl:call-template><xsl:value-of select="item_sku"/></a></xsl:when>
       <xsl:otherwise><span class="muted">none</span></xsl:otherwise>
     </xsl:choose>
   </xsl:template>
 
   <xsl:template name="order-link">
     <xsl:choose>
-      <xsl:when test="string(order_id)"><a href="{$root}orders/{order_id}.xml"><xsl:value-of select="order_id"/></a></xsl:when>
+      <xsl:when test="string(order_id)"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'orders/'"/><xsl:with-param name="id" select="order_id"/></xsl:call-template><xsl:value-of select="order_id"/></a></xsl:when>
       <xsl:otherwise><span class="muted">permalink</span></xsl:otherwise>
     </xsl:choose>
   </xsl:template>
@@ -451,6 +451,39 @@
         </xsl:choose>
       </dd>
     </div>
+  </xsl:template>
+
+  <!-- href = the API root, `before`, the id with what would end or bend the path escaped, `after`, .xml -->
+  <xsl:template name="href">
+    <xsl:param name="before"/>
+    <xsl:param name="id"/>
+    <xsl:param name="after" select="''"/>
+    <xsl:attribute name="href">
+      <xsl:value-of select="concat($root, $before)"/>
+      <xsl:call-template name="escape"><xsl:with-param name="s" select="string($id)"/></xsl:call-template>
+      <xsl:value-of select="concat($after, '.xml')"/>
+    </xsl:attribute>
+  </xsl:template>
+
+  <!-- SKUs and order ids never hold '/', but may hold '%', '#', '?' or '\' (which browsers read as '/'). -->
+  <xsl:template name="escape">
+    <xsl:param name="s"/>
+    <xsl:choose>
+      <xsl:when test="not(contains($s, '%') or contains($s, '#') or contains($s, '?') or contains($s, '\'))">
+        <xsl:value-of select="$s"/>
+      </xsl:when>
+      <xsl:otherwise>
+        <xsl:variable name="c" select="substring($s, 1, 1)"/>
+        <xsl:choose>
+          <xsl:when test="$c = '%'">%25</xsl:when>
+          <xsl:when test="$c = '#'">%23</xsl:when>
+          <xsl:when test="$c = '?'">%3F</xsl:when>
+          <xsl:when test="$c = '\'">%5C</xsl:when>
+          <xsl:otherwise><xsl:value-of select="$c"/></xsl:otherwise>
+        </xsl:choose>
+        <xsl:call-template name="escape"><xsl:with-param name="s" select="substring($s, 2)"/></xsl:call-template>
+      </xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <xsl:template name="count">
