@@ -30,14 +30,13 @@ public struct SignUpService {
     public struct Limit: Sendable, Equatable {
         public let attempts: Int
         public let seconds: Int64
-        public init(attempts: Int, seconds: Int64) {
-            self.attempts = attempts
-            self.seconds = seconds
-        }
+
+        /// `attempts` per address per hour.
+        public static func perHour(_ attempts: Int) -> Limit { Limit(attempts: attempts, seconds: 3600) }
     }
 
     /// Five attempts per address per hour.
-    public static let defaultLimit = Limit(attempts: 5, seconds: 3600)
+    public static let defaultLimit = Limit.perHour(5)
 
     public struct SignUp: Sendable {
         public var name: String

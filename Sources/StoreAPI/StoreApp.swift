@@ -35,8 +35,7 @@ final class StoreApp: App {
         delivery = DeliveryService(db: db)
         let arguments = context.host.arguments
         signUps = arguments.has("allow-signup")
-            ? SignUpService(db: db, limit: .init(attempts: arguments.int("signup-limit") ?? SignUpService.defaultLimit.attempts,
-                                                 seconds: SignUpService.defaultLimit.seconds))
+            ? SignUpService(db: db, limit: arguments.int("signup-limit").map(SignUpService.Limit.perHour) ?? SignUpService.defaultLimit)
             : nil
     }
 

@@ -4,8 +4,8 @@ import XCTest
 
 /// Self-service sign-up: input rules, uniqueness ignoring case, the per-address limit and its window.
 final class SignUpServiceTests: DomainTestCase {
-    func service(_ now: Int64 = 1_000_000, attempts: Int = 3, seconds: Int64 = 3600) -> SignUpService {
-        SignUpService(db: db, limit: .init(attempts: attempts, seconds: seconds), clock: .fixed(now))
+    func service(_ now: Int64 = 1_000_000, attempts: Int = 3) -> SignUpService {
+        SignUpService(db: db, limit: .perHour(attempts), clock: .fixed(now))
     }
 
     func accountCount() throws -> Int64 { try db.queryOne("SELECT COUNT(*) AS n FROM accounts")?.int("n") ?? -1 }
@@ -86,7 +86,7 @@ final class SignUpServiceTests: DomainTestCase {
         DispatchQueue.concurrentPerform(iterations: 8) { i in
             do {
                 let db = try Databases.open(url: url)
-                _ = try SignUpService(db: db, limit: .init(attempts: 100, seconds: 3600))
+                _ = try SignUpService(db: db, limit: .perHour(100))
                     .signUp(.init(name: "Shop \(i)", email: "Same@Shop.example"), from: "10.0.0.\(i)")
                 results.add(true)
             } catch {

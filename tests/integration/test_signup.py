@@ -188,3 +188,14 @@ def test_other_dialects_refuse_the_sign_up_options(tmp_path):
                               "--data", str(tmp_path / "data"), "--allow-signup"], capture_output=True, text=True, timeout=20)
         assert run.returncode == 2, (exe, run.stderr)
         assert "allow-signup" in run.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "100001", "many"])
+def test_serve_refuses_a_bad_signup_limit_before_starting(tmp_path, value):
+    from support.server import FETCHGATE
+    import subprocess
+    run = subprocess.run([str(FETCHGATE), "serve", "--run-dir", str(tmp_path / "run"), "--allow-signup", "--signup-limit", value],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2, run.stderr
+    assert "--signup-limit" in run.stderr
+    assert not (tmp_path / "run" / "nginx.conf").exists()

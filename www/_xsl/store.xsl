@@ -325,9 +325,9 @@
               <tr>
                 <th scope="col">Item</th>
                 <th scope="col">Name</th>
-                <th scope="col">Customer link</th>
-                <th scope="col" class="num">Downloaded</th>
                 <th scope="col" class="num">Remaining</th>
+                <th scope="col" class="num">Downloaded</th>
+                <th scope="col">Customer link</th>
               </tr>
             </thead>
             <tbody>
@@ -335,9 +335,9 @@
                 <tr>
                   <th scope="row"><a><xsl:call-template name="href"><xsl:with-param name="before" select="'items/'"/><xsl:with-param name="id" select="sku"/></xsl:call-template><xsl:value-of select="sku"/></a></th>
                   <td><xsl:value-of select="item_name"/></td>
-                  <td><a class="link" href="{link}">customer link<span class="visually-hidden"> for <xsl:value-of select="sku"/></span></a></td>
-                  <td class="num"><xsl:value-of select="download_count"/></td>
                   <td class="num"><xsl:value-of select="downloads_remaining"/></td>
+                  <td class="num"><xsl:value-of select="download_count"/></td>
+                  <td><a class="link" href="{link}">customer link<span class="visually-hidden"> for <xsl:value-of select="sku"/></span></a></td>
                 </tr>
               </xsl:for-each>
             </tbody>
