@@ -27,6 +27,8 @@ let package = Package(
         .executableTarget(name: "FuzzForm", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzMultipart", dependencies: ["HTTPCore"]),
         .executableTarget(name: "FuzzHeaders", dependencies: ["HTTPCore"]),
+        // The Accept header reader (which store replies get the stylesheet instruction).
+        .executableTarget(name: "FuzzAccept", dependencies: ["HTTPCore"]),
 
         // The egress guard's request-head reader: its one standard-library-only file, linked from
         // ../Sources/Egress (the rest of Egress needs libcurl and the Outbound module).

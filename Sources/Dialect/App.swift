@@ -31,14 +31,22 @@ extension App {
     public var host: HostSettings { context.host }
 
     /// Routes, authenticates, reads the input and calls the endpoint; any failure is logged
-    /// (500s only) and rendered in the dialect's wire format.
+    /// (500s only) and rendered in the dialect's wire format, which has the last touch on the reply.
     public func handle(_ incoming: Request) -> Response {
+        var response = respond(incoming)
+        Wire.finish(&response, for: incoming)
+        return response
+    }
+
+    private func respond(_ incoming: Request) -> Response {
         do {
             let admission = try Gate.route(incoming, Self.routes.router, bodyDirectory: host.bodyDirectory,
                                            maxBodyBytes: host.maxBodyBytes, methodOverride: Wire.acceptsMethodOverride)
             switch admission.handler {
             case .open(let endpoint):
                 return endpoint(admission.request, admission.captures, self)
+            case .anonymous(let endpoint):
+                return try endpoint(admission.request, try Gate.params(admission.request), self)
             case .api(let endpoint):
                 // Reading routes take one snapshot: the credential check and every query share it.
                 return try context.db.snapshot(if: admission.readOnly) {
@@ -81,6 +89,9 @@ public final class AppContext {
 public enum Route<A: App>: Sendable {
     case api(@Sendable (Call<A>) throws -> Response)
     case open(@Sendable (Request, [String: String], A) -> Response)
+    /// A route of any method that takes no credentials but reads input like an API endpoint
+    /// (the store's sign-up); its failures render in the dialect's format.
+    case anonymous(@Sendable (Request, Params, A) throws -> Response)
 }
 
 /// Registration of a dialect's routes: REST verbs, `any` for command URIs, `open` for routes
@@ -104,5 +115,10 @@ public struct Routes<A: App>: Sendable {
     /// A GET (and HEAD) route that takes no credentials.
     public mutating func open(get pattern: String, _ e: @escaping @Sendable (Request, [String: String], A) -> Response) {
         router.get(pattern, .open(e))
+    }
+
+    /// A route of any method that takes no credentials; the endpoint gets the request's input.
+    public mutating func anonymous(_ pattern: String, _ e: @escaping @Sendable (Request, Params, A) throws -> Response) {
+        router.any(pattern, .anonymous(e))
     }
 }

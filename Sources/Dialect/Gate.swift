@@ -35,7 +35,7 @@ public enum Gate {
         switch router.match(method: request.method, path: request.path) {
         case .found(let match):
             return Admission(request: request, handler: match.handler, captures: match.captures, readOnly: match.readOnly)
-        case .notFound: throw Failure(status: 404, code: "not_found", message: "Not found")
+        case .notFound: throw Failure.routeNotFound
         case .methodNotAllowed(let allowed):
             throw Failure(status: 405, code: "method_not_allowed", message: "Method not allowed", allow: allowed)
         }
@@ -112,6 +112,8 @@ public struct Failure: Error, Equatable, Sendable {
         return lines
     }
 
+    /// No route has the path.
+    public static let routeNotFound = Failure(status: 404, code: "not_found", message: "Not found")
     public static let tooLarge = Failure(status: 413, code: "payload_too_large", message: "Request body is too large")
     /// The body was announced but could not be read back: the client may send it again.
     public static let unreadableBody = Failure(status: 400, code: "bad_request", message: "The request body could not be read")

@@ -73,7 +73,11 @@ public enum Host {
         app = build()
         return { request in
             if app == nil { app = build() }
-            guard let app else { return unavailable(A.self) }
+            guard let app else {
+                var response = unavailable(A.self)
+                A.Wire.finish(&response, for: request)
+                return response
+            }
             let response = app.handle(request)
             // A write may have queued a job: the worker claims it now rather than at its next poll.
             if response.status < 400 && request.method != "GET" && request.method != "HEAD" { settings.wake?.send() }

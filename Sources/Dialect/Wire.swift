@@ -9,6 +9,13 @@ public protocol WireFormat {
     /// Legacy clients that send only GET and POST reach PUT, PATCH and DELETE routes with a POST
     /// carrying `X-HTTP-Method-Override` or `_method=` (query or form); see `Gate`.
     static var acceptsMethodOverride: Bool { get }
+    /// The last touch on every reply of the dialect, given the request it answers (`App.handle`
+    /// calls it on successes and failures alike). The JSON dialects leave replies as they are.
+    static func finish(_ response: inout Response, for request: Request)
+}
+
+extension WireFormat {
+    public static func finish(_ response: inout Response, for request: Request) {}
 }
 
 /// The JSON dialects' wire format: `application/json` replies, failures as
@@ -86,6 +93,32 @@ public enum XMLWire: WireFormat {
     }
 
     public static func ok() -> Response { message("Ok.") }
+
+    /// Where browsers find the stylesheet that renders the store's XML as pages (nginx serves
+    /// `www/_xsl/` at `/_xsl/` on both servers).
+    public static let stylesheetInstruction = Array(#"<?xml-stylesheet type="text/xsl" href="/_xsl/store.xsl"?>"#.utf8) + [10]
+
+    /// Every XML reply varies by `Accept` (so caches never mix the two forms); a client that
+    /// prefers `text/html` to `application/xml` (a browser) also gets, after the declaration, the
+    /// stylesheet instruction and `<?fetchgate-api-root …?>` (see `apiRoot`). Any other client
+    /// gets the same bytes as ever.
+    public static func finish(_ response: inout Response, for request: Request) {
+        guard response.body.starts(with: XMLWriter.declaration) else { return }
+        response.headers.append(("Vary", "Accept"))
+        guard AcceptHeader(request.header("accept")).prefers("text/html", over: "application/xml") else { return }
+        let root = Array("<?fetchgate-api-root \(apiRoot(of: request.path))?>".utf8) + [10]
+        response.body.insert(contentsOf: stylesheetInstruction + root, at: XMLWriter.declaration.count)
+    }
+
+    /// The way back from a store path to `/api/` as a relative link (`/api/items.xml` → "",
+    /// `/api/items/A/downloads.xml` → `../../`), which the pages prefix to their links so they
+    /// work on the store server (`/api/…`) and through the media server (`/store/api/…`) alike;
+    /// `/api/` for a path outside it.
+    public static func apiRoot(of path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[1] == "api" else { return "/api/" }
+        return String(repeating: "../", count: parts.count - 3)
+    }
 
     /// The status with `<message>…</message>`; 401 asks a browser for Basic credentials.
     public static func failure(_ failure: Failure) -> Response {

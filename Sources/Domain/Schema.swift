@@ -254,5 +254,20 @@ public enum Schema {
         Migration(13, "fetches: the subtitle files stored beside the media (FetchSidecar list as JSON; NULL: none)", """
         ALTER TABLE fetches ADD COLUMN sidecars TEXT;
         """),
+        // Sign-up (`SignUpService`): attempts per client address in fixed windows, counted by one
+        // upsert; the folded name and email of each signed-up account, unique, so two concurrent
+        // sign-ups with one email make one account on any engine (NULL for accounts made otherwise).
+        Migration(14, "sign-up: attempts per client address; the unique folded name and email of signed-up accounts", """
+        CREATE TABLE signup_attempts (
+            address TEXT PRIMARY KEY,
+            window_start INTEGER NOT NULL,
+            attempts INTEGER NOT NULL
+        );
+        CREATE INDEX signup_attempts_window ON signup_attempts (window_start);
+        ALTER TABLE accounts ADD COLUMN signup_name TEXT;
+        ALTER TABLE accounts ADD COLUMN signup_email TEXT;
+        CREATE UNIQUE INDEX accounts_signup_name ON accounts (signup_name);
+        CREATE UNIQUE INDEX accounts_signup_email ON accounts (signup_email);
+        """),
     ]
 }

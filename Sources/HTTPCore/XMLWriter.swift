@@ -7,11 +7,13 @@ public struct XMLWriter {
     private var stack: [String] = []
     private let indent: Bool
 
+    /// The first line of every document this writer makes (the declaration and its newline).
+    public static let declaration = Array(#"<?xml version="1.0" encoding="UTF-8"?>"#.utf8) + [10]
+
     public init(capacity: Int = 1024, indent: Bool = true) {
         bytes.reserveCapacity(capacity)
         self.indent = indent
-        bytes.append(contentsOf: #"<?xml version="1.0" encoding="UTF-8"?>"#.utf8)
-        bytes.append(10)
+        bytes.append(contentsOf: XMLWriter.declaration)
     }
 
     private mutating func pad() {

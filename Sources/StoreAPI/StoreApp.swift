@@ -1,6 +1,7 @@
 import Dialect
 import Domain
 import HTTPCore
+import Support
 
 typealias Endpoint = Routes<StoreApp>.Endpoint
 
@@ -9,6 +10,11 @@ typealias Endpoint = Routes<StoreApp>.Endpoint
 final class StoreApp: App {
     typealias Wire = XMLWire
     static let name = "store-api"
+    static let options: [Option] = [
+        Option("allow-signup", .flag, help: "answer POST /api/account/create without credentials (self-service accounts; default off: 404)"),
+        Option("signup-limit", .integer(1...100_000), placeholder: "N",
+               help: "sign-up attempts one client address may make per hour (default \(SignUpService.defaultLimit.attempts))"),
+    ]
 
     let context: AppContext
     let items: ItemService
@@ -16,6 +22,8 @@ final class StoreApp: App {
     let downloads: DownloadService
     let orders: OrderService
     let delivery: DeliveryService
+    /// nil unless `--allow-signup`.
+    let signUps: SignUpService?
 
     init(_ context: AppContext) throws {
         self.context = context
@@ -25,6 +33,10 @@ final class StoreApp: App {
         downloads = DownloadService(db: db)
         orders = OrderService(db: db, customerLink: CustomerLinks(base: context.host.publicURL).orderItem)
         delivery = DeliveryService(db: db)
+        let arguments = context.host.arguments
+        signUps = arguments.has("allow-signup")
+            ? SignUpService(db: db, limit: arguments.int("signup-limit").map(SignUpService.Limit.perHour) ?? SignUpService.defaultLimit)
+            : nil
     }
 
     static let routes: Routes<StoreApp> = {

@@ -5,7 +5,7 @@ import HTTPCore
 /// Shapes of the store dialect's entities (seed 004): typed elements, no empty typed values.
 /// Replies, lists and failures are `XMLWire`'s.
 enum XMLViews {
-    static func account(_ account: Account, principal: Principal) -> Response {
+    static func account(_ account: Account, apiKey: String, token: String) -> Response {
         var w = XMLWriter()
         w.open("account")
         // Untyped, exactly as the seed shows the account.
@@ -18,8 +18,8 @@ enum XMLViews {
         w.element("paypal_address", account.paypalAddress)
         w.element("order_expiration_in_hours", String(account.orderExpirationInHours))
         w.element("download_limit_per_item", String(account.downloadLimitPerItem))
-        w.element("api_key", principal.apiKey)
-        w.element("api_token", principal.token)
+        w.element("api_key", apiKey)
+        w.element("api_token", token)
         w.close()
         return XMLWire.reply(w)
     }

@@ -22,6 +22,8 @@ struct DialectRow {
     let uploadPrefixes: [String]
     /// `serve` options handed to this dialect alone, as given (the dialect's own `App.options`).
     var ownOptions: [String] = []
+    /// `serve` flags (no value) handed to this dialect alone when given.
+    var ownFlags: [String] = []
     /// Prefixes the other server passes to this dialect too (the store's customer links, so that the
     /// dashboard on the media server opens them on its own origin).
     var alsoOnOtherServer: [String] = []
@@ -31,7 +33,7 @@ struct DialectRow {
     static let all: [DialectRow] = [
         DialectRow(name: "store", executable: "store-api", server: .store,
                    prefixes: ["/api/", CustomerLinks.orderItemPrefix, CustomerLinks.permalinkPrefix],
-                   uploadPrefixes: ["/api/uploads"],
+                   uploadPrefixes: ["/api/uploads"], ownOptions: ["signup-limit"], ownFlags: ["allow-signup"],
                    alsoOnOtherServer: [CustomerLinks.orderItemPrefix, CustomerLinks.permalinkPrefix]),
         DialectRow(name: "files", executable: "files-api", server: .media, prefixes: [], uploadPrefixes: ["/files"]),
         DialectRow(name: "fetch", executable: "fetch-api", server: .media, prefixes: ["/fetch"], uploadPrefixes: [],

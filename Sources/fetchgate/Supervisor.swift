@@ -32,6 +32,7 @@ struct Supervisor {
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
         "webhook-retry-scale", "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp",
         "fetch-concurrency", "metadata-timeout", "job-cap", "master-key-file", "www",
+        "allow-signup", "signup-limit",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -58,7 +59,7 @@ struct Supervisor {
                 throw UsageError(message: "serve: --webhook-retry-scale needs a number above 0, got '\(arguments["webhook-retry-scale"] ?? "")'")
             }
         }
-        for name in ["fetch-cap", "retention-days", "fetch-concurrency", "metadata-timeout", "job-cap"] where arguments.has(name) {
+        for name in ["fetch-cap", "retention-days", "fetch-concurrency", "metadata-timeout", "job-cap", "signup-limit"] where arguments.has(name) {
             guard let number = arguments.int(name), (1...100_000).contains(number) else {
                 throw UsageError(message: "serve: --\(name) needs a whole number from 1 to 100000, got '\(arguments[name] ?? "")'")
             }
@@ -155,7 +156,8 @@ struct Supervisor {
             Child(name: dialect.executable,
                   argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect)] + hostOptions
                       + ["--public-url", publicURLs[dialect.server] ?? ""]
-                      + dialect.ownOptions.flatMap { name in given(name).map { ["--" + name, $0] } ?? [] } + ["--supervised"],
+                      + dialect.ownOptions.flatMap { name in given(name).map { ["--" + name, $0] } ?? [] }
+                      + dialect.ownFlags.filter { arguments.has($0) }.map { "--" + $0 } + ["--supervised"],
                   stopSignal: SIGTERM)
         }
         children += [

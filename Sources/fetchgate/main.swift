@@ -22,6 +22,7 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
         [--job-cap 500] (seed 002 jobs one account may have pending or processing at once; more answer 429)
         [--master-key-file PATH] (seals bucket secrets; default RUN/master.key, made with mode 0600 on first start)
         [--www DIR] (the dashboard's static files, served at / on the media port; default the checkout's www/)
+        [--allow-signup] [--signup-limit 5] (POST /api/account/create without credentials; attempts per address per hour)
                                  render nginx config, migrate, start nginx + FastCGI processes + worker, supervise
   migrate                        apply schema migrations
   account create --name NAME [--email E] [--key KEY] [--token TOKEN]

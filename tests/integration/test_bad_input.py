@@ -205,7 +205,8 @@ def test_store_port_outside_api_is_404_xml(server, path):
     assert_error(resp, 404)
 
 
-@pytest.mark.parametrize("path", ["/", "/api/items", "/fetch/nope"])
+# ("/" is the dashboard: test_www_quality.py)
+@pytest.mark.parametrize("path", ["/nope", "/api/items", "/fetch/nope"])
 def test_media_port_is_404_json(server, path):
     resp = requests.get(server.media_url + path, timeout=10)
     assert resp.status_code == 404
