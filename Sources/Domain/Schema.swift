@@ -269,5 +269,9 @@ public enum Schema {
         CREATE UNIQUE INDEX accounts_signup_name ON accounts (signup_name);
         CREATE UNIQUE INDEX accounts_signup_email ON accounts (signup_email);
         """),
+        // The account-wide webhook log (GET /fetch/deliveries) pages by (account_id, id) newest first.
+        Migration(15, "webhook deliveries: the account's attempts in id order", """
+        CREATE INDEX webhook_deliveries_account ON webhook_deliveries (account_id, id);
+        """),
     ]
 }
