@@ -141,7 +141,7 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     /// 8-4-4-4-12 hexadecimal digits (either case).
-    static func isUUID(_ part: Substring) -> Bool {
+    public static func isUUID(_ part: Substring) -> Bool {
         let utf8 = part.utf8
         guard utf8.count == 36 else { return false }
         for (i, c) in utf8.enumerated() {
