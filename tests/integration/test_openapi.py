@@ -105,16 +105,23 @@ def test_combined_document_is_the_union_of_the_four():
 
 
 def test_fetch_deliveries_is_documented_as_the_contract_says():
-    op = load("fetch")["paths"]["/fetch/deliveries"]["get"]
-    assert [p["name"] for p in op["parameters"]] == ["page", "per_page"]
-    schemas = load("fetch")["components"]["schemas"]
-    envelope = schemas["AccountDeliveryList"]
-    assert list(envelope["properties"]) == ["deliveries", "page", "per_page", "total", "has_more"]
+    """Part A's GET /fetch/deliveries: the JSON dialects' list envelope (so also `after` and `next_cursor`,
+    as JSONWire.list writes it) of the members of /fetch/{id}/deliveries plus fetch_id."""
+    doc = load("fetch")
+    op = doc["paths"]["/fetch/deliveries"]["get"]
+    assert [p["name"] for p in op["parameters"]] == ["page", "per_page", "after"]
+    schemas = doc["components"]["schemas"]
+    assert list(schemas["AccountDeliveryList"]["properties"]) == ["deliveries", "page", "per_page", "total", "has_more", "next_cursor"]
+    assert schemas["AccountDeliveryList"]["properties"]["deliveries"]["items"] == {"$ref": "#/components/schemas/AccountDelivery"}
     assert list(schemas["AccountDelivery"]["properties"]) == ["id", "fetch_id", "message_id", "url", "attempt", "attempted_at",
                                                               "status", "duration_ms", "error"]
     # The same member meanings as /fetch/{id}/deliveries, plus fetch_id.
     for key, value in schemas["Delivery"]["properties"].items():
         assert schemas["AccountDelivery"]["properties"][key] == value
+    # The envelope is the other lists' (GET /fetch).
+    fetches = schemas["FetchList"]["properties"]
+    assert {k: v for k, v in schemas["AccountDeliveryList"]["properties"].items() if k != "deliveries"} == \
+        {k: v for k, v in fetches.items() if k != "fetches"}
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -125,3 +132,31 @@ def test_nginx_serves_each_document_as_json(server, name):
     assert r.content == (OPENAPI_DIR / f"{name}.json").read_bytes()
     assert json.loads(r.content)["openapi"] == "3.1.0"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _concrete(path):
+    """A documented path with its templates filled: UUIDs where the document says uuid, else a word."""
+    return path.replace("{id}", "0b7a3c1e-94f2-4d6b-8a1e-5f0c2d3e4a5b").replace("{filename}", "clip.mp4")
+
+
+def test_nginx_405s_name_the_methods_the_app_would(server):
+    """Schemathesis finding: nginx refuses TRACE on every path by itself (before any location), and
+    its 405 carried no Allow header. Now it carries the path's methods from the dialects' routes:
+    exactly the Allow the app itself answers for a method the path does not take (OPTIONS)."""
+    doc = load(COMBINED)
+    seen = []
+    for path in doc["paths"]:
+        url = server.media_url + _concrete(path)
+        app = requests.request("OPTIONS", url, timeout=HTTP_TIMEOUT)
+        trace = requests.request("TRACE", url, timeout=HTTP_TIMEOUT)
+        seen.append((path, app.status_code, trace.status_code, app.headers.get("Allow"), trace.headers.get("Allow")))
+        assert trace.json() == {"error": {"code": "method_not_allowed", "message": "Method not allowed here"}}
+    assert [s for s in seen if not (s[1] == s[2] == 405 and s[3] == s[4])] == []
+    # The static files (the dashboard, these documents): GET and HEAD.
+    for path in ["/", "/docs.html", "/openapi/fetch.json"]:
+        for method in ["TRACE", "POST"]:
+            r = requests.request(method, server.media_url + path, timeout=HTTP_TIMEOUT)
+            assert (r.status_code, r.headers.get("Allow")) == (405, "GET, HEAD"), (method, path)
+    # A query does not change the path's methods.
+    r = requests.request("TRACE", server.media_url + "/fetch?status=pending", timeout=HTTP_TIMEOUT)
+    assert (r.status_code, r.headers["Allow"]) == (405, "GET, HEAD, POST")
