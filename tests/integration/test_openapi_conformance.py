@@ -9,6 +9,7 @@ Settings and the one documented exception (URL-taking operations refuse valid in
 namespace where nothing resolves) are in support/schemathesis.toml."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -42,6 +43,17 @@ def test_every_reply_conforms_to_the_combined_document(tmp_path):
     assert "sealed: only lo is up; 192.0.2.1 unreachable (ENETUNREACH)" in run.stdout, report(run)
     assert run.returncode == 0, report(run)
     assert "No issues found" in run.stdout or " passed in " in run.stdout, report(run)
+
+
+def test_files_links_hold_in_stateful_runs(tmp_path):
+    """The stateful phase follows the document's links (POST /files → GET, download, DELETE /files/{id}):
+    uploads work in the sealed namespace, so real files are read, downloaded and deleted, and the
+    checks that need a live resource (use after free, resource availability) run on them."""
+    run = run_sealed(OPENAPI_DIR / f"{COMBINED}.json", tmp_path, "--phases", "stateful", "--include-path-regex", "^/files",
+                     max_examples=30)
+    assert run.returncode == 0, report(run)
+    covered = re.search(r"API Links:\s+(\d+) covered", run.stdout)
+    assert covered and int(covered.group(1)) >= 3, report(run)
 
 
 def test_a_wrong_document_fails_the_run(tmp_path):
