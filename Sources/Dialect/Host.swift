@@ -8,7 +8,7 @@ import Support
 
 /// The process shell every dialect executable runs (`Host.run(StoreApp.self)` is its whole
 /// `main.swift`): options from one table, the parent watch, storage and migration, then the
-/// FastCGI server with one app per thread.
+/// FastCGI server with one app per thread. `--routes` alone prints the dialect's routes and exits.
 public enum Host {
     /// The options every dialect takes; a dialect adds its own (`App.options`).
     public static let options: [Option] = [
@@ -34,6 +34,10 @@ public enum Host {
     /// (its connection fails to open) logs why and answers 503 with `Retry-After: 1`, trying
     /// again at its next request: one bad moment never traps the process or a thread for good.
     public static func run<A: App>(_ app: A.Type) -> Never {
+        if Array(CommandLine.arguments.dropFirst()) == ["--routes"] {
+            for line in routeLines(A.routes.router) { print(line) }
+            exit(0)
+        }
         let table = OptionTable(program: A.name, options: options + A.options)
         let arguments = table.parseOrExit()
         if arguments.has("supervised") { ParentWatch.stopWithParent() }
@@ -57,6 +61,13 @@ public enum Host {
             exit(1)
         }
         exit(0)
+    }
+
+    /// `--routes` alone: one `METHOD PATTERN` line per method of each route (`ANY` for a route
+    /// that takes every method), in the router's matching order; the OpenAPI documents are
+    /// checked against these lines (tests/integration/test_openapi.py).
+    public static func routeLines<H>(_ router: Router<H>) -> [String] {
+        router.routes.flatMap { route in (route.methods ?? ["ANY"]).map { $0 + " " + route.pattern } }
     }
 
     /// One thread's handler: its own app on its own connection, built again after a failure.

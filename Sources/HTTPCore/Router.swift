@@ -88,6 +88,27 @@ public struct Router<Handler: Sendable>: Sendable {
     public mutating func delete(_ pattern: String, _ handler: Handler) { add(["DELETE"], pattern, handler) }
     public mutating func any(_ pattern: String, _ handler: Handler) { add(nil, pattern, handler) }
 
+    /// One registered route as written: its methods (nil: any method) and its pattern
+    /// (`/fetch/:id(uuid)`), in matching order (shorter paths first, most specific first).
+    public struct Listed: Sendable, Equatable {
+        public let methods: [String]?
+        public let pattern: String
+    }
+
+    /// Every route, for documentation checks (`--routes` of each dialect executable).
+    public var routes: [Listed] {
+        buckets.flatMap { $0 }.map { route in
+            let parts = route.segments.map { segment -> String in
+                switch segment {
+                case .literal(let literal): return literal
+                case .capture(let name, .any): return ":" + name
+                case .capture(let name, .uuid): return ":" + name + "(uuid)"
+                }
+            }
+            return Listed(methods: route.methods, pattern: "/" + parts.joined(separator: "/"))
+        }
+    }
+
     /// The most specific route whose pattern and method match.
     public func match(method: String, path: String) -> Outcome {
         var path = Substring(path)
@@ -120,7 +141,7 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     /// 8-4-4-4-12 hexadecimal digits (either case).
-    static func isUUID(_ part: Substring) -> Bool {
+    public static func isUUID(_ part: Substring) -> Bool {
         let utf8 = part.utf8
         guard utf8.count == 36 else { return false }
         for (i, c) in utf8.enumerated() {

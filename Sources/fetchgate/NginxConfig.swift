@@ -1,6 +1,8 @@
+import Dialect
 import Domain
 import Foundation
 import HTTPCore
+import Support
 
 /// Renders `nginx/fetchgate.conf.in` into the run directory: `{{NAME}}` placeholders
 /// replaced, nothing else changed, so the tested config is the shipped one. The dialects'
@@ -12,11 +14,14 @@ struct NginxConfig {
     let blocks: [String: String]
     let values: [String: String]
 
+    /// `mediaRoutes`: the media server's dialects' route lines (`--routes`), for the `Allow` of
+    /// the 405s nginx answers itself there (`AllowMap`).
     init(paths: RunPaths, template: String, www: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String,
-         maxBody: Int, signer: URLSigner) throws {
+         maxBody: Int, signer: URLSigner, mediaRoutes: [String]) throws {
         self.paths = paths
         self.template = template
-        var blocks = ["UPSTREAMS": DialectRow.all.map { NginxConfig.upstream($0, paths: paths) }.joined(separator: "\n")]
+        var blocks = ["UPSTREAMS": DialectRow.all.map { NginxConfig.upstream($0, paths: paths) }.joined(separator: "\n"),
+                      "ALLOW_MAP_MEDIA": AllowMap.nginxMap(variable: "fg_allow_media", routeLines: mediaRoutes)]
         for server in DialectRow.Server.allCases {
             let own = DialectRow.all.filter { $0.server == server }.flatMap(NginxConfig.locations)
             let borrowed = DialectRow.all.filter { $0.server != server }.flatMap { dialect in
@@ -102,6 +107,21 @@ struct NginxConfig {
     static func defaultWWW(template: String) -> String {
         (((template as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString)
             .appendingPathComponent("www")
+    }
+
+    /// The `--routes` lines of the dialects on `server`: each executable (in `binDirectory`) asked once.
+    static func routeLines(of server: DialectRow.Server, binDirectory: String, scratch: String) throws -> [String] {
+        var lines: [String] = []
+        for dialect in DialectRow.all where dialect.server == server {
+            let out = scratch + "/" + dialect.name + ".routes"
+            let status = try Subprocess.run([binDirectory + "/" + dialect.executable, "--routes"], stdout: out, timeoutSeconds: 30)
+            guard status == 0, let text = try? String(contentsOfFile: out, encoding: .utf8) else {
+                throw SetupError("\(dialect.executable) --routes failed (status \(status))")
+            }
+            try? FileManager.default.removeItem(atPath: out)
+            lines += text.split(separator: "\n").map(String.init)
+        }
+        return lines
     }
 
     func write() throws {

@@ -109,10 +109,13 @@ struct Supervisor {
         guard FileManager.default.fileExists(atPath: www + "/index.html") else {
             throw SetupError("no dashboard at \(www) (its index.html): give --www DIR, the checkout's www/ folder")
         }
+        let binDirectory = (Supervisor.executablePath() as NSString).deletingLastPathComponent
         let config = try NginxConfig(paths: paths, template: template, www: www,
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
                                      maxUpload: arguments["max-upload"] ?? "2g", maxBody: BodyLimit.defaultBytes,
-                                     signer: URLSigner(secret: secret))
+                                     signer: URLSigner(secret: secret),
+                                     mediaRoutes: try NginxConfig.routeLines(of: .media, binDirectory: binDirectory,
+                                                                             scratch: paths.runDirectory))
         try config.write()
         let nginx = arguments["nginx"] ?? "nginx"
         let check = try Subprocess.run([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
@@ -122,7 +125,6 @@ struct Supervisor {
         try Schema.migrate(db)
         let demo = try Demo(paths: paths, db: db).ensure()
 
-        let binDirectory = (Supervisor.executablePath() as NSString).deletingLastPathComponent
         let threads = arguments["threads"].map { ["--threads", $0] } ?? []
         let publicURL = arguments["public-url"] ?? "http://\(listen):\(storePort)"
         try publicURL.write(toFile: paths.storePublicURL, atomically: true, encoding: .utf8)
