@@ -1,0 +1,145 @@
+"""The accessibility checker (support/a11y.js) proves itself: a good page gives no violation, each
+deliberately bad page (one defect added to the good one) gives exactly the violation of that defect,
+with the element's selector, and the edges each rule must let through (4.5:1 exactly, large text at 3:1,
+hidden views, visually hidden text, disabled controls, decorative images) give none. The pages are files under tmp_path opened with file:// (no server needed)."""
+import pytest
+
+from support import a11y
+from support.browser import chromium
+
+PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk+A8AAQUBAScY42YAAAAASUVORK5CYII="
+
+GOOD_CSS = """
+body { margin: 0; font: 16px/1.5 sans-serif; color: #1a1a1a; background: #ffffff; }
+.skip { position: absolute; left: -10000px; top: 0; background: #ffffff; color: #0b3d91; }
+.skip:focus { left: 0; }
+a { color: #0b3d91; }
+button { color: #ffffff; background: #0b5394; border: 0; padding: 4px 8px; }
+button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #b35900; outline-offset: 2px; }
+"""
+
+GOOD_BODY = f"""
+<a class="skip" href="#main">Skip to content</a>
+<header><nav aria-label="Sections"><a href="#/one">One</a> <a href="#/two">Two</a></nav></header>
+<main id="main">
+  <h1>Good page</h1>
+  <p id="intro">Plain text on white.</p>
+  <form aria-label="Search"><label for="q">Query</label> <input id="q" value="cats">
+    <label>Kind <select id="kind"><option>All</option></select></label>
+    <button id="go">Go</button> <button id="close" aria-label="Close"><img src="{PIXEL}" alt=""></button></form>
+  <h2>Pictures</h2>
+  <img id="pic" src="{PIXEL}" alt="A pixel" width="20" height="20">
+  <div class="shade"><p id="shaded">Shaded</p></div>
+  <h3>Details</h3><p><a id="more" href="#/more">More about pixels</a></p>
+</main>
+<footer><p>Footer text</p></footer>
+"""
+
+
+def page(tmp_path, name, body=GOOD_BODY, css=GOOD_CSS, lang="en", title="Good page"):
+    lang_attr = f' lang="{lang}"' if lang is not None else ""
+    html = (f'<!doctype html><html{lang_attr}><head><meta charset="utf-8"><title>{title}</title>'
+            f'<style>{css}</style></head><body>{body}</body></html>')
+    path = tmp_path / f"{name}.html"
+    path.write_text(html)
+    return path.as_uri()
+
+
+@pytest.fixture(scope="module")
+def driver():
+    d = chromium("desktop")
+    yield d
+    d.quit()
+
+
+def found(driver, url):
+    driver.get(url)
+    return [(v["rule"], v["selector"]) for v in a11y.check(driver)], a11y.check(driver)
+
+
+def test_good_page_has_no_violation(driver, tmp_path):
+    pairs, raw = found(driver, page(tmp_path, "good"))
+    assert pairs == [], a11y.describe(raw)
+
+
+def test_good_page_in_a_dark_colour_scheme_has_no_violation(driver, tmp_path):
+    # The canvas behind an unpainted root is dark under color-scheme: dark; light text on it passes,
+    # and would fail against a white canvas (1.2:1).
+    css = GOOD_CSS.replace("color: #1a1a1a; background: #ffffff;", "color: #eeeeee;") + \
+        ":root { color-scheme: dark; } a, .skip { color: #9ecbff; } .skip { background: #121212; }"
+    pairs, raw = found(driver, page(tmp_path, "dark", css=css))
+    assert pairs == [], a11y.describe(raw)
+
+
+BAD = [
+    # name, change to the good page (body replacements, extra css, lang, title), expected (rule, selector) list
+    ("input-without-label", {"body": ('<label for="q">Query</label> <input id="q"', '<input id="q"')},
+     [("label", "#q")]),
+    ("empty-icon-button", {"body": ('<button id="close" aria-label="Close">', '<button id="close">')},
+     [("label", "#close")]),
+    ("labelledby-missing-id", {"body": ('<button id="go">Go</button>', '<button id="go" aria-labelledby="nope"></button>')},
+     [("label", "#go")]),
+    ("placeholder-is-not-a-label", {"body": ('<label for="q">Query</label> <input id="q" value="cats">',
+                                              '<input id="q" placeholder="Query">')},
+     [("label", "#q")]),
+    ("image-without-alt", {"body": ('alt="A pixel" ', '')}, [("image-alt", "#pic")]),
+    ("empty-link", {"body": ('<a id="more" href="#/more">More about pixels</a>', '<a id="more" href="#/more"></a>')},
+     [("link-name", "#more")]),
+    ("grey-text", {"css": "#intro { color: #999999; }"}, [("contrast", "#intro")]),
+    ("grey-large-text-below-3", {"css": "#intro { color: #999999; font-size: 24px; }"}, [("contrast", "#intro")]),
+    ("translucent-text", {"css": "#intro { color: rgba(0, 0, 0, 0.3); }"}, [("contrast", "#intro")]),
+    ("faded-by-ancestor-opacity", {"css": ".shade { opacity: 0.3; }"}, [("contrast", "#shaded")]),
+    ("white-on-translucent-ancestor", {"css": ".shade { background: rgba(0, 0, 0, 0.5); } #shaded { color: #fff; }"},
+     [("contrast", "#shaded")]),
+    ("oklch-colour", {"css": "#intro { color: oklch(0.75 0 0); }"}, [("contrast", "#intro")]),
+    ("input-value-text", {"css": "#q { color: #aaaaaa; }"}, [("contrast", "#q")]),
+    ("no-lang", {"lang": None}, [("html-lang", "html")]),
+    ("no-title", {"title": ""}, [("title", "html")]),
+    ("two-mains", {"body": ("<footer><p>Footer text</p></footer>", "<main><p>Again</p></main>")},
+     [("main-one", "body > main:nth-of-type(2)")]),
+    ("no-main", {"body": ('<main id="main">', '<div id="main">'), "body2": ("</main>", "</div>")},
+     # (the form keeps its controls in a landmark: a form with a name is one)
+     [("main-one", "body")] + [("region", sel) for sel in (
+         "#main > h1", "#intro", "#main > h2", "#shaded", "#main > h3", "#more", "#pic")]),
+    ("no-banner-or-nav", {"body": ('<header><nav aria-label="Sections"><a href="#/one">One</a> <a href="#/two">Two</a></nav></header>', '')},
+     [("banner-nav", "body")]),
+    ("text-outside-landmarks", {"body": ("<footer>", '<div id="loose">Loose text</div><footer>')},
+     [("region", "#loose")]),
+    ("first-heading-not-h1", {"body": ("<h1>Good page</h1>", "<h2 id='first'>Good page</h2>")},
+     [("heading-order", "#first")]),
+    ("skipped-heading-level", {"body": ("<h2>Pictures</h2>", "<h3 id='deep'>Pictures</h3>")},
+     [("heading-order", "#deep")]),
+    ("duplicate-id", {"body": ('<p id="intro">Plain text on white.</p>', '<p id="intro">Plain text on white.</p><p id="intro">Twice</p>')},
+     [("duplicate-id", "#main > p:nth-of-type(2)")]),
+    ("focus-ring-removed", {"css": "#go:focus, #go:focus-visible { outline: none; }"}, [("focus-visible", "#go")]),
+    ("skip-link-never-shown", {"css": ".skip:focus { left: -10000px; }"}, [("focus-visible", "body > a")]),
+    ("grey-text-just-below-4.5", {"css": "#intro { color: #777777; }"}, [("contrast", "#intro")]),
+    # What the rules must let through (no violation expected):
+    ("ok-grey-text-at-4.5", {"css": "#intro { color: #767676; }"}, []),
+    ("ok-large-text-at-3", {"css": "#intro { color: #949494; font-size: 24px; }"}, []),
+    ("ok-bold-text-at-3", {"css": "#intro { color: #949494; font-size: 19px; font-weight: 700; }"}, []),
+    ("ok-hidden-view-ignored", {"body": ("</main>", '<section hidden><h5>x</h5><input><img src="x.png"><a href="/"></a>'
+                                                   '<p class="faint">faint</p></section></main>'),
+                                "css": ".faint { color: #dddddd; }"}, []),
+    ("ok-visually-hidden-text", {"body": ("<h1>Good page</h1>", '<h1>Good page <span class="sr">more</span></h1>'),
+                                 "css": ".sr { position: absolute; width: 1px; height: 1px; overflow: hidden;"
+                                        " clip: rect(0 0 0 0); color: #eeeeee; }"}, []),
+    ("ok-disabled-control", {"body": ('<button id="go">Go</button>', '<button id="go" disabled>Go</button>'),
+                             "css": "#go { color: #cccccc; background: #eeeeee; }"}, []),
+    ("ok-decorative-image", {"body": ('alt="A pixel" ', 'alt="" ')}, []),
+]
+
+
+@pytest.mark.parametrize("name,change,expected", BAD, ids=[b[0] for b in BAD])
+def test_each_case_gives_exactly_its_violations(driver, tmp_path, name, change, expected):
+    body, css = GOOD_BODY, GOOD_CSS
+    for k in ("body", "body2"):
+        if k in change:
+            old, new = change[k]
+            assert old in body, f"{name}: the good page lacks {old!r}"
+            body = body.replace(old, new)
+    css += change.get("css", "")
+    url = page(tmp_path, name, body=body, css=css, lang=change.get("lang", "en"),
+               title=change.get("title", "Good page"))
+    pairs, raw = found(driver, url)
+    assert sorted(pairs) == sorted(expected), a11y.describe(raw)
