@@ -107,6 +107,8 @@ BAD = [
      [("region", "#loose")]),
     ("first-heading-not-h1", {"body": ("<h1>Good page</h1>", "<h2 id='first'>Good page</h2>")},
      [("heading-order", "#first")]),
+    ("no-heading", {"body": ("<h1>Good page</h1>", ""), "body2": ("<h2>Pictures</h2>", ""),
+                    "body3": ("<h3>Details</h3>", "")}, [("heading-order", "body")]),
     ("skipped-heading-level", {"body": ("<h2>Pictures</h2>", "<h3 id='deep'>Pictures</h3>")},
      [("heading-order", "#deep")]),
     ("duplicate-id", {"body": ('<p id="intro">Plain text on white.</p>', '<p id="intro">Plain text on white.</p><p id="intro">Twice</p>')},
@@ -133,7 +135,7 @@ BAD = [
 @pytest.mark.parametrize("name,change,expected", BAD, ids=[b[0] for b in BAD])
 def test_each_case_gives_exactly_its_violations(driver, tmp_path, name, change, expected):
     body, css = GOOD_BODY, GOOD_CSS
-    for k in ("body", "body2"):
+    for k in ("body", "body2", "body3"):
         if k in change:
             old, new = change[k]
             assert old in body, f"{name}: the good page lacks {old!r}"
@@ -143,3 +145,39 @@ def test_each_case_gives_exactly_its_violations(driver, tmp_path, name, change, 
                title=change.get("title", "Good page"))
     pairs, raw = found(driver, url)
     assert sorted(pairs) == sorted(expected), a11y.describe(raw)
+
+
+# The keyboard walk (a11y.tab_walk) on the good page and on pages that break it.
+
+def walk(driver, url):
+    driver.get(url)
+    expected, visited = a11y.tab_walk(driver)
+    keys = [v["key"] for v in visited]
+    return expected, keys, visited
+
+
+def test_tab_walk_goes_round_the_good_page(driver, tmp_path):
+    expected, keys, visited = walk(driver, page(tmp_path, "walk-good"))
+    assert len(expected) == 8 and sorted(keys) == sorted(expected), (expected, keys)
+    assert keys[0].endswith("Skip to content"), keys
+    assert all(v["shown"] and v["indicator"] for v in visited), visited
+
+
+def test_tab_walk_misses_a_control_taken_out_of_the_tab_order(driver, tmp_path):
+    body = GOOD_BODY.replace('<button id="go">', '<button id="go" tabindex="-1">')
+    expected, keys, _ = walk(driver, page(tmp_path, "walk-untabbable", body=body))
+    assert [k for k in expected if k not in keys] == [k for k in expected if "#go" in k] != [], (expected, keys)
+
+
+def test_tab_walk_is_stopped_by_a_trap(driver, tmp_path):
+    trap = ('<script>document.getElementById("q").addEventListener("keydown", (e) => {'
+            ' if (e.key === "Tab") e.preventDefault(); });</script>')
+    expected, keys, _ = walk(driver, page(tmp_path, "walk-trap", body=GOOD_BODY + trap))
+    missing = [k for k in expected if k not in keys]
+    assert keys[-1].split(" ")[1] == "<input#q>" and missing != [], (expected, keys)
+
+
+def test_tab_walk_sees_focus_without_an_indicator(driver, tmp_path):
+    css = GOOD_CSS + "#more:focus, #more:focus-visible { outline: none; }"
+    _, _, visited = walk(driver, page(tmp_path, "walk-no-ring", css=css))
+    assert [v["key"].split(" ")[1] for v in visited if not v["indicator"]] == ["<a#more>"], visited

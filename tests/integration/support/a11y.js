@@ -32,8 +32,9 @@
  *   region         no visible text and no visible control outside a landmark (banner, navigation, main,
  *                  contentinfo, complementary, search, form/region with a name, and open dialogs). Skip
  *                  links (a[href^="#"] before any other focusable element) are exempt.
- *   heading-order  the first visible heading (h1-h6, role=heading with aria-level) is level 1 and no
- *                  heading goes more than one level deeper than the one before it.
+ *   heading-order  there is a visible heading, the first visible heading (h1-h6, role=heading with
+ *                  aria-level) is level 1, and no heading goes more than one level deeper than the one
+ *                  before it.
  *   duplicate-id   no id is used by two elements.
  *   focus-visible  every visible focusable element (a[href], enabled button/input/select/textarea, summary,
  *                  [tabindex] >= 0, contenteditable) shows a focus indicator when focused: its outline
@@ -391,6 +392,7 @@ function fetchgateA11yCheck(options) {
       }
       previous = level;
     }
+    if (previous === 0) report("heading-order", document.body || document.documentElement, "no visible heading (no h1)");
 
     const ids = new Map();
     for (const el of document.querySelectorAll("[id]")) {

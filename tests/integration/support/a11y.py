@@ -26,10 +26,12 @@ def assert_clean(driver, page):
     assert found == [], f"{page}: {len(found)} accessibility violation(s)\n{describe(found)}"
 
 
-# The keyboard walk. `focusables` is what Tab must reach: every visible, enabled element in the tab
-# order (a radio group counts once: Tab enters a group once, arrows move inside it). `active` describes the
+# The keyboard walk. `FOCUSABLES` is what Tab must reach: every visible, enabled control (links,
+# buttons, inputs, selects, textareas, summaries, even when tabindex=-1 hides them from Tab) and every
+# other element with tabindex >= 0 (a radio group counts once: Tab enters a group once, arrows move
+# inside it). `active` describes the
 # focused element with the same key and whether its focus indicator differs from its resting look,
-# measured against the snapshot `focusables` took while nothing was focused.
+# measured against the snapshot `FOCUSABLES` took while nothing was focused.
 _WALK = """
 const FOCUSABLE = "a[href], button:not(:disabled), input:not(:disabled):not([type=hidden]), " +
   "select:not(:disabled), textarea:not(:disabled), summary, [tabindex], [contenteditable=''], [contenteditable=true]";
@@ -55,7 +57,10 @@ document.activeElement && document.activeElement.blur();
 window.__fgRest = new WeakMap();
 const out = [];
 for (const el of document.querySelectorAll(FOCUSABLE)) {
-  if (el.tabIndex < 0 || !shown(el)) continue;
+  // A native control is expected even with tabindex=-1 (taking it out of the tab order is the defect);
+  // any other element only when it put itself in the order (tabindex >= 0).
+  const native = el.matches("a[href], button, input, select, textarea, summary");
+  if ((!native && el.tabIndex < 0) || !shown(el)) continue;
   if (el.localName === "summary" && el.parentElement.localName !== "details") continue;
   window.__fgRest.set(el, ring(el));
   if (!out.includes(key(el))) out.push(key(el));
@@ -78,12 +83,13 @@ return {key: key(el), shown: shown(el) && r.width > 1 && r.height > 1 &&
 
 
 def tab_walk(driver, settle=0.3):
-    """Presses Tab from the top of the page until the focus comes round to the first element again
-    (or leaves the page twice). Returns (expected, visited): the keys of the elements Tab must reach
-    and the list of {key, shown, indicator, ring, rest} in the order Tab focused them."""
+    """Presses Tab until the focus comes round to the first element it reached (past the end of the
+    page it leaves for the browser and comes back at the top), so the whole cycle is seen wherever the
+    view put the focus first. Returns (expected, visited): the keys of the elements Tab must reach and
+    the list of {key, shown, indicator, ring, rest} in the order Tab focused them."""
     expected = driver.execute_script(FOCUSABLES)
     visited = []
-    left_page = 0
+    outside = 0
     for _ in range(2 * len(expected) + 6):
         ActionChains(driver).send_keys(Keys.TAB).perform()
         deadline = time.monotonic() + settle
@@ -93,8 +99,8 @@ def tab_walk(driver, settle=0.3):
             time.sleep(0.05)
             state = driver.execute_script(ACTIVE)
         if state is None:
-            left_page += 1
-            if left_page == 2 or (left_page == 1 and visited):
+            outside += 1
+            if outside > 2:
                 break
             continue
         if visited and state["key"] == visited[0]["key"]:
