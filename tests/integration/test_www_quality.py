@@ -23,12 +23,14 @@ import time
 import pytest
 import requests
 
-from conftest import REPO, running_server, stock_shop
+from conftest import REPO, FilesClient, MediaSamples, free_port, running_server, stock_shop
 from support import a11y
-from support.browser import chromium, console_errors, save_screenshot, wait
+from support.fetch import FetchClient
+from support.browser import WIDTHS, chromium, console_errors, save_screenshot, wait
 
 WWW = pathlib.Path(os.environ.get("FETCHGATE_TEST_WWW", REPO / "www")).resolve()
-SERVE_ARGS = ("--www", str(WWW)) if "FETCHGATE_TEST_WWW" in os.environ else ()
+SERVE_ARGS = ("--allow-private-hosts", "localhost") + \
+    (("--www", str(WWW)) if "FETCHGATE_TEST_WWW" in os.environ else ())
 
 TOKEN_KEY = "fetchgate.token"  # the dashboard's sessionStorage key
 GUEST_ROUTES = ("signin", "signup")
@@ -42,6 +44,13 @@ def stack(tmp_path_factory):
         stock_shop(shop)
         shop.create_order(items=("A", "B"), first_name="Ada", last_name="Lovelace", email="ada@example.com")
         srv.shop = shop
+        # A probed file and a failed fetch, so the lists show rows with their controls and an error in words.
+        media = MediaSamples(tmp_path_factory.mktemp("quality-media"))
+        files = FilesClient(srv, shop.token)
+        files.wait(files.upload("clip.mp4", media.mp4_bytes, "video/mp4")["id"])
+        fetches = FetchClient(srv, shop.token)
+        failed = fetches.wait(fetches.create(f"http://localhost:{free_port()}/clip.mp4")["id"])
+        assert failed["status"] == "failed", failed
         yield srv
 
 
@@ -278,10 +287,37 @@ FAVICON = re.compile(r"^\S+/favicon\.ico - Failed to load resource: the server r
 LOOKS = [("desktop", False), ("phone", False), ("desktop", True)]
 
 
+PHONE = WIDTHS["phone"]
+
+# The deepest elements reaching past a width (what makes a phone page scroll sideways).
+WIDEST = """
+const out = [];
+for (const el of document.querySelectorAll("body *")) {
+  if (el.closest("xslt-warning-banner")) continue;
+  const r = el.getBoundingClientRect();
+  if (r.right <= arguments[0] + 0.5) continue;
+  if (Array.from(el.children).some((c) => c.getBoundingClientRect().right > arguments[0] + 0.5)) continue;
+  out.push(el.localName + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ?
+    "." + el.className.trim().split(/\\s+/).join(".") : "") + " (right edge " + Math.round(r.right) + " px)");
+}
+return out.slice(0, 6);
+"""
+
+
+def as_phone(driver):
+    """A phone's viewport: headless Chromium keeps its window at least 500 px wide whatever
+    --window-size says, so the phone's width (and a mobile viewport, where <meta name=viewport>
+    counts) is set through DevTools instead."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True})
+
+
 @pytest.fixture(scope="module", params=LOOKS, ids=[f"{w}{'-dark' if d else ''}" for w, d in LOOKS])
 def look(request):
     width, dark = request.param
     driver = chromium(width, dark=dark)
+    if width == "phone":
+        as_phone(driver)
     yield width, dark, driver
     driver.quit()
 
@@ -302,7 +338,10 @@ def test_page_walk(stack, look, page):
     if width == "phone":
         scroll, inner = driver.execute_script(
             "return [document.scrollingElement.scrollWidth, window.innerWidth];")
-        if scroll > inner:
+        if inner != PHONE[0]:
+            problems.append(f"laid out {inner} px wide on a {PHONE[0]} px phone (content wider than the screen, "
+                            f"or no <meta name=viewport>); widest: {driver.execute_script(WIDEST, PHONE[0])}")
+        elif scroll > inner:
             problems.append(f"horizontal scroll at phone width: scrollWidth {scroll} > innerWidth {inner}")
     assert not problems, f"{page} ({width}{', dark' if dark else ''}):\n" + "\n".join(problems)
 
