@@ -23,7 +23,7 @@ import time
 import pytest
 import requests
 
-from conftest import REPO, FilesClient, MediaSamples, free_port, running_server, stock_shop
+from conftest import REPO, FilesClient, child_text, MediaSamples, free_port, running_server, stock_shop
 from support import a11y
 from support.fetch import FetchClient
 from support.browser import WIDTHS, chromium, console_errors, save_screenshot, wait
@@ -42,8 +42,9 @@ def stack(tmp_path_factory):
     with running_server(tmp_path_factory, "www-quality", SERVE_ARGS) as srv:
         shop = srv.create_account("Quality Shop")
         stock_shop(shop)
-        shop.create_order(items=("A", "B"), first_name="Ada", last_name="Lovelace", email="ada@example.com")
+        order = shop.create_order(items=("A", "B"), first_name="Ada", last_name="Lovelace", email="ada@example.com")
         srv.shop = shop
+        srv.order_id = child_text(order, "id")
         # A probed file and a failed fetch, so the lists show rows with their controls and an error in words.
         media = MediaSamples(tmp_path_factory.mktemp("quality-media"))
         files = FilesClient(srv, shop.token)
@@ -265,20 +266,27 @@ def open_docs(driver, stack):
     settle(driver)
 
 
-def store_page(name):
+def store_page(path, table=True):
+    """A store reply rendered by its XSLT, opened with the shop's Basic credentials in the URL (headless
+    Chromium cannot answer the prompt). `path` may use {order} for the shop's order id."""
     def opener(driver, stack):
         host = stack.store_url.removeprefix("http://")
-        driver.get(f"http://{stack.shop.key}:{stack.shop.token}@{host}/api/{name}.xml")
-        wait(driver, lambda d: d.execute_script("return document.querySelector('table') !== null"), 10,
-             f"the XSLT table of {name}.xml")
+        driver.get(f"http://{stack.shop.key}:{stack.shop.token}@{host}/api/{path.format(order=stack.order_id)}")
+        what = "table" if table else "h1"
+        wait(driver, lambda d: d.execute_script(f"return document.querySelector('{what}') !== null"), 10,
+             f"the XSLT page of {path} (a {what})")
         settle(driver)
     return opener
 
 
 PAGES = {f"dashboard-{r}": (lambda route: lambda d, s: open_route(d, s, route))(r) for r in GUEST_ROUTES + APP_ROUTES}
 PAGES["docs"] = open_docs
-PAGES["store-items"] = store_page("items")
-PAGES["store-orders"] = store_page("orders")
+PAGES["store-account"] = store_page("account.xml", table=False)
+PAGES["store-items"] = store_page("items.xml")
+PAGES["store-item"] = store_page("items/A.xml", table=False)
+PAGES["store-orders"] = store_page("orders.xml")
+PAGES["store-order"] = store_page("orders/{order}.xml")
+PAGES["store-downloads"] = store_page("downloads.xml", table=False)
 
 # Chromium asks every origin for /favicon.ico by itself (no page asked for it) and logs the 404 or not
 # depending on timing and its cache; that one message is not held against the page.
