@@ -297,14 +297,23 @@ LOOKS = [("desktop", False), ("phone", False), ("desktop", True)]
 
 PHONE = WIDTHS["phone"]
 
-# The deepest elements reaching past a width (what makes a phone page scroll sideways).
+# The deepest elements reaching past a width (what makes a phone page scroll sideways), leaving out
+# those an in-flow scroll box within the width clips (an absolutely positioned one may escape it).
 WIDEST = """
+const width = arguments[0] + 0.5;
+function clipped(el) {
+  if (/^(absolute|fixed)$/.test(getComputedStyle(el).position)) return false;
+  for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== "visible" && a.getBoundingClientRect().right <= width) return true;
+  }
+  return false;
+}
 const out = [];
 for (const el of document.querySelectorAll("body *")) {
   if (el.closest("xslt-warning-banner")) continue;
   const r = el.getBoundingClientRect();
-  if (r.right <= arguments[0] + 0.5) continue;
-  if (Array.from(el.children).some((c) => c.getBoundingClientRect().right > arguments[0] + 0.5)) continue;
+  if (r.right <= width || clipped(el)) continue;
+  if (Array.from(el.children).some((c) => c.getBoundingClientRect().right > width && !clipped(c))) continue;
   out.push(el.localName + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ?
     "." + el.className.trim().split(/\\s+/).join(".") : "") + " (right edge " + Math.round(r.right) + " px)");
 }
