@@ -159,14 +159,14 @@ def walk(driver, url):
 def test_tab_walk_goes_round_the_good_page(driver, tmp_path):
     expected, keys, visited = walk(driver, page(tmp_path, "walk-good"))
     assert len(expected) == 8 and sorted(keys) == sorted(expected), (expected, keys)
-    assert keys[0].endswith("Skip to content"), keys
+    assert keys[0] == "body > a", keys  # the skip link
     assert all(v["shown"] and v["indicator"] for v in visited), visited
 
 
 def test_tab_walk_misses_a_control_taken_out_of_the_tab_order(driver, tmp_path):
     body = GOOD_BODY.replace('<button id="go">', '<button id="go" tabindex="-1">')
     expected, keys, _ = walk(driver, page(tmp_path, "walk-untabbable", body=body))
-    assert [k for k in expected if k not in keys] == [k for k in expected if "#go" in k] != [], (expected, keys)
+    assert [k for k in expected if k not in keys] == ["#go"], (expected, keys)
 
 
 def test_tab_walk_is_stopped_by_a_trap(driver, tmp_path):
@@ -174,10 +174,10 @@ def test_tab_walk_is_stopped_by_a_trap(driver, tmp_path):
             ' if (e.key === "Tab") e.preventDefault(); });</script>')
     expected, keys, _ = walk(driver, page(tmp_path, "walk-trap", body=GOOD_BODY + trap))
     missing = [k for k in expected if k not in keys]
-    assert keys[-1].split(" ")[1] == "<input#q>" and missing != [], (expected, keys)
+    assert keys[-1] == "#q" and missing == ["#kind", "#go", "#close", "#more"], (expected, keys)
 
 
 def test_tab_walk_sees_focus_without_an_indicator(driver, tmp_path):
     css = GOOD_CSS + "#more:focus, #more:focus-visible { outline: none; }"
     _, _, visited = walk(driver, page(tmp_path, "walk-no-ring", css=css))
-    assert [v["key"].split(" ")[1] for v in visited if not v["indicator"]] == ["<a#more>"], visited
+    assert [v["key"] for v in visited if not v["indicator"]] == ["#more"], visited

@@ -59,15 +59,15 @@
  *   - Elements inside shadow roots and iframes are not visited. Chromium's own <xslt-warning-banner>
  *     (injected into XSLT-rendered pages) is ignored entirely.
  *
- * Usage (what a11y.py does):  execute_script(<this file> + "return fetchgateA11yCheck(arguments[0]);", opts)
+ * Usage (what a11y.py does):  execute_script(<this file> + "return fetchgateA11y().check(arguments[0]);", opts)
  * opts: {rules: [groups]} runs only some groups of rules: "labels" (label, image-alt, link-name),
  * "contrast", "document" (html-lang, title, main-one, banner-nav, region, heading-order, duplicate-id) and
  * "focus" (focus-visible). Default: all four.
+ * fetchgateA11y().tabTargets() and .focused() serve a11y.py's keyboard walk (see there).
  */
-function fetchgateA11yCheck(options) {
+function fetchgateA11y() {
   "use strict";
-  const opts = options || {};
-  const violations = [];
+  let violations = [];
   const IGNORED = "xslt-warning-banner";
 
   function ignored(el) {
@@ -330,9 +330,11 @@ function fetchgateA11yCheck(options) {
     "select:not(:disabled), textarea:not(:disabled), summary, [tabindex], [contenteditable=''], " +
     "[contenteditable=true]";
 
-  function focusables() {
+  // Elements in the tab order; with `natives`, native controls taken out of it (tabindex=-1) too.
+  function focusables(natives) {
     return Array.from(document.querySelectorAll(FOCUSABLE)).filter((el) =>
-      !ignored(el) && el.tabIndex >= 0 && !el.closest("[inert]") &&
+      !ignored(el) && !el.closest("[inert]") &&
+      (el.tabIndex >= 0 || (natives && el.matches("a[href], button, input, select, textarea, summary"))) &&
       !(el.localName === "summary" && el.parentElement.localName !== "details"));
   }
 
@@ -451,7 +453,57 @@ function fetchgateA11yCheck(options) {
   const RULES = {
     labels: checkLabels, contrast: checkContrast, document: checkDocument, focus: checkFocus,
   };
-  const wanted = opts.rules || Object.keys(RULES);
-  for (const name of wanted) RULES[name]();
-  return violations;
+
+  function check(options) {
+    violations = [];
+    for (const name of (options && options.rules) || Object.keys(RULES)) RULES[name]();
+    return violations;
+  }
+
+  // ------------------------------------------------------------------ the keyboard walk (a11y.py tab_walk)
+
+  // A name for an element that stays the same between calls: its selector, or its radio group (Tab
+  // enters a group once; arrows move inside it).
+  function keyOf(el) {
+    if (el.localName === "input" && el.type === "radio" && el.name) return "radio group " + JSON.stringify(el.name);
+    return selectorOf(el);
+  }
+
+  // What Tab must reach: every visible control (native ones even when tabindex=-1 takes them out of the
+  // order: that is the defect), each once. Takes the focus away and keeps each one's resting ring
+  // (window.__fetchgateRest) for `focused` to compare with.
+  function tabTargets() {
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    const rest = new WeakMap();
+    const keys = [];
+    for (const el of focusables(true)) {
+      if (!visible(el) && !skipLinks().has(el)) continue;
+      rest.set(el, ringOf(el));
+      if (!visible(el)) continue;
+      const key = keyOf(el);
+      if (!keys.includes(key)) keys.push(key);
+    }
+    window.__fetchgateRest = rest;
+    return keys;
+  }
+
+  // The focused element: its key, whether it is on screen, and whether its ring differs visibly from
+  // its resting one. null when the focus is not on an element of the page.
+  function focused() {
+    const el = document.activeElement;
+    if (!el || el === document.body || el === document.documentElement) return null;
+    const rest = window.__fetchgateRest && window.__fetchgateRest.get(el);
+    const now = ringOf(el);
+    const r = el.getBoundingClientRect();
+    return {
+      key: keyOf(el),
+      shown: visible(el) && r.width > 1 && r.height > 1 && r.bottom > 0 && r.right > 0 &&
+        r.top < innerHeight && r.left < innerWidth,
+      indicator: rest !== undefined && indicatorShown(rest, now),
+      ring: now.outline + " / " + now.shadow,
+      rest: rest ? rest.outline + " / " + rest.shadow : null,
+    };
+  }
+
+  return { check: check, tabTargets: tabTargets, focused: focused };
 }
