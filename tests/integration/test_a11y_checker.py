@@ -181,3 +181,36 @@ def test_tab_walk_sees_focus_without_an_indicator(driver, tmp_path):
     css = GOOD_CSS + "#more:focus, #more:focus-visible { outline: none; }"
     _, _, visited = walk(driver, page(tmp_path, "walk-no-ring", css=css))
     assert [v["key"] for v in visited if not v["indicator"]] == ["#more"], visited
+
+
+# Reduced motion (group "motion"), on a driver that emulates prefers-reduced-motion: reduce.
+
+@pytest.fixture(scope="module")
+def still():
+    d = chromium("desktop")
+    a11y.reduce_motion(d)
+    yield d
+    d.quit()
+
+
+MOVING = ("@keyframes spin { to { transform: rotate(360deg); } }"
+          " #pic { animation: spin 2s linear infinite; } #go { transition: background-color 300ms; }")
+
+
+def test_motion_rule_passes_a_page_that_stops_moving(still, tmp_path):
+    css = GOOD_CSS + MOVING + (" @media (prefers-reduced-motion: reduce) { *, *::before, *::after {"
+                               " animation-duration: 0.01ms !important; animation-iteration-count: 1 !important;"
+                               " transition-duration: 0.01ms !important; } }")
+    still.get(page(tmp_path, "still", css=css))
+    assert a11y.check(still, a11y.MOTION) == []
+
+
+def test_motion_rule_finds_what_keeps_moving(still, tmp_path):
+    still.get(page(tmp_path, "moving", css=GOOD_CSS + MOVING + " html { scroll-behavior: smooth; }"))
+    assert [(v["rule"], v["selector"]) for v in a11y.check(still, a11y.MOTION)] == [
+        ("reduced-motion", "#go"), ("reduced-motion", "#pic"), ("reduced-motion", "html")]
+
+
+def test_motion_rule_refuses_to_run_without_the_emulation(driver, tmp_path):
+    driver.get(page(tmp_path, "unemulated"))
+    assert [v["rule"] for v in a11y.check(driver, a11y.MOTION)] == ["reduced-motion"]

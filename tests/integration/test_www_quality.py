@@ -8,6 +8,8 @@
 - The page walk: each dashboard route, /docs.html and the store's XSLT pages at desktop and phone width
   and in dark mode at desktop width: a screenshot quality-<page>-<width>[-dark].png, no violation from
   our checker (support/a11y.js), no console error (a CSP refusal is one), no horizontal scroll on a phone.
+- Reduced motion: with prefers-reduced-motion: reduce, no page animates or transitions (checker group
+  "motion").
 - The keyboard walk: from the top of each dashboard view, Tab reaches every visible enabled control, each
   one visibly focused and on screen, and the focus comes round again (no trap).
 
@@ -361,6 +363,21 @@ def test_page_walk(stack, look, page):
         elif scroll > inner:
             problems.append(f"horizontal scroll at phone width: scrollWidth {scroll} > innerWidth {inner}")
     assert not problems, f"{page} ({width}{', dark' if dark else ''}):\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def still():
+    driver = chromium("desktop")
+    a11y.reduce_motion(driver)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_reduced_motion_is_respected(stack, still, page):
+    PAGES[page](still, stack)
+    found = a11y.check(still, a11y.MOTION)
+    assert found == [], f"{page}: moves under prefers-reduced-motion: reduce\n{a11y.describe(found)}"
 
 
 # --------------------------------------------------------------------------- the keyboard walk

@@ -41,6 +41,9 @@
  *                  (style, width, colour) or box-shadow changes, and the focused state has a visible outline
  *                  (style not none, width >= 1px or style auto, colour not transparent) or a box-shadow.
  *                  Transitions on the element are switched off (through CSSOM) while it is measured.
+ *   reduced-motion (group "motion", only when asked: the page must be loaded with prefers-reduced-motion:
+ *                  reduce emulated) no element has a CSS animation longer than 10 ms or repeating forever,
+ *                  no element has a transition longer than 10 ms, and the root does not scroll smoothly.
  *
  * WHAT IT DOES NOT CHECK (known limits; a clean result is not a full WCAG audit)
  *   - Contrast over background images or gradients: text whose background walk meets a background-image
@@ -62,7 +65,7 @@
  * Usage (what a11y.py does):  execute_script(<this file> + "return fetchgateA11y().check(arguments[0]);", opts)
  * opts: {rules: [groups]} runs only some groups of rules: "labels" (label, image-alt, link-name),
  * "contrast", "document" (html-lang, title, main-one, banner-nav, region, heading-order, duplicate-id) and
- * "focus" (focus-visible). Default: all four.
+ * "focus" (focus-visible). Default: those four; "motion" (reduced-motion) runs only when named.
  * fetchgateA11y().tabTargets() and .focused() serve a11y.py's keyboard walk (see there).
  */
 function fetchgateA11y() {
@@ -450,13 +453,44 @@ function fetchgateA11y() {
     if (previous && previous !== document.body && previous.focus) previous.focus();
   }
 
+  // ------------------------------------------------------------------ motion (asked for separately)
+
+  function seconds(list) {
+    return Math.max(0, ...list.split(",").map((t) => parseFloat(t) * (/ms\s*$/.test(t) ? 0.001 : 1)));
+  }
+
+  function checkMotion() {
+    if (!matchMedia("(prefers-reduced-motion: reduce)").matches) {
+      report("reduced-motion", document.documentElement, "run this rule with prefers-reduced-motion: reduce emulated");
+      return;
+    }
+    for (const el of document.querySelectorAll("*")) {
+      if (ignored(el)) continue;
+      const s = getComputedStyle(el);
+      if (s.animationName !== "none" && (seconds(s.animationDuration) > 0.01 || /infinite/.test(s.animationIterationCount))) {
+        report("reduced-motion", el, "animation " + s.animationName + " (" + s.animationDuration + " × " +
+          s.animationIterationCount + ") under prefers-reduced-motion: reduce");
+      }
+      if (s.transitionProperty !== "none" && seconds(s.transitionDuration) > 0.01) {
+        report("reduced-motion", el, "transition of " + s.transitionProperty + " (" + s.transitionDuration +
+          ") under prefers-reduced-motion: reduce");
+      }
+    }
+    if (getComputedStyle(document.documentElement).scrollBehavior === "smooth") {
+      report("reduced-motion", document.documentElement, "scroll-behavior: smooth under prefers-reduced-motion: reduce");
+    }
+  }
+
   const RULES = {
-    labels: checkLabels, contrast: checkContrast, document: checkDocument, focus: checkFocus,
+    labels: checkLabels, contrast: checkContrast, document: checkDocument, focus: checkFocus, motion: checkMotion,
   };
 
   function check(options) {
     violations = [];
-    for (const name of (options && options.rules) || Object.keys(RULES)) RULES[name]();
+    for (const name of (options && options.rules) || ["labels", "contrast", "document", "focus"]) {
+      if (!RULES[name]) throw new Error("no rule group " + name);
+      RULES[name]();
+    }
     return violations;
   }
 

@@ -10,12 +10,20 @@ from selenium.webdriver.common.keys import Keys
 SOURCE = (pathlib.Path(__file__).with_name("a11y.js")).read_text()
 
 GROUPS = ("labels", "contrast", "document", "focus")
+# Only on a page loaded with prefers-reduced-motion: reduce emulated (see reduce_motion).
+MOTION = ("motion",)
 FOCUSED = SOURCE + "\nreturn fetchgateA11y().focused();"
 
 
 def check(driver, groups=GROUPS):
     """The checker's violations on the current page: a list of {rule, selector, detail}."""
     return driver.execute_script(SOURCE + "\nreturn fetchgateA11y().check(arguments[0]);", {"rules": list(groups)})
+
+
+def reduce_motion(driver):
+    """The pages this driver loads from now on see prefers-reduced-motion: reduce."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
 
 
 def describe(violations):
