@@ -268,16 +268,24 @@ def open_docs(driver, stack):
     settle(driver)
 
 
-def store_page(path, table=True):
+def store_page(path, table=True, status=200):
     """A store reply rendered by its XSLT, opened with the shop's Basic credentials in the URL (headless
-    Chromium cannot answer the prompt). `path` may use {order} for the shop's order id."""
+    Chromium cannot answer the prompt). `path` may use {order} for the shop's order id. An error reply
+    (`status` 4xx) is logged by Chromium as a failed load of the page itself: that one line is dropped."""
     def opener(driver, stack):
         host = stack.store_url.removeprefix("http://")
-        driver.get(f"http://{stack.shop.key}:{stack.shop.token}@{host}/api/{path.format(order=stack.order_id)}")
+        url = f"http://{stack.shop.key}:{stack.shop.token}@{host}/api/{path.format(order=stack.order_id)}"
+        driver.get(url)
         what = "table" if table else "h1"
         wait(driver, lambda d: d.execute_script(f"return document.querySelector('{what}') !== null"), 10,
              f"the XSLT page of {path} (a {what})")
         settle(driver)
+        if status != 200:
+            own = f"{url} - Failed to load resource: the server responded with a status of {status}"
+            logged = console_errors(driver)
+            assert [e for e in logged if e["message"].startswith(own)], f"no failed load of {path} logged: {logged}"
+            return [e for e in logged if not e["message"].startswith(own)]
+        return None
     return opener
 
 
@@ -289,6 +297,7 @@ PAGES["store-item"] = store_page("items/A.xml", table=False)
 PAGES["store-orders"] = store_page("orders.xml")
 PAGES["store-order"] = store_page("orders/{order}.xml")
 PAGES["store-downloads"] = store_page("downloads.xml", table=False)
+PAGES["store-message"] = store_page("items/NO-SUCH-SKU.xml", table=False, status=404)
 
 # Chromium asks every origin for /favicon.ico by itself (no page asked for it) and logs the 404 or not
 # depending on timing and its cache; that one message is not held against the page.
@@ -345,10 +354,11 @@ def look(request):
 def test_page_walk(stack, look, page):
     width, dark, driver = look
     console_errors(driver)  # drop what earlier pages logged
-    PAGES[page](driver, stack)
+    logged = PAGES[page](driver, stack)  # an opener that read the console itself gives what is left
     save_screenshot(driver, f"quality-{page}-{width}{'-dark' if dark else ''}")
     problems = []
-    errors = [e for e in console_errors(driver) if not FAVICON.search(e["message"])]
+    logged = (logged or []) + console_errors(driver)
+    errors = [e for e in logged if not FAVICON.search(e["message"])]
     if errors:
         problems.append("console errors:\n" + "\n".join(f"  {e['message']}" for e in errors))
     violations = a11y.check(driver)
