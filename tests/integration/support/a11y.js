@@ -57,8 +57,9 @@
  *     control values, no recursion through aria-labelledby chains); the name is checked for presence,
  *     not for meaning. ARIA validity (allowed roles/attributes, required owned elements), live regions,
  *     tables' header associations, language of parts, keyboard operability (see the keyboard test),
- *     tab order, target size, motion and zoom/reflow beyond the page walk's no-horizontal-scroll check
- *     are not checked.
+ *     tab order (the keyboard walk covers reachability), target size, zoom/reflow beyond the page
+ *     walk's no-horizontal-scroll check, and motion beyond the "motion" group's computed CSS (motion
+ *     driven by script, autoplaying media) are not checked.
  *   - Elements inside shadow roots and iframes are not visited. Chromium's own <xslt-warning-banner>
  *     (injected into XSLT-rendered pages) is ignored entirely.
  *
@@ -510,8 +511,9 @@ function fetchgateA11y() {
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
     const rest = new WeakMap();
     const keys = [];
+    const skip = skipLinks();
     for (const el of focusables(true)) {
-      if (!visible(el) && !skipLinks().has(el)) continue;
+      if (!visible(el) && !skip.has(el)) continue;
       rest.set(el, ringOf(el));
       if (!visible(el)) continue;
       const key = keyOf(el);
