@@ -147,6 +147,26 @@ def test_each_case_gives_exactly_its_violations(driver, tmp_path, name, change, 
     assert sorted(pairs) == sorted(expected), a11y.describe(raw)
 
 
+MODAL = ('<dialog id="ask" aria-labelledby="ask-q"><form method="dialog"><p id="ask-q">Delete it?</p>'
+         '<button id="yes" value="yes">Delete</button> <button id="no" value="no">Cancel</button></form></dialog>'
+         '<script>document.getElementById("ask").showModal();</script>')
+
+
+def test_a_modal_dialog_is_checked_alone_for_focus(driver, tmp_path):
+    # Behind a modal dialog the page is inert: focus() cannot reach it, which is no defect.
+    body = GOOD_BODY.replace("</main>", MODAL + "</main>")
+    pairs, raw = found(driver, page(tmp_path, "modal", body=body, css=GOOD_CSS + "dialog button:focus-visible"
+                                    " { outline: 3px solid #b35900; }"))
+    assert pairs == [], a11y.describe(raw)
+
+
+def test_a_modal_dialog_without_focus_rings_is_found(driver, tmp_path):
+    body = GOOD_BODY.replace("</main>", MODAL + "</main>")
+    pairs, raw = found(driver, page(tmp_path, "modal-bad", body=body, css=GOOD_CSS + "dialog button:focus,"
+                                    " dialog button:focus-visible { outline: none; }"))
+    assert pairs == [("focus-visible", "#yes"), ("focus-visible", "#no")], a11y.describe(raw)
+
+
 # The keyboard walk (a11y.tab_walk) on the good page and on pages that break it.
 
 def walk(driver, url):
@@ -214,3 +234,9 @@ def test_motion_rule_finds_what_keeps_moving(still, tmp_path):
 def test_motion_rule_refuses_to_run_without_the_emulation(driver, tmp_path):
     driver.get(page(tmp_path, "unemulated"))
     assert [v["rule"] for v in a11y.check(driver, a11y.MOTION)] == ["reduced-motion"]
+
+
+def test_tab_walk_stays_in_a_modal_dialog(driver, tmp_path):
+    body = GOOD_BODY.replace("</main>", MODAL + "</main>")
+    expected, keys, visited = walk(driver, page(tmp_path, "walk-modal", body=body))
+    assert expected == ["#yes", "#no"] and sorted(keys) == sorted(expected), (expected, keys)

@@ -263,6 +263,21 @@ def open_route(driver, stack, route):
         f"the dashboard left #/{route} for {driver.execute_script('return location.hash')}"
 
 
+def open_delete_confirmation(driver, stack):
+    """#/files with the confirmation of a delete open (the design: delete behind a real <dialog> or a
+    confirm step; the stack has one file, so one Delete button)."""
+    open_route(driver, stack, "files")
+    clicked = driver.execute_script("""
+        const b = Array.from(document.querySelectorAll("main button")).find((el) =>
+            (el.getAttribute("aria-label") || el.textContent).trim().startsWith("Delete"));
+        if (b) b.click();
+        return !!b;""")
+    assert clicked, "#/files shows no Delete button for the stack's file"
+    wait(driver, lambda d: d.execute_script("return document.querySelector('dialog[open]') !== null"), 10,
+         "the delete confirmation <dialog>")
+    settle(driver)
+
+
 def open_docs(driver, stack):
     driver.get(stack.media_url + "/docs.html")
     settle(driver)
@@ -289,7 +304,11 @@ def store_page(path, table=True, status=200):
     return opener
 
 
-PAGES = {f"dashboard-{r}": (lambda route: lambda d, s: open_route(d, s, route))(r) for r in GUEST_ROUTES + APP_ROUTES}
+# The dashboard's views: each route, and the delete confirmation (a modal dialog: Tab stays inside it).
+VIEWS = {route: (lambda r: lambda d, s: open_route(d, s, r))(route) for route in GUEST_ROUTES + APP_ROUTES}
+VIEWS["files-delete"] = open_delete_confirmation
+
+PAGES = {f"dashboard-{view}": opener for view, opener in VIEWS.items()}
 PAGES["docs"] = open_docs
 PAGES["store-account"] = store_page("account.xml", table=False)
 PAGES["store-items"] = store_page("items.xml")
@@ -399,9 +418,9 @@ def keyboard():
     driver.quit()
 
 
-@pytest.mark.parametrize("route", GUEST_ROUTES + APP_ROUTES)
+@pytest.mark.parametrize("route", list(VIEWS))
 def test_tab_reaches_every_control_with_visible_focus(stack, keyboard, route):
-    open_route(keyboard, stack, route)
+    VIEWS[route](keyboard, stack)
     expected, visited = a11y.tab_walk(keyboard)
     keys = [v["key"] for v in visited]
     assert expected, f"#/{route}: nothing focusable"

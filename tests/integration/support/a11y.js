@@ -41,6 +41,7 @@
  *                  (style, width, colour) or box-shadow changes, and the focused state has a visible outline
  *                  (style not none, width >= 1px or style auto, colour not transparent) or a box-shadow.
  *                  Transitions on the element are switched off (through CSSOM) while it is measured.
+ *                  While a modal <dialog> is open, only its elements are focusable (the page is inert).
  *   reduced-motion (group "motion", only when asked: the page must be loaded with prefers-reduced-motion:
  *                  reduce emulated) no element has a CSS animation longer than 10 ms or repeating forever,
  *                  no element has a transition longer than 10 ms, and the root does not scroll smoothly.
@@ -49,7 +50,8 @@
  *   - Contrast over background images or gradients: text whose background walk meets a background-image
  *     is skipped (not reported). The walk follows DOM ancestors, not paint order, so text placed by
  *     positioning over a sibling's background is judged against its ancestors'. text-shadow, filters,
- *     mix-blend-mode, ::before/::after generated text, placeholder text and the colour of focus rings,
+ *     mix-blend-mode, a modal dialog's ::backdrop (text behind it is judged as if uncovered),
+ *     ::before/::after generated text, placeholder text and the colour of focus rings,
  *     borders and icons (non-text contrast, WCAG 1.4.11) are not checked.
  *   - Visually hidden text (clipped to 1px or less, or placed entirely off-screen, like a skip link before
  *     it is focused) is not checked for contrast; the skip link is checked by focus-visible when focused.
@@ -342,6 +344,12 @@ function fetchgateA11y() {
       !(el.localName === "summary" && el.parentElement.localName !== "details"));
   }
 
+  // What can take the focus now: while a modal dialog is open, only its elements (the page is inert).
+  function reachable(natives) {
+    const modal = document.querySelector("dialog:modal");
+    return focusables(natives).filter((el) => !modal || modal.contains(el));
+  }
+
   function skipLinks() {
     const skip = new Set();
     for (const el of focusables()) {
@@ -431,7 +439,7 @@ function fetchgateA11y() {
   function checkFocus() {
     const skip = skipLinks();
     const previous = document.activeElement;
-    for (const el of focusables()) {
+    for (const el of reachable(false)) {
       if (!visible(el) && !skip.has(el)) continue;
       const transition = el.style.transition;
       el.style.transition = "none";
@@ -512,7 +520,7 @@ function fetchgateA11y() {
     const rest = new WeakMap();
     const keys = [];
     const skip = skipLinks();
-    for (const el of focusables(true)) {
+    for (const el of reachable(true)) {
       if (!visible(el) && !skip.has(el)) continue;
       rest.set(el, ringOf(el));
       if (!visible(el)) continue;
