@@ -207,10 +207,7 @@ def test_tab_walk_sees_focus_without_an_indicator(driver, tmp_path):
 
 @pytest.fixture(scope="module")
 def still():
-    d = chromium("desktop")
-    a11y.reduce_motion(d)
-    yield d
-    d.quit()
+    yield from a11y.still_chromium()
 
 
 MOVING = ("@keyframes spin { to { transform: rotate(360deg); } }"

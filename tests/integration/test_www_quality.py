@@ -5,13 +5,16 @@
   stylesheets under /_xsl/ do on both servers.
 - A static scan: no file of www/ has an inline script, an inline event handler, a style attribute or a
   <style> element (in HTML, in XSLT output, or in markup a script writes), which the CSP would block.
-- The page walk: each dashboard route, /docs.html and the store's XSLT pages at desktop and phone width
-  and in dark mode at desktop width: a screenshot quality-<page>-<width>[-dark].png, no violation from
-  our checker (support/a11y.js), no console error (a CSP refusal is one), no horizontal scroll on a phone.
+- The page walk: each dashboard route (and #/files's delete confirmation), /docs.html and the store's
+  XSLT pages (account, items, an item, orders, an order, downloads, an error <message>) at desktop and
+  phone width and in dark mode at desktop width: a screenshot quality-<page>-<width>[-dark].png, no
+  violation from our checker (support/a11y.js), no console error (a CSP refusal is one), no horizontal
+  scroll on a phone.
 - Reduced motion: with prefers-reduced-motion: reduce, no page animates or transitions (checker group
   "motion").
-- The keyboard walk: from the top of each dashboard view, Tab reaches every visible enabled control, each
-  one visibly focused and on screen, and the focus comes round again (no trap).
+- The keyboard walk: from the top of each dashboard view (and with its delete confirmation open), Tab
+  reaches every visible enabled control, each one visibly focused and on screen, and the focus comes
+  round again (no trap).
 
 The stack serves the checkout's www/; FETCHGATE_TEST_WWW=DIR points it (and the scan) at another
 folder, e.g. a part's worktree while it is being written.
@@ -25,10 +28,10 @@ import time
 import pytest
 import requests
 
-from conftest import REPO, FilesClient, child_text, MediaSamples, free_port, running_server, stock_shop
+from conftest import REPO, FilesClient, MediaSamples, child_text, free_port, running_server, stock_shop
 from support import a11y
-from support.fetch import FetchClient
 from support.browser import WIDTHS, chromium, console_errors, save_screenshot, wait
+from support.fetch import FetchClient
 
 WWW = pathlib.Path(os.environ.get("FETCHGATE_TEST_WWW", REPO / "www")).resolve()
 SERVE_ARGS = ("--allow-private-hosts", "localhost") + \
@@ -289,16 +292,17 @@ def store_page(path, table=True, status=200):
     (`status` 4xx) is logged by Chromium as a failed load of the page itself: that one line is dropped."""
     def opener(driver, stack):
         host = stack.store_url.removeprefix("http://")
-        url = f"http://{stack.shop.key}:{stack.shop.token}@{host}/api/{path.format(order=stack.order_id)}"
+        api_path = path.format(order=stack.order_id)
+        url = f"http://{stack.shop.key}:{stack.shop.token}@{host}/api/{api_path}"
         driver.get(url)
         what = "table" if table else "h1"
         wait(driver, lambda d: d.execute_script(f"return document.querySelector('{what}') !== null"), 10,
-             f"the XSLT page of {path} (a {what})")
+             f"the XSLT page of /api/{api_path} (a {what})")
         settle(driver)
         if status != 200:
             own = f"{url} - Failed to load resource: the server responded with a status of {status}"
             logged = console_errors(driver)
-            assert [e for e in logged if e["message"].startswith(own)], f"no failed load of {path} logged: {logged}"
+            assert [e for e in logged if e["message"].startswith(own)], f"no failed load of /api/{api_path} logged: {logged}"
             return [e for e in logged if not e["message"].startswith(own)]
         return None
     return opener
@@ -396,10 +400,7 @@ def test_page_walk(stack, look, page):
 
 @pytest.fixture(scope="module")
 def still():
-    driver = chromium("desktop")
-    a11y.reduce_motion(driver)
-    yield driver
-    driver.quit()
+    yield from a11y.still_chromium()
 
 
 @pytest.mark.parametrize("page", list(PAGES))

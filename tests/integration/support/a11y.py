@@ -7,10 +7,12 @@ import time
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from .browser import chromium
+
 SOURCE = (pathlib.Path(__file__).with_name("a11y.js")).read_text()
 
 GROUPS = ("labels", "contrast", "document", "focus")
-# Only on a page loaded with prefers-reduced-motion: reduce emulated (see reduce_motion).
+# Only on a page loaded with prefers-reduced-motion: reduce emulated (see still_chromium).
 MOTION = ("motion",)
 FOCUSED = SOURCE + "\nreturn fetchgateA11y().focused();"
 
@@ -20,10 +22,13 @@ def check(driver, groups=GROUPS):
     return driver.execute_script(SOURCE + "\nreturn fetchgateA11y().check(arguments[0]);", {"rules": list(groups)})
 
 
-def reduce_motion(driver):
-    """The pages this driver loads from now on see prefers-reduced-motion: reduce."""
+def still_chromium():
+    """A fixture's body: a desktop Chromium whose pages see prefers-reduced-motion: reduce, quit after."""
+    driver = chromium("desktop")
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
                            {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+    yield driver
+    driver.quit()
 
 
 def describe(violations):
