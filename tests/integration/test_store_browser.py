@@ -99,15 +99,6 @@ return !!banner;
 """
 
 
-def full_screenshot(driver, name):
-    """The whole page, not only the viewport: the window grows to the page's height for the shot."""
-    width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
-    page_height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(width, max(height, page_height + 140))
-    browser.save_screenshot(driver, name)
-    driver.set_window_size(width, height)
-
-
 def open_page(driver, shop, server, path):
     """Opens a store page with Basic credentials in the URL (headless Chromium cannot answer the prompt)."""
     driver.get(f"http://{shop.key}:{shop.token}@127.0.0.1:{server.store_port}{path}")
@@ -145,14 +136,14 @@ def test_chromium_renders_the_items_as_a_table_with_links(server, stocked, width
         assert found == []
         # No horizontal scroll of the page itself (wide tables scroll inside their region).
         assert driver.execute_script("return document.scrollingElement.scrollWidth <= window.innerWidth")
-        full_screenshot(driver, f"store-items-{width}")
+        browser.save_screenshot(driver, f"store-items-{width}")
 
         # Item → its downloads.
         driver.find_element(By.LINK_TEXT, "A").click()
         browser.wait(driver, lambda d: d.title == "Item A · Fetchgate store", what="the item page")
         driver.execute_script(CLOSE_BANNER)
         assert driver.current_url.endswith("/api/items/A.xml")
-        full_screenshot(driver, f"store-item-{width}")
+        browser.save_screenshot(driver, f"store-item-{width}")
         driver.find_element(By.PARTIAL_LINK_TEXT, "(see the log)").click()
         browser.wait(driver, lambda d: d.title == "Downloads · Fetchgate store", what="the item's downloads")
         assert driver.current_url.endswith("/api/items/A/downloads.xml")
@@ -163,13 +154,13 @@ def test_chromium_renders_the_items_as_a_table_with_links(server, stocked, width
         assert [row[0] for row in rows] == ["A", "B"]
         remaining = {row[0]: int(row[2]) for row in rows}
         assert driver.find_element(By.CSS_SELECTOR, "main").text.count("customer link") == 2
-        full_screenshot(driver, f"store-order-{width}")
+        browser.save_screenshot(driver, f"store-order-{width}")
         link = driver.find_element(By.CSS_SELECTOR, "a.link").get_attribute("href")
         assert requests.get(link, timeout=HTTP_TIMEOUT).status_code == 200
         open_page(driver, shop, server, f"/api/orders/{order_id}/downloads.xml")
         rows = table_text(driver)
         assert len(rows) == 1 and rows[0][2] == "A" and rows[0][3] == order_id
-        full_screenshot(driver, f"store-downloads-{width}")
+        browser.save_screenshot(driver, f"store-downloads-{width}")
         driver.find_element(By.LINK_TEXT, order_id).click()
         browser.wait(driver, lambda d: d.title == f"Order {order_id} · Fetchgate store", what="the order from its download")
         after = {row[0]: int(row[2]) for row in table_text(driver)}
@@ -177,16 +168,16 @@ def test_chromium_renders_the_items_as_a_table_with_links(server, stocked, width
 
         open_page(driver, shop, server, "/api/orders.xml")
         table_text(driver)
-        full_screenshot(driver, f"store-orders-{width}")
+        browser.save_screenshot(driver, f"store-orders-{width}")
         open_page(driver, shop, server, "/api/account.xml")
         browser.wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "dl.facts"), what="the account page")
         assert shop.token not in driver.find_element(By.CSS_SELECTOR, "main").text, "the token stays folded away"
-        full_screenshot(driver, f"store-account-{width}")
+        browser.save_screenshot(driver, f"store-account-{width}")
         assert [e for e in browser.console_errors(driver) if "favicon" not in e.get("message", "")] == []
         open_page(driver, shop, server, "/api/items/NOPE.xml")
         browser.wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "p.message"), what="the error page")
         assert "NOPE" in driver.find_element(By.CSS_SELECTOR, "p.message").text
-        full_screenshot(driver, f"store-error-{width}")
+        browser.save_screenshot(driver, f"store-error-{width}")
         # The only console errors are the page's own status (404), which Chromium logs.
         errors = [e["message"] for e in browser.console_errors(driver) if "favicon" not in e.get("message", "")]
         assert errors and all("/api/items/NOPE.xml" in e and "status of 404" in e for e in errors), errors
@@ -201,7 +192,7 @@ def test_chromium_dark_mode(server, shop):
         table_text(driver)
         background = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
         assert background == "rgb(13, 17, 23)"
-        full_screenshot(driver, "store-items-phone-dark")
+        browser.save_screenshot(driver, "store-items-phone-dark")
     finally:
         driver.quit()
 

@@ -15,8 +15,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from conftest import wait_for, webhook_secret
-from support.browser import chromium, console_errors, wait
-from support.browser import save_screenshot as save_viewport
+from support.browser import WIDTHS, chromium, console_errors, save_screenshot, wait
 
 ROUTES = ["signin", "signup", "files", "fetches", "jobs", "store", "usage"]
 # What each view shows once its data has arrived.
@@ -25,28 +24,11 @@ LOADED = {
     "fetches": "#fetches-pager button", "jobs": "#jobs-pager button", "store": "#store-account dl",
     "usage": "#deliveries-pager button",
 }
-PHONE = (390, 844)
+PHONE = WIDTHS["phone"]
 
 
 def open_browser(width="desktop", dark=False):
     return chromium(width, dark=dark)
-
-
-def save_screenshot(driver, name):
-    """The whole page (the viewport made as tall as the document for the shot), then the viewport back."""
-    mobile = driver.execute_script("return innerWidth") == PHONE[0]
-    width = driver.execute_script("return innerWidth")
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": min(height, 6000), "deviceScaleFactor": 1, "mobile": mobile})
-    try:
-        return save_viewport(driver, name)
-    finally:
-        if mobile:
-            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                   {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True})
-        else:
-            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 @contextlib.contextmanager

@@ -355,20 +355,10 @@ return out.slice(0, 6);
 """
 
 
-def as_phone(driver):
-    """A phone's viewport: headless Chromium keeps its window at least 500 px wide whatever
-    --window-size says, so the phone's width (and a mobile viewport, where <meta name=viewport>
-    counts) is set through DevTools instead."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True})
-
-
 @pytest.fixture(scope="module", params=LOOKS, ids=[f"{w}{'-dark' if d else ''}" for w, d in LOOKS])
 def look(request):
     width, dark = request.param
     driver = chromium(width, dark=dark)
-    if width == "phone":
-        as_phone(driver)
     yield width, dark, driver
     driver.quit()
 

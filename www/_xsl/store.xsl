@@ -49,6 +49,7 @@
         <meta name="color-scheme" content="light dark"/>
         <title><xsl:value-of select="$title"/> · Fetchgate store</title>
         <link rel="stylesheet" href="/_xsl/store.css"/>
+        <link rel="icon" href="/_xsl/favicon.svg" type="image/svg+xml"/>
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>

@@ -44,8 +44,7 @@ def chromium(width="desktop", dark=False):
     # Headless Chromium keeps its window at least 500 px wide whatever --window-size says: a phone's
     # width (and a mobile viewport) comes from DevTools' device metrics instead.
     if size[0] < 500:
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True})
+        phone(driver, size)
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
     return driver
@@ -56,10 +55,31 @@ def wait(driver, predicate, timeout=20, what="condition"):
         lambda d: predicate(d), message=f"timed out after {timeout}s waiting for {what}")
 
 
+def phone(driver, size=WIDTHS["phone"]):
+    """A phone's viewport: headless Chromium keeps its window at least 500 px wide whatever
+    --window-size says, so the width (and a mobile viewport, where <meta name=viewport> counts)
+    comes from DevTools' device metrics."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": True})
+
+
 def save_screenshot(driver, name):
-    """Saves the whole page as <output>/screenshots/<name>.png and returns the path."""
+    """Saves the whole page (the viewport made as tall as the document for the shot, at most 6000 px,
+    then put back) as <output>/screenshots/<name>.png and returns the path."""
     path = screenshot_dir() / f"{name}.png"
-    driver.save_screenshot(str(path))
+    width, height = driver.execute_script("return [innerWidth, innerHeight]")
+    mobile = width < 500
+    page_height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": max(height, min(page_height, 6000)), "deviceScaleFactor": 1,
+                            "mobile": mobile})
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        if mobile:
+            phone(driver, (width, height))
+        else:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return path
 
 
