@@ -14,7 +14,7 @@ import requests
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from conftest import wait_for, webhook_secret
+from conftest import running_server, wait_for, webhook_secret
 from support.browser import WIDTHS, chromium, console_errors, save_screenshot, wait
 
 ROUTES = ["signin", "signup", "files", "fetches", "jobs", "store", "usage"]
@@ -147,6 +147,48 @@ def test_signup_off_says_so(fetch_server):
         wait(d, lambda d: text_of(d, "#signup-message") == "Sign-up is not enabled on this server.", 10,
              "the sign-up-off message")
         expect_refused_request(d, "/store/api/account/create", 404)
+        assert storage(d)["session"] == {}
+
+
+@pytest.fixture(scope="module")
+def signup_stack(tmp_path_factory):
+    with running_server(tmp_path_factory, "fetchgate-www-signup", ["--allow-signup"]) as srv:
+        yield srv
+
+
+def fill_signup(d, name, email):
+    d.execute_script("location.hash = '#/signup'")
+    wait(d, lambda d: qs(d, "#signup-name"), 10, "the sign-up form")
+    for field, value in (("name", name), ("first-name", "Ada"), ("last-name", "L"), ("email", email),
+                         ("url", "https://shop.example")):
+        q(d, f"#signup-{field}").clear()
+        q(d, f"#signup-{field}").send_keys(value)
+    q(d, "#signup-submit").click()
+
+
+def test_signup_on_creates_an_account_that_works_at_once(signup_stack):
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    name = f"Shop {email}"
+    with browser(signup_stack) as d:
+        fill_signup(d, name, email)
+        wait(d, lambda d: text_of(d, "#signup-token"), 15, "the new credentials")
+        key, token = text_of(d, "#signup-key"), text_of(d, "#signup-token")
+        save_screenshot(d, "dashboard-signup-done-desktop")
+        # The new token works at once in the JSON dialects and the store.
+        files = requests.get(signup_stack.media_url + "/files", headers={"X-API-KEY": token}, timeout=10)
+        assert files.status_code == 200 and files.json()["total"] == 0
+        account = requests.get(signup_stack.store_url + "/api/account", auth=(key, token), timeout=10)
+        assert account.status_code == 200 and f"<name>{name}</name>" in account.text
+        q(d, "#signup-continue").click()
+        wait(d, lambda d: text_of(d, "#account-name") == name, 10, "signed in as the new account")
+        assert storage(d)["session"] == {"fetchgate.token": token}
+        assert token not in d.current_url
+        # The same email again is refused, in words, and nothing is signed in with it.
+        q(d, "#signout").click()
+        wait(d, lambda d: storage(d)["session"] == {}, 10, "signed out")
+        fill_signup(d, name + " again", email)
+        wait(d, lambda d: text_of(d, "#signup-message") == "email is already taken", 10, "the refusal")
+        expect_refused_request(d, "/store/api/account/create", 422)
         assert storage(d)["session"] == {}
 
 
