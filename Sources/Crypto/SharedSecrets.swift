@@ -42,8 +42,8 @@ public struct SharedSecrets: Equatable, Sendable {
     /// Reads the file's text (see the type's comment); throws naming the first problem.
     public static func parse(_ text: String) throws -> SharedSecrets {
         var values: [String: String] = [:]
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // Lines end at any newline (a CRLF is one Character, never split by "\n" alone).
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) || line.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else { throw SecretBoxError("secrets file line \(number + 1): expected name=value") }
             let name = String(line[..<eq])
