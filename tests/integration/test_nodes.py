@@ -33,7 +33,7 @@ import requests
 
 from conftest import (FETCHGATE, SHOP_FILES, XML_HEADERS, FetchClient, Server, StoreClient, child_text, fetch,
                       fetch_serve_options, guid_of, order_item_of, sha256_hex, wait_for)
-from support.fetch import JOB_LEASE_SECONDS
+from support.fetch import JOB_LEASE_SECONDS, sqlite_rows
 
 BIG = 9 * 1024 * 1024  # over the store server's 8 MiB body limit: nginx refuses and logs it
 
@@ -54,12 +54,7 @@ class Backends:
 
     def rows(self, sql, params=()):
         """A read-only query of the shared database, as dicts."""
-        con = sqlite3.connect(f"file:{self.database_path}?mode=ro", uri=True, timeout=10)
-        try:
-            con.row_factory = sqlite3.Row
-            return [dict(r) for r in con.execute(sql, params)]
-        finally:
-            con.close()
+        return sqlite_rows(self.database_path, sql, params)
 
     def execute(self, sql):
         con = sqlite3.connect(str(self.database_path), timeout=30, isolation_level=None)
