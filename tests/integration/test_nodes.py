@@ -319,9 +319,15 @@ def test_64_clicks_on_a_link_with_3_downloads_split_across_both_nodes_serve_3(cl
 
 
 def test_every_log_line_of_a_node_carries_its_name(cluster):
-    a, b, _, _ = cluster
+    a, b, backends, _ = cluster
     # Lines in every kind of log: nginx's error log (a refused body), the worker's (a file that
-    # is no media cannot be probed), the dialects' (a failing health check above).
+    # is no media cannot be probed), the dialects' (a failing health check).
+    files_dir = backends.data_dir / "files"
+    files_dir.rename(files_dir.with_name("files-away"))
+    try:
+        assert [a.health(url).status_code for url in (a.store_url, a.media_url)] == [503, 503]
+    finally:
+        files_dir.with_name("files-away").rename(files_dir)
     r = requests.post(a.store_url + "/api/items", data=b"x" * BIG, headers=XML_HEADERS, timeout=30)
     assert r.status_code == 413
     r = requests.post(b.store_url + "/api/items", data=b"x" * BIG, headers=XML_HEADERS, timeout=30)
@@ -344,7 +350,8 @@ def test_every_log_line_of_a_node_carries_its_name(cluster):
         assert {name: got for name, got in untagged.items() if got} == {}
         written = {name for name, got in lines.items() if got}
         assert {node.out_path.name, "nginx-access.log", "nginx-error.log"} <= written, written
-    assert any(ln for ln in logged_lines(a)["store-api.log"] + logged_lines(a)["files-api.log"])
+    for log in ("store-api.log", "files-api.log"):
+        assert "node=a healthz: storage unavailable: " in "\n".join(logged_lines(a)[log]), log
 
 
 def test_secrets_file_open_to_others_or_unreadable_is_refused(cluster, tmp_path):
