@@ -18,6 +18,9 @@ public struct SecretBoxSealer: SecretSealer {
         box = try SecretBox(key: MasterKey.load(path: path, create: create))
     }
 
+    /// The sealer under a master key already read (the nodes' shared secrets file).
+    public init(masterKey: [UInt8]) throws { box = try SecretBox(key: masterKey) }
+
     public func seal(_ plaintext: String) -> String { box.seal(plaintext, context: SecretBoxSealer.context) }
     public func open(_ sealed: String) throws -> String { try box.open(sealed, context: SecretBoxSealer.context) }
 }

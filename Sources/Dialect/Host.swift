@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import FastCGI
 import FileStores
@@ -22,6 +23,8 @@ public enum Host {
         Option("body-dir", placeholder: "DIR", help: "where nginx buffers bodies (default DATA/tmp/body)"),
         Option("public-url", placeholder: "URL", help: "absolute base of links the dialect hands out (default: paths)"),
         Option("signing-secret-file", placeholder: "PATH", help: "secret of signed /dl/ links (nginx secure_link)"),
+        Option("secrets-file", placeholder: "PATH", help: "the nodes' shared secrets (signing secret and master key), mode 0600; instead of --signing-secret-file"),
+        Option("node-name", placeholder: "NAME", help: "this node's name: every log line starts node=NAME; /healthz names it"),
         Option("link-seconds", .integer(1...(1 << 31)), placeholder: "SECONDS", help: "lifetime of signed links (default 3600)"),
         Option("allow-private-hosts", placeholder: "HOST,…", help: "hosts URL imports may reach on private addresses"),
         Option("wake-socket", placeholder: "PATH", help: "the worker's wake socket, nudged after each write (queued work starts at once)"),
@@ -41,6 +44,7 @@ public enum Host {
         let table = OptionTable(program: A.name, options: options + A.options)
         let arguments = table.parseOrExit()
         if arguments.has("supervised") { ParentWatch.stopWithParent() }
+        Log.setNode(arguments["node-name"])
         let settings: HostSettings
         do {
             settings = try HostSettings(arguments)
@@ -84,6 +88,7 @@ public enum Host {
         app = build()
         return { request in
             if app == nil { app = build() }
+            if request.path == Health.path { return Health.reply(request, db: app?.context.db, settings) }
             guard let app else {
                 var response = unavailable(A.self)
                 A.Wire.finish(&response, for: request)
@@ -127,6 +132,10 @@ public struct HostSettings: Sendable {
     public let allowedPrivateHosts: Set<String>
     /// Nudges the worker after a write (`--wake-socket`); nil: the worker finds new jobs by polling.
     public let wake: WakeSender?
+    /// The nodes' shared secrets (`--secrets-file`); nil without one.
+    public let secrets: SharedSecrets?
+    /// This node's name (`--node-name`), in `/healthz`; nil when it has none.
+    public let nodeName: String?
     /// The whole command line, for a dialect's own options.
     public let arguments: Arguments
 
@@ -143,7 +152,14 @@ public struct HostSettings: Sendable {
         threads = arguments.int("threads") ?? 0
         let url = arguments["public-url"] ?? ""
         publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        if let file = arguments["signing-secret-file"] {
+        if let name = arguments["node-name"], !Log.isValidNodeName(name) {
+            throw OptionError("--node-name: 1 to 64 letters, digits, '.', '_' or '-'")
+        }
+        nodeName = arguments["node-name"]
+        secrets = try arguments["secrets-file"].map { try SharedSecrets.load(path: $0) }
+        if let secrets {
+            signer = URLSigner(secret: secrets.signingSecret)
+        } else if let file = arguments["signing-secret-file"] {
             guard let secret = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
                   !secret.isEmpty else {
                 throw OptionError("empty or unreadable signing secret in \(file)")

@@ -43,12 +43,11 @@ final class JobsApp: App {
         let source = YTDLPMetadataSource.shared(context.host)
         metadata = source
         playlists = source
-        if let path = context.host.arguments["master-key-file"] {
-            buckets = AccountBuckets(db: context.db, sealer: try SecretBoxSealer(masterKeyFile: path), policy: policy,
-                                     linkSeconds: context.host.linkSeconds)
-        } else {
-            buckets = nil
-        }
+        // The master key: from the nodes' shared secrets file, else from its own file.
+        let sealer = try context.host.secrets.map { try SecretBoxSealer(masterKey: $0.masterKey) }
+            ?? context.host.arguments["master-key-file"].map { try SecretBoxSealer(masterKeyFile: $0) }
+        let policy = self.policy
+        buckets = sealer.map { AccountBuckets(db: context.db, sealer: $0, policy: policy, linkSeconds: context.host.linkSeconds) }
     }
 
     static let routes: Routes<JobsApp> = {

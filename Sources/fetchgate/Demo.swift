@@ -9,7 +9,13 @@ struct Demo {
     let db: any Database
     static let key = "demo"
 
+    /// Nodes starting at once on one database may both find no demo account and both create it:
+    /// the loser's insert is refused (the key is taken), and its second look finds the winner's.
     func ensure() throws -> (key: String, token: String) {
+        do { return try ensureOnce() } catch { return try ensureOnce() }
+    }
+
+    private func ensureOnce() throws -> (key: String, token: String) {
         let accounts = AccountService(db: db)
         if try accounts.account(apiKey: Demo.key) != nil,
            let saved = try? String(contentsOfFile: paths.demoCredentials, encoding: .utf8),

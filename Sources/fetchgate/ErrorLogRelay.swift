@@ -52,12 +52,14 @@ final class ErrorLogRelay: @unchecked Sendable {
     func start() {
         let fd = self.fd
         let out = self.out
+        // The node's tag (`node=N `) starts every line, as it does the processes' own logs.
+        let tag = Array(Log.prefix.utf8)
         thread = WorkerThread {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n < 0 { if errno == EINTR { continue } else { return } }
-                var line = LogMask.mask(ErrorLogRelay.stripSyslogHeader(buffer[0..<n]))
+                var line = tag + LogMask.mask(ErrorLogRelay.stripSyslogHeader(buffer[0..<n]))
                 if line.last != UInt8(ascii: "\n") { line.append(UInt8(ascii: "\n")) }
                 _ = line.withUnsafeBytes { write(out, $0.baseAddress, $0.count) }
             }

@@ -47,6 +47,8 @@ struct NginxConfig {
             "MAX_UPLOAD": maxUpload,
             "CONF_DIR": (template as NSString).deletingLastPathComponent,
             "WWW_DIR": www,
+            // The access log's lines start with the node's tag (`node=N `), as every other log's do.
+            "LOG_NODE": Log.prefix,
         ]
     }
 

@@ -32,7 +32,7 @@ struct Supervisor {
         "fetch-timeout", "probe-timeout", "ffprobe", "temp-max-age", "temp-sweep-interval",
         "webhook-retry-scale", "downloader-account", "fetch-cap", "max-fetch-duration", "retention-days", "yt-dlp",
         "fetch-concurrency", "metadata-timeout", "job-cap", "master-key-file", "www",
-        "allow-signup", "signup-limit",
+        "allow-signup", "signup-limit", "node-name", "secrets-file",
     ]
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
@@ -43,6 +43,12 @@ struct Supervisor {
         }
         if arguments.positional.count > 1 {
             throw UsageError(message: "serve: unexpected argument \(arguments.positional[1])")
+        }
+        if let name = arguments["node-name"], !Log.isValidNodeName(name) {
+            throw UsageError(message: "serve: --node-name needs 1 to 64 letters, digits, '.', '_' or '-', got '\(name)'")
+        }
+        if arguments.has("secrets-file") && arguments.has("master-key-file") {
+            throw UsageError(message: "serve: --secrets-file holds the master key; give it or --master-key-file, not both")
         }
         for name in ["store-port", "media-port"] where arguments.has(name) {
             guard let port = arguments.int(name), (1...65535).contains(port) else {
@@ -77,6 +83,7 @@ struct Supervisor {
     static let handedToDialects: Set<String> = ["threads", "link-seconds"]
 
     func run() throws {
+        Log.setNode(arguments["node-name"])
         let fm = FileManager.default
         for dir in [paths.runDirectory, paths.logs, paths.nginxTemp, paths.bodyTemp] {
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -100,10 +107,17 @@ struct Supervisor {
         // nginx's error log comes through here to have credentials masked.
         let errorLog = try ErrorLogRelay(socketPath: paths.errorLogSocket, logPath: paths.nginxErrorLog)
 
-        let secret = try Supervisor.signingSecret(at: paths.signingSecret)
+        // The signing secret and the master key: the nodes' shared secrets file, or this run
+        // directory's own files (made on first start).
+        let secretsFile = arguments["secrets-file"].map(RunPaths.absolute)
+        let secrets: SharedSecrets?
+        do { secrets = try secretsFile.map { try SharedSecrets.load(path: $0) } } catch { throw SetupError("\(error)") }
+        let secret = try secrets?.signingSecret ?? Supervisor.signingSecret(at: paths.signingSecret)
         // Seals bucket secrets at rest (AES-256-GCM); made once, outside the database.
-        let masterKey = RunPaths.absolute(arguments["master-key-file"] ?? paths.masterKey)
-        do { _ = try MasterKey.load(path: masterKey, create: true) } catch { throw SetupError("\(error)") }
+        let masterKey = secrets == nil ? RunPaths.absolute(arguments["master-key-file"] ?? paths.masterKey) : nil
+        if let masterKey {
+            do { _ = try MasterKey.load(path: masterKey, create: true) } catch { throw SetupError("\(error)") }
+        }
         let template = arguments["nginx-template"] ?? NginxConfig.defaultTemplate()
         let www = RunPaths.absolute(arguments["www"] ?? NginxConfig.defaultWWW(template: template))
         guard FileManager.default.fileExists(atPath: www + "/index.html") else {
@@ -122,7 +136,8 @@ struct Supervisor {
         guard check == 0 else { throw SetupError("nginx -t rejected \(paths.nginxConfig)") }
 
         let db = try Databases.open(url: paths.databaseURL)
-        try Schema.migrate(db)
+        let applied = try Schema.migrate(db)
+        if !applied.isEmpty { log("migrated the schema: applied \(applied.map(String.init).joined(separator: ", "))") }
         let demo = try Demo(paths: paths, db: db).ensure()
 
         let threads = arguments["threads"].map { ["--threads", $0] } ?? []
@@ -149,11 +164,15 @@ struct Supervisor {
         let mediaURL = arguments["media-public-url"] ?? "http://\(listen):\(mediaPort)"
         workerTuning += ["--yt-dlp", ytdlp, "--media-public-url", mediaURL, "--wake-socket", paths.wakeSocket]
         let given = { (name: String) in name == "yt-dlp" ? ytdlp : name == "master-key-file" ? masterKey : arguments[name] }
+        // Every process of the node: its name (log lines) and where the secrets are.
+        let node = arguments["node-name"].map { ["--node-name", $0] } ?? []
+        let signing = secretsFile.map { ["--secrets-file", $0] } ?? ["--signing-secret-file", paths.signingSecret]
+        let sealing = secretsFile.map { ["--secrets-file", $0] } ?? masterKey.map { ["--master-key-file", $0] } ?? []
         let publicURLs: [DialectRow.Server: String] = [.store: publicURL, .media: mediaURL]
         // Every dialect takes the host's options (`Dialect/Host.swift`); the socket comes first.
         let hostOptions = paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
-                           "--max-body", String(BodyLimit.defaultBytes), "--signing-secret-file", paths.signingSecret,
-                           "--link-seconds", arguments["link-seconds"] ?? "3600", "--wake-socket", paths.wakeSocket] + threads + privateHosts
+                           "--max-body", String(BodyLimit.defaultBytes)] + signing + node
+                           + ["--link-seconds", arguments["link-seconds"] ?? "3600", "--wake-socket", paths.wakeSocket] + threads + privateHosts
         var children = DialectRow.all.map { dialect in
             Child(name: dialect.executable,
                   argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect)] + hostOptions
@@ -166,7 +185,7 @@ struct Supervisor {
             Child(name: "worker", argv: [binDirectory + "/worker"] + paths.databaseOptions + ["--data", paths.data,
                                          "--concurrency", arguments["worker-concurrency"] ?? "2",
                                          "--short-concurrency", arguments["worker-short-concurrency"] ?? "1"] + mail + privateHosts + workerTuning
-                                         + ["--master-key-file", masterKey, "--supervised"],
+                                         + sealing + node + ["--supervised"],
                   stopSignal: SIGTERM),
             Child(name: "nginx", argv: [nginx, "-p", paths.runDirectory, "-c", paths.nginxConfig], stopSignal: SIGQUIT),
         ]
@@ -188,7 +207,7 @@ struct Supervisor {
         printBanner(demo: demo, listen: listen, storePort: storePort, mediaPort: mediaPort)
         // The media tools fetches run on, as `fetchgate doctor` shows them.
         let ytdlpVersion = YTDLP(executable: ytdlp).version()
-        print("fetchgate serve: yt-dlp \(ytdlpVersion ?? "MISSING (fetches will fail; run make deps)") (\(MediaTools.locate(ytdlp) ?? ytdlp)), "
+        print(Log.prefix + "fetchgate serve: yt-dlp \(ytdlpVersion ?? "MISSING (fetches will fail; run make deps)") (\(MediaTools.locate(ytdlp) ?? ytdlp)), "
               + "ffmpeg \(MediaTools.ffmpegVersion() ?? "MISSING") (\(MediaTools.locate("ffmpeg") ?? "ffmpeg"))")
         fflush(nil)
 
@@ -254,14 +273,14 @@ struct Supervisor {
     }
 
     private func log(_ message: String) {
-        FileHandle.standardError.write(Data("fetchgate serve: \(message)\n".utf8))
+        logError("fetchgate serve: " + message)
     }
 
     private func printBanner(demo: (key: String, token: String), listen: String, storePort: Int, mediaPort: Int) {
         let store = "http://\(listen):\(storePort)"
         // Standard output that is no terminal is a log (a file, systemd's journal): no token goes there.
         guard isatty(1) == 1 else {
-            print("fetchgate serve: store API \(store)/api/, media API http://\(listen):\(mediaPort)/, "
+            print(Log.prefix + "fetchgate serve: store API \(store)/api/, media API http://\(listen):\(mediaPort)/, "
                   + "data \(paths.runDirectory); demo account credentials in \(paths.demoCredentials)")
             fflush(nil)
             return

@@ -1,3 +1,4 @@
+import Crypto
 import Dialect
 import Domain
 import Support
@@ -23,6 +24,8 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
         [--master-key-file PATH] (seals bucket secrets; default RUN/master.key, made with mode 0600 on first start)
         [--www DIR] (the dashboard's static files, served at / on the media port; default the checkout's www/)
         [--allow-signup] [--signup-limit 5] (POST /api/account/create without credentials; attempts per address per hour)
+        [--node-name N] (one of several nodes: every log line starts node=N, /healthz names it)
+        [--secrets-file PATH] (the nodes' shared signing secret and master key, mode 0600; see secrets create)
                                  render nginx config, migrate, start nginx + FastCGI processes + worker, supervise
   migrate                        apply schema migrations
   account create --name NAME [--email E] [--key KEY] [--token TOKEN]
@@ -39,6 +42,10 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
   webhook-secret --key KEY [--rotate]
                                  print the account's webhook signing secret (whsec_…), made on first use;
                                  --rotate replaces it first
+  secrets create PATH [--from-run-dir]
+                                 a new secrets file for several nodes (mode 0600, never over an existing
+                                 file); --from-run-dir carries over this run directory's signing secret and
+                                 master key (or --master-key-file's), so its links and sealed secrets stay good
   doctor [--yt-dlp PATH] [--ffmpeg PATH] [--ffprobe PATH]
                                  the media tools' versions and paths (exit 1 when yt-dlp is missing)
 """
@@ -48,7 +55,7 @@ let command = arguments.positional.first ?? ""
 let paths = RunPaths(arguments)
 
 func fail(_ message: String, code: Int32 = 1) -> Never {
-    FileHandle.standardError.write(Data(("fetchgate: " + message + "\n").utf8))
+    FileHandle.standardError.write(Data((Log.prefix + "fetchgate: " + message + "\n").utf8))
     exit(code)
 }
 
@@ -148,6 +155,23 @@ do {
     case "demo":
         let demo = try Demo(paths: paths, db: openDatabase()).ensure()
         print("key:   \(demo.key)\ntoken: \(demo.token)")
+    case "secrets":
+        guard arguments.positional.dropFirst().first == "create", let path = arguments.positional.dropFirst(2).first,
+              arguments.positional.count == 3, (arguments["from-run-dir"] ?? "").isEmpty else {
+            fail("secrets create PATH [--from-run-dir]", code: 2)
+        }
+        let secrets: SharedSecrets
+        if arguments.has("from-run-dir") {
+            guard let signing = try? String(contentsOfFile: paths.signingSecret, encoding: .utf8) else {
+                fail("no signing secret at \(paths.signingSecret) to carry over")
+            }
+            let key = try MasterKey.load(path: RunPaths.absolute(arguments["master-key-file"] ?? paths.masterKey), create: false)
+            secrets = try SharedSecrets(signingSecret: signing.trimmingCharacters(in: .whitespacesAndNewlines), masterKey: key)
+        } else {
+            secrets = SharedSecrets.random()
+        }
+        try secrets.create(path: path)
+        print("secrets written to \(path) (mode 0600): copy it to every node, then fetchgate serve --secrets-file \(path)")
     case "doctor":
         let ytdlp = YTDLP(executable: arguments["yt-dlp"] ?? YTDLP.defaultExecutable(near: Supervisor.executablePath()))
         let version = ytdlp.version()

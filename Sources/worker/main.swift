@@ -1,4 +1,5 @@
 import BucketStore
+import Crypto
 import Domain
 import Media
 import Outbound
@@ -20,8 +21,15 @@ import Glibc
 //          [--yt-dlp PATH] [--fetch-concurrency 4] [--fetch-cap 4] [--max-fetch-duration S] [--retention-days N]
 //          [--media-public-url URL] [--wake-socket PATH] (the dialects nudge it after writes: jobs start at once)
 //          [--master-key-file PATH] (opens the bucket secrets accounts saved)
+//          [--secrets-file PATH] (the nodes' shared secrets: the master key comes from it)
+//          [--node-name NAME] (every log line starts node=NAME)
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
+if let name = arguments["node-name"], !Log.isValidNodeName(name) {
+    logError("worker: --node-name: 1 to 64 letters, digits, '.', '_' or '-'")
+    exit(2)
+}
+Log.setNode(arguments["node-name"])
 guard let database = Databases.url(given: arguments["database-url"], path: arguments["database"]) else {
     logError("usage: worker (--database PATH | --database-url URL) [--concurrency N] [--short-concurrency N] [--outbox DIR | --smtp-url URL …]")
     exit(2)
@@ -76,7 +84,11 @@ let media = MediaSettings(
     retentionDays: arguments.int("retention-days"))
 let sealer: SecretBoxSealer?
 do {
-    sealer = try arguments["master-key-file"].map { try SecretBoxSealer(masterKeyFile: $0) }
+    if let file = arguments["secrets-file"] {
+        sealer = try SecretBoxSealer(masterKey: SharedSecrets.load(path: file).masterKey)
+    } else {
+        sealer = try arguments["master-key-file"].map { try SecretBoxSealer(masterKeyFile: $0) }
+    }
 } catch {
     logError("worker: \(error)")
     exit(1)

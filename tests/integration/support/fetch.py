@@ -211,7 +211,12 @@ class DownloaderClient(Client):
 
 def query(server, sql, params=()):
     """Rows of a read-only query of the stack's database, as dicts."""
-    con = sqlite3.connect(f"file:{server.run_dir / 'fetchgate.sqlite'}?mode=ro", uri=True, timeout=10)
+    return sqlite_rows(server.run_dir / "fetchgate.sqlite", sql, params)
+
+
+def sqlite_rows(path, sql, params=()):
+    """Rows of a read-only query of the SQLite database at `path`, as dicts."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
         con.row_factory = sqlite3.Row
         return [dict(r) for r in con.execute(sql, params)]
