@@ -1,6 +1,7 @@
 import Support
 import Foundation
 import Store
+import FileStores
 
 /// Where a deployment keeps its state: database, data directory, sockets, logs, nginx config.
 struct RunPaths {
@@ -10,6 +11,13 @@ struct RunPaths {
     /// How the children are told where the store is: the option it was given by.
     let databaseOptions: [String]
     let data: String
+    /// Where stored files live (`--storage-url`, default `file:DATA/files`), and how the children
+    /// are told (with `--storage-credentials-file`; keys in the environment reach them as they are).
+    let storageURL: String
+    let storageCredentialsFile: String?
+    var storageOptions: [String] {
+        ["--storage-url", storageURL] + (storageCredentialsFile.map { ["--storage-credentials-file", $0] } ?? [])
+    }
 
     init(_ arguments: Arguments) {
         let run = RunPaths.absolute(arguments["run-dir"] ?? "run")
@@ -23,6 +31,8 @@ struct RunPaths {
             databaseOptions = ["--database", path]
         }
         data = RunPaths.absolute(arguments["data"] ?? run + "/data")
+        storageURL = arguments["storage-url"] ?? FileStores.localURL(dataDirectory: data)
+        storageCredentialsFile = arguments["storage-credentials-file"].map(RunPaths.absolute)
     }
 
     var logs: String { runDirectory + "/logs" }

@@ -20,6 +20,7 @@ import Glibc
 //          [--yt-dlp PATH] [--fetch-concurrency 4] [--fetch-cap 4] [--max-fetch-duration S] [--retention-days N]
 //          [--media-public-url URL] [--wake-socket PATH] (the dialects nudge it after writes: jobs start at once)
 //          [--master-key-file PATH] (opens the bucket secrets accounts saved)
+//          [--storage-url file:DIR | s3://BUCKET/PREFIX?endpoint=URL&region=R] [--storage-credentials-file PATH] (default DATA/files)
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
 guard let database = Databases.url(given: arguments["database-url"], path: arguments["database"]) else {
@@ -50,7 +51,8 @@ let scratch = ScratchSpace(dataDirectory: data)
 let storage: any FileStore
 do {
     try scratch.prepare()
-    storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data))
+    storage = try FileStores.open(url: arguments["storage-url"] ?? FileStores.localURL(dataDirectory: data),
+                                  credentialsFile: arguments["storage-credentials-file"], scratch: scratch)
 } catch {
     logError("worker: \(error)")
     exit(1)
