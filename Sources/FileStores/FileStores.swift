@@ -33,11 +33,20 @@ public enum FileStores {
     /// The local store of a data directory: its `files/`, which nginx serves.
     public static func localURL(dataDirectory: String) -> String { "file:" + dataDirectory + "/files" }
 
+    /// A bucket's own reply headers (AWS's and moto's; any other a provider adds would pass) that are not passed on to the client: nginx
+    /// can hide headers by exact name only; we set no user metadata (`x-amz-meta-*`).
+    static let providerHeaders = [
+        "x-amz-request-id", "x-amz-id-2", "x-amzn-requestid", "x-amz-content-sha256", "x-amz-version-id",
+        "x-amz-server-side-encryption", "x-amz-storage-class", "x-amz-expiration", "x-amz-restore", "x-amz-replication-status",
+        "x-amz-mp-parts-count", "x-amz-tagging-count", "x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1",
+        "x-amz-checksum-sha256", "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "Access-Control-Allow-Origin", "Content-MD5",
+    ]
+
     /// The store's own nginx locations, to go in each server block: none for local disk (its
     /// `/_files/` and `/dl/` are in the template); for a bucket, the internal `/_s3/` that fetches
     /// a presigned URL from the endpoint and streams it to the client (Range passed through, no
-    /// buffering; the client's credentials, cookies and entity-tag conditions are not passed on,
-    /// and the bucket's error documents and ETag never reach the client).
+    /// buffering; the client's credentials, cookies and entity-tag conditions are not passed on;
+    /// the reply's own Content-Disposition stands, and the bucket's ETag and error documents never reach the client).
     public static func nginxLocations(url: String) throws -> String {
         guard url.hasPrefix(S3Location.scheme) else { return "" }
         // Signing needs no real keys: only the origin is wanted.
@@ -61,8 +70,8 @@ public enum FileStores {
                         proxy_buffering off;
                         proxy_intercept_errors on;
                         proxy_hide_header ETag;
-                        proxy_hide_header x-amz-request-id;
-                        proxy_hide_header x-amz-id-2;
+                        proxy_hide_header Content-Disposition;
+            \(FileStores.providerHeaders.map { "            proxy_hide_header \($0);" }.joined(separator: "\n"))
                         proxy_ssl_server_name on;
                         proxy_read_timeout 600s;
                     }
