@@ -1,6 +1,6 @@
 """Our own stored files in an S3-compatible bucket (`serve --storage-url s3://…`), through the real
 stack on moto in server mode: uploads land in the bucket and nowhere under data/files, the worker
-probes its copy, the Files download 302s to a presigned URL, store customer links are served
+probes its copy and puts fetched media there, Files and Jobs downloads 302 to presigned URLs, store customer links are served
 through nginx's internal /_s3/ proxy (Range too) and counted, the CLI uploads there too, delete
 removes the object, and a store URL without keys is refused at start. (moto does not check
 signatures; the signer is checked against botocore in BucketsIntegrationTests.)"""
@@ -13,6 +13,8 @@ import requests
 
 from conftest import (FETCHGATE, HTTP_TIMEOUT, SHOP_FILES, child_text, fetch, guid_of, order_item_of, running_server,
                       stock_shop)
+from support.fetch import fetch_serve_options
+from test_jobs_api import JobsClient
 from test_jobs_buckets import BUCKET, Moto
 
 ACCESS_KEY, SECRET_KEY = "AKIAFETCHGATEOWN0001", "own-storage-secret-0123456789abcdefWXYZ"
@@ -38,7 +40,7 @@ def storage_options(moto, tmp_path_factory):
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory, moto):
     options = storage_options(moto, tmp_path_factory)
-    with running_server(tmp_path_factory, "fetchgate-s3", options) as srv:
+    with running_server(tmp_path_factory, "fetchgate-s3", fetch_serve_options() + options) as srv:
         srv.storage_options = options
         yield srv
 
@@ -77,6 +79,24 @@ def test_a_files_upload_lands_in_the_bucket_is_probed_and_downloads_by_presigned
     r = client.delete(f"/files/{f['id']}")
     assert r.status_code == 200, r.text
     assert [k for k in moto.objects() if f["id"] in k] == []
+
+
+def test_a_fetched_media_file_is_put_in_the_bucket_by_the_worker_and_deleted_from_it(s3_server, moto, media_origin):
+    jobs = JobsClient(s3_server, s3_server.create_account().token)
+    job = jobs.create(media_origin.mp4_url)
+    done = jobs.wait(job["id"])
+    assert done["status"] == "Completed", done
+    keys = [k for k in moto.objects() if done["id"] in k]
+    assert len(keys) == 1 and keys[0].startswith(PREFIX + "/"), moto.objects()
+    assert stored_files(s3_server) == []
+    r = jobs.get(urlparse.urlsplit(done["download_url"]).path)
+    assert r.status_code == 302, r.text[:300]
+    assert r.headers["Location"].startswith(f"{moto.base}/{BUCKET}/{keys[0]}?"), r.headers
+    got = requests.get(r.headers["Location"], timeout=HTTP_TIMEOUT)
+    assert got.status_code == 200 and got.content == media_origin.files.mp4_bytes
+    r = jobs.delete(f"/jobs/{done['id']}/file")
+    assert r.status_code == 200, r.text
+    assert [k for k in moto.objects() if done["id"] in k] == []
 
 
 def test_a_customer_link_is_served_through_nginx_from_the_bucket_with_range_and_counted(s3_server, moto):
