@@ -15,6 +15,8 @@ struct RunPaths {
     /// are told (with `--storage-credentials-file`; keys in the environment reach them as they are).
     let storageURL: String
     let storageCredentialsFile: String?
+    /// Whether `--storage-url` was given (else the CLI's uploads follow `lastServedStorage`).
+    let storageGiven: Bool
     var storageOptions: [String] {
         ["--storage-url", storageURL] + (storageCredentialsFile.map { ["--storage-credentials-file", $0] } ?? [])
     }
@@ -33,6 +35,7 @@ struct RunPaths {
         data = RunPaths.absolute(arguments["data"] ?? run + "/data")
         storageURL = arguments["storage-url"] ?? FileStores.localURL(dataDirectory: data)
         storageCredentialsFile = arguments["storage-credentials-file"].map(RunPaths.absolute)
+        storageGiven = arguments.has("storage-url")
     }
 
     var logs: String { runDirectory + "/logs" }
@@ -54,6 +57,21 @@ struct RunPaths {
     var demoCredentials: String { runDirectory + "/demo-credentials" }
     /// The store server's public base URL as `serve` last started it (links in order emails).
     var storePublicURL: String { runDirectory + "/store-public-url" }
+    /// The store `serve` last started with: its URL, then its credentials file or an empty line.
+    var servedStorage: String { runDirectory + "/storage-url" }
+
+    /// Where the admin CLI puts files: the store given on its command line, else the one `serve`
+    /// last started with in this run directory (so `fetchgate upload` never puts a file on local
+    /// disk that a bucket-backed server cannot see), else the local store.
+    func storageForCommands() -> (url: String, credentialsFile: String?) {
+        guard !storageGiven, let text = try? String(contentsOfFile: servedStorage, encoding: .utf8) else {
+            return (storageURL, storageCredentialsFile)
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let url = lines.first, !url.isEmpty else { return (storageURL, storageCredentialsFile) }
+        let credentials = lines.count > 1 && !lines[1].isEmpty ? lines[1] : nil
+        return (url, credentials)
+    }
 
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

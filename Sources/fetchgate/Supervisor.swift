@@ -132,6 +132,8 @@ struct Supervisor {
         let threads = arguments["threads"].map { ["--threads", $0] } ?? []
         let publicURL = arguments["public-url"] ?? "http://\(listen):\(storePort)"
         try publicURL.write(toFile: paths.storePublicURL, atomically: true, encoding: .utf8)
+        try (paths.storageURL + "\n" + (paths.storageCredentialsFile ?? "") + "\n")
+            .write(toFile: paths.servedStorage, atomically: true, encoding: .utf8)
         // Mail: SMTP when configured, else .eml files in run/outbox.
         var mail = ["--outbox", paths.runDirectory + "/outbox"]
         for option in ["smtp-url", "smtp-user", "smtp-password", "mail-from", "mail-from-name"] {

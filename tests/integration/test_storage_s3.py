@@ -1,8 +1,8 @@
 """Our own stored files in an S3-compatible bucket (`serve --storage-url s3://…`), through the real
 stack on moto in server mode: uploads land in the bucket and nowhere under data/files, the worker
-probes its copy and puts fetched media there, Files and Jobs downloads 302 to presigned URLs, store customer links are served
-through nginx's internal /_s3/ proxy (Range too) and counted, the CLI uploads there too, delete
-removes the object, and a store URL without keys is refused at start. (moto does not check
+probes its copy and puts fetched media there, Files and Jobs downloads 302 to presigned URLs,
+store customer links are served through nginx's internal /_s3/ proxy (Range too) and counted, the
+CLI uploads there too, delete removes the object, and a store URL without keys is refused at start. (moto does not check
 signatures; the signer is checked against botocore in BucketsIntegrationTests.)"""
 import os
 import subprocess
@@ -144,6 +144,10 @@ def test_the_cli_upload_goes_to_the_bucket(s3_server, moto, tmp_path):
     item = shop.create_item("CLI", name="CLI upload", extra="<filename>cli.bin</filename>")
     r = fetch(s3_server.store_url + child_text(item, "permalink"))
     assert r.status_code == 200 and r.content == path.read_bytes(), r.text[:300]
+    # Without the options, the CLI puts files where `serve` last kept them (the run directory says).
+    before = set(moto.objects())
+    s3_server.cli("upload", "--key", shop.key, str(path), "--name", "again.bin")
+    assert len(set(moto.objects()) - before) == 1
     assert stored_files(s3_server) == []
 
 
