@@ -58,6 +58,12 @@ final class S3LocationTests: XCTestCase {
             XCTAssertTrue(block.contains(line), line)
         }
         XCTAssertFalse(block.contains("Range"), "Range goes through as the client sent it")
+        XCTAssertFalse(block.contains("proxy_ssl"))
+        let aws = try FileStores.nginxLocations(url: "s3://media/p?region=eu-west-1")
+        for line in ["proxy_pass https://media.s3.eu-west-1.amazonaws.com/;", "proxy_set_header Host \"media.s3.eu-west-1.amazonaws.com\";",
+                     "proxy_ssl_server_name on;", "proxy_ssl_verify on;", "proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;"] {
+            XCTAssertTrue(aws.contains(line), line)
+        }
     }
 
     func testTheLocalStoreIsHealthyWhileItsDirectoryIsWritable() throws {
