@@ -34,8 +34,8 @@ let package = Package(
         .target(name: "HTTPCore", dependencies: ["Crypto", "Formats"]),
         .target(name: "Store", dependencies: ["CSQLite"]),
         .target(name: "Domain", dependencies: ["Store", "Crypto", "Formats"]),
-        // Where stored files' bytes live, behind Domain's `FileStore`: local disk now, buckets later.
-        .target(name: "FileStores", dependencies: ["Domain", "HTTPCore"]),
+        // Where stored files' bytes live, behind Domain's `FileStore`: local disk or the operator's S3-compatible bucket.
+        .target(name: "FileStores", dependencies: ["Domain", "HTTPCore", "Formats", "Buckets", "Outbound", "Crypto"]),
         // Outbound network I/O through libcurl: SMTP delivery and HTTP fetches under the SSRF guard.
         .target(name: "Outbound", dependencies: ["CCurl", "Formats"]),
         // Media inspection: ffprobe under a whitelist and a time limit.
@@ -97,6 +97,6 @@ let package = Package(
         .testTarget(name: "WorkerIntegrationTests", dependencies: ["worker", "BucketStore", "Buckets", "Crypto", "Domain", "FileStores",
                                                                    "Media", "Outbound", "Store", "Egress"]),
         .testTarget(name: "BucketsIntegrationTests", dependencies: ["Buckets", "Outbound", "Crypto", "Egress", "HTTPCore",
-                                                                     "BucketStore", "BucketEndpoints", "Dialect", "Domain", "Store", "Support"]),
+                                                                     "BucketStore", "BucketEndpoints", "Dialect", "Domain", "Store", "Support", "FileStores"]),
     ]
 )

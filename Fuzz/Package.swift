@@ -1,7 +1,8 @@
 // swift-tools-version:5.4
 // libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
 // Media's yt-dlp output reader, the jobs dialect's option text,
-// Crypto's sealed-secret reader (SecretBox.open) and its secrets-file reader (SharedSecrets.parse).
+// Crypto's sealed-secret reader (SecretBox.open) and its secrets-file reader (SharedSecrets.parse),
+// and storage URLs / credentials files (FileStores' S3Location).
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -43,5 +44,7 @@ let package = Package(
         .executableTarget(name: "FuzzSecretBox", dependencies: ["Crypto"]),
         // The nodes' shared secrets file as Crypto's SharedSecrets reads it.
         .executableTarget(name: "FuzzSecrets", dependencies: ["Crypto"]),
+        // Storage URLs (s3://…) and bucket credentials files (S3Location.swift is a symlink into Sources/FileStores).
+        .executableTarget(name: "FuzzStorageURL", dependencies: ["Formats"]),
     ]
 )

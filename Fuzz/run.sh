@@ -4,18 +4,18 @@
 #   Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags...]
 #   e.g. Fuzz/run.sh FuzzXML 60
 #
-# TARGET is FuzzXML, FuzzForm, FuzzMultipart, FuzzHeaders, FuzzProxyHead, FuzzJSON, FuzzYTDLP, FuzzJobOptions, FuzzSecretBox, FuzzSecrets or FuzzAccept. The checked-in corpus under
+# TARGET is FuzzXML, FuzzForm, FuzzMultipart, FuzzHeaders, FuzzProxyHead, FuzzJSON, FuzzYTDLP, FuzzJobOptions, FuzzSecretBox, FuzzSecrets, FuzzAccept or FuzzStorageURL. The checked-in corpus under
 # Fuzz/Corpus/TARGET is copied to a temporary directory first, so new inputs the
 # fuzzer finds never change the repository. Crash/timeout reproducers are written
 # to Fuzz/.build/artifacts/TARGET/ (ignored by git). Exits non-zero if the fuzzer
 # finds a crash, leak, timeout or out-of-memory, or if the build fails.
 set -euo pipefail
 
-usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzSecrets|FuzzAccept|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzSecrets|FuzzAccept|FuzzStorageURL|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 if [ "$1" = all ]; then
     seconds=$2; shift 2
-    for t in FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzSecrets FuzzAccept; do "$0" "$t" "$seconds" "$@"; done
+    for t in FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzSecrets FuzzAccept FuzzStorageURL; do "$0" "$t" "$seconds" "$@"; done
     exit 0
 fi
 target=$1

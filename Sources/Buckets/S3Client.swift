@@ -91,7 +91,7 @@ public struct S3Client: BucketClient {
     var signing: BucketHTTP.AWSSigning { .init(region: region, accessKeyID: accessKeyID, secret: secret) }
 
     /// scheme://host[:port] of requests, and the Host header's value.
-    func origin() throws -> (base: String, host: String) {
+    public func origin() throws -> (base: String, host: String) {
         guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = components.percentEncodedHost, !host.isEmpty,
               components.path.isEmpty || components.path == "/", components.query == nil, components.user == nil else {
@@ -225,13 +225,17 @@ public struct S3Client: BucketClient {
     }
 
     /// Size and ETag of an object; nil when there is none.
-    public func head(key: String) throws -> StoredObject? {
-        let reply = try send("HEAD", key, readHeaders: ["Content-Length", "ETag"])
+    public func head(key: String) throws -> StoredObject? { try look(key: key)?.object }
+
+    /// Size, ETag and Last-Modified (Unix seconds; 0 when the provider sends none) of an object; nil when there is none.
+    public func look(key: String) throws -> (object: StoredObject, modified: Int64)? {
+        let reply = try send("HEAD", key, readHeaders: ["Content-Length", "ETag", "Last-Modified"])
         if reply.status == 404 { return nil }
         guard reply.status == 200, let length = reply.headers["content-length"].flatMap({ Int64($0) }) else {
             throw S3Client.failure(reply, doing: "looking at the object")
         }
-        return StoredObject(key: key, size: length, etag: S3Client.unquoted(reply.headers["etag"]))
+        return (StoredObject(key: key, size: length, etag: S3Client.unquoted(reply.headers["etag"])),
+                reply.headers["last-modified"].flatMap(DateTime.parseHTTPDate) ?? 0)
     }
 
     /// Removes an object (absent already: fine, as S3 answers).

@@ -1,11 +1,7 @@
 import Domain
-import FileStores
 import HTTPCore
 import Store
 import Support
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `GET /healthz`, for a load balancer in front of several nodes: 200 only when this thread's
 /// database connection answers a real read (the schema version) and the file store answers;
@@ -40,18 +36,9 @@ public enum Health {
         }
     }
 
-    /// The file store answers. Until `FileStore.check()` is in the protocol (issue 13, part S),
-    /// the local store's check is this one: its directory exists and this process may write it.
-    /// Switching is this one line: `try store.check()`.
-    static func checkStorage(_ store: any FileStore) throws { try checkLocalDirectory(store) }
-
-    static func checkLocalDirectory(_ store: any FileStore) throws {
-        guard let local = store as? LocalDiskStore else { return }
-        var info = stat()
-        guard stat(local.directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, access(local.directory, W_OK) == 0 else {
-            throw StorageError(description: "\(local.directory) is not a writable directory: \(String(cString: strerror(errno)))")
-        }
-    }
+    /// The file store answers (`FileStore.check()`: the local directory is writable; a bucket
+    /// takes a small write, at most every half minute while it answers).
+    static func checkStorage(_ store: any FileStore) throws { try store.check() }
 
     private static func check(_ what: String, _ body: () throws -> Void) -> Bool {
         do {

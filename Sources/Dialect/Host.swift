@@ -17,6 +17,8 @@ public enum Host {
         Option("database", placeholder: "PATH", help: "the SQLite store (same as --database-url sqlite:PATH)"),
         Option("database-url", placeholder: "URL", help: "the store, e.g. sqlite:PATH (one of --database and --database-url is required)"),
         Option("data", placeholder: "DIR", required: true, help: "stored files (DIR/files) and temp files (DIR/tmp)"),
+        Option("storage-url", placeholder: "URL", help: "where stored files live: file:DIR (default DATA/files) or s3://BUCKET/PREFIX?endpoint=URL&region=R"),
+        Option("storage-credentials-file", placeholder: "PATH", help: "the bucket's keys (key=…, secret=…; default AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"),
         Option("threads", .integer(0...1024), placeholder: "N", help: "request threads (0 or absent: two per core)"),
         Option("max-body", .integer(1...(1 << 30)), placeholder: "BYTES",
                help: "largest body read into memory (default \(BodyLimit.defaultBytes))"),
@@ -112,7 +114,7 @@ public struct HostSettings: Sendable {
     public let socketPath: String
     /// Where the store is (`sqlite:PATH`): opened by `Databases.open(url:)`, the only place an engine is named.
     public let databaseURL: String
-    /// Stored files' bytes (local disk now; buckets need no change in the dialects).
+    /// Stored files' bytes (`--storage-url`: local disk or the operator's bucket; no dialect names which).
     public let storage: any FileStore
     /// Temp files (upload copies before they are put into `storage`).
     public let scratch: ScratchSpace
@@ -168,7 +170,8 @@ public struct HostSettings: Sendable {
         } else {
             signer = nil
         }
-        storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data), signingSecret: signer?.secret)
+        storage = try FileStores.open(url: arguments["storage-url"] ?? FileStores.localURL(dataDirectory: data), signingSecret: signer?.secret,
+                                      credentialsFile: arguments["storage-credentials-file"], scratch: scratch)
         linkSeconds = Int64(arguments.int("link-seconds") ?? 3600)
         allowedPrivateHosts = Set((arguments["allow-private-hosts"] ?? "").split(separator: ",").map { String($0).lowercased() })
         wake = arguments["wake-socket"].flatMap { WakeSender(path: $0) }

@@ -21,6 +21,9 @@ public protocol FileStore: Sendable {
     /// Runs `body` with a path on this machine to the bytes under `key`, for tools such as
     /// ffprobe: a local store's own file; a bucket store's copy in scratch space, removed after.
     func withLocalFile<T>(key: String, _ body: (String) throws -> T) throws -> T
+    /// Throws when the store cannot take files now (health checks): a local directory that is
+    /// missing or not writable, a bucket that does not answer or refuses a small write.
+    func check() throws
 }
 
 /// How the reply to a download should hand over the bytes; the dialect's choice.

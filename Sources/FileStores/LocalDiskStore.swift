@@ -62,4 +62,12 @@ public struct LocalDiskStore: FileStore {
     public func withLocalFile<T>(key: String, _ body: (String) throws -> T) throws -> T {
         try body(path(forKey: key))
     }
+
+    /// The directory exists and this process may write in it.
+    public func check() throws {
+        var info = stat()
+        guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, access(directory, W_OK | X_OK) == 0 else {
+            throw StorageError(description: "the file directory \(directory) is missing or not writable")
+        }
+    }
 }

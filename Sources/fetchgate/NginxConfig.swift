@@ -17,11 +17,13 @@ struct NginxConfig {
     /// `mediaRoutes`: the media server's dialects' route lines (`--routes`), for the `Allow` of
     /// the 405s nginx answers itself there (`AllowMap`).
     init(paths: RunPaths, template: String, www: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String,
-         maxBody: Int, signer: URLSigner, mediaRoutes: [String]) throws {
+         maxBody: Int, signer: URLSigner, storageLocations: String = "", mediaRoutes: [String]) throws {
         self.paths = paths
         self.template = template
         var blocks = ["UPSTREAMS": DialectRow.all.map { NginxConfig.upstream($0, paths: paths) }.joined(separator: "\n"),
-                      "ALLOW_MAP_MEDIA": AllowMap.nginxMap(variable: "fg_allow_media", routeLines: mediaRoutes)]
+                      "ALLOW_MAP_MEDIA": AllowMap.nginxMap(variable: "fg_allow_media", routeLines: mediaRoutes),
+                      // The file store's own locations (a bucket's /_s3/), in both servers.
+                      "STORAGE_LOCATIONS": storageLocations]
         for server in DialectRow.Server.allCases {
             let own = DialectRow.all.filter { $0.server == server }.flatMap(NginxConfig.locations)
             let borrowed = DialectRow.all.filter { $0.server != server }.flatMap { dialect in

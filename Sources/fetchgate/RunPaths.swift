@@ -1,6 +1,7 @@
 import Support
 import Foundation
 import Store
+import FileStores
 
 /// Where a deployment keeps its state: database, data directory, sockets, logs, nginx config.
 struct RunPaths {
@@ -10,6 +11,15 @@ struct RunPaths {
     /// How the children are told where the store is: the option it was given by.
     let databaseOptions: [String]
     let data: String
+    /// Where stored files live (`--storage-url`, default `file:DATA/files`), and how the children
+    /// are told (with `--storage-credentials-file`; keys in the environment reach them as they are).
+    let storageURL: String
+    let storageCredentialsFile: String?
+    /// Whether `--storage-url` was given (else the CLI's uploads follow `lastServedStorage`).
+    let storageGiven: Bool
+    var storageOptions: [String] {
+        ["--storage-url", storageURL] + (storageCredentialsFile.map { ["--storage-credentials-file", $0] } ?? [])
+    }
 
     init(_ arguments: Arguments) {
         let run = RunPaths.absolute(arguments["run-dir"] ?? "run")
@@ -23,6 +33,9 @@ struct RunPaths {
             databaseOptions = ["--database", path]
         }
         data = RunPaths.absolute(arguments["data"] ?? run + "/data")
+        storageURL = arguments["storage-url"] ?? FileStores.localURL(dataDirectory: data)
+        storageCredentialsFile = arguments["storage-credentials-file"].map(RunPaths.absolute)
+        storageGiven = arguments.has("storage-url")
     }
 
     var logs: String { runDirectory + "/logs" }
@@ -44,6 +57,21 @@ struct RunPaths {
     var demoCredentials: String { runDirectory + "/demo-credentials" }
     /// The store server's public base URL as `serve` last started it (links in order emails).
     var storePublicURL: String { runDirectory + "/store-public-url" }
+    /// The store `serve` last started with: its URL, then its credentials file or an empty line.
+    var servedStorage: String { runDirectory + "/storage-url" }
+
+    /// Where the admin CLI puts files: the store given on its command line, else the one `serve`
+    /// last started with in this run directory (so `fetchgate upload` never puts a file on local
+    /// disk that a bucket-backed server cannot see), else the local store.
+    func storageForCommands() -> (url: String, credentialsFile: String?) {
+        guard !storageGiven, let text = try? String(contentsOfFile: servedStorage, encoding: .utf8) else {
+            return (storageURL, storageCredentialsFile)
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let url = lines.first, !url.isEmpty else { return (storageURL, storageCredentialsFile) }
+        let credentials = lines.count > 1 && !lines[1].isEmpty ? lines[1] : nil
+        return (url, credentials)
+    }
 
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

@@ -37,7 +37,7 @@ struct Supervisor {
 
     /// Refuses unknown options and malformed numbers before anything starts (exit status 2).
     static func checkOptions(_ arguments: Arguments) throws {
-        let global: Set<String> = ["run-dir", "database", "database-url", "data"]
+        let global: Set<String> = ["run-dir", "database", "database-url", "data", "storage-url", "storage-credentials-file"]
         for name in arguments.values.keys.sorted() where !options.contains(name) && !global.contains(name) {
             throw UsageError(message: "serve: unknown option --\(name)")
         }
@@ -92,6 +92,10 @@ struct Supervisor {
         try scratch.prepare()
         // Opened once here so the directory nginx serves files from exists before nginx starts.
         _ = try FileStores.open(url: FileStores.localURL(dataDirectory: paths.data))
+        // The configured store, opened once to refuse a bad URL or missing keys before anything starts.
+        do { _ = try FileStores.open(url: paths.storageURL, credentialsFile: paths.storageCredentialsFile, scratch: scratch) } catch {
+            throw SetupError("\(error)")
+        }
         let storePort = arguments.int("store-port") ?? 8081
         let mediaPort = arguments.int("media-port") ?? 8080
         let listen = arguments["listen"] ?? "127.0.0.1"
@@ -127,7 +131,7 @@ struct Supervisor {
         let config = try NginxConfig(paths: paths, template: template, www: www,
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
                                      maxUpload: arguments["max-upload"] ?? "2g", maxBody: BodyLimit.defaultBytes,
-                                     signer: URLSigner(secret: secret),
+                                     signer: URLSigner(secret: secret), storageLocations: try FileStores.nginxLocations(url: paths.storageURL),
                                      mediaRoutes: try NginxConfig.routeLines(of: .media, binDirectory: binDirectory,
                                                                              scratch: paths.runDirectory))
         try config.write()
@@ -143,6 +147,8 @@ struct Supervisor {
         let threads = arguments["threads"].map { ["--threads", $0] } ?? []
         let publicURL = arguments["public-url"] ?? "http://\(listen):\(storePort)"
         try publicURL.write(toFile: paths.storePublicURL, atomically: true, encoding: .utf8)
+        try (paths.storageURL + "\n" + (paths.storageCredentialsFile ?? "") + "\n")
+            .write(toFile: paths.servedStorage, atomically: true, encoding: .utf8)
         // Mail: SMTP when configured, else .eml files in run/outbox.
         var mail = ["--outbox", paths.runDirectory + "/outbox"]
         for option in ["smtp-url", "smtp-user", "smtp-password", "mail-from", "mail-from-name"] {
@@ -170,7 +176,7 @@ struct Supervisor {
         let sealing = secretsFile.map { ["--secrets-file", $0] } ?? masterKey.map { ["--master-key-file", $0] } ?? []
         let publicURLs: [DialectRow.Server: String] = [.store: publicURL, .media: mediaURL]
         // Every dialect takes the host's options (`Dialect/Host.swift`); the socket comes first.
-        let hostOptions = paths.databaseOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
+        let hostOptions = paths.databaseOptions + paths.storageOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
                            "--max-body", String(BodyLimit.defaultBytes)] + signing + node
                            + ["--link-seconds", arguments["link-seconds"] ?? "3600", "--wake-socket", paths.wakeSocket] + threads + privateHosts
         var children = DialectRow.all.map { dialect in
@@ -182,7 +188,7 @@ struct Supervisor {
                   stopSignal: SIGTERM)
         }
         children += [
-            Child(name: "worker", argv: [binDirectory + "/worker"] + paths.databaseOptions + ["--data", paths.data,
+            Child(name: "worker", argv: [binDirectory + "/worker"] + paths.databaseOptions + paths.storageOptions + ["--data", paths.data,
                                          "--concurrency", arguments["worker-concurrency"] ?? "2",
                                          "--short-concurrency", arguments["worker-short-concurrency"] ?? "1"] + mail + privateHosts + workerTuning
                                          + sealing + node + ["--supervised"],

@@ -12,7 +12,8 @@ struct Uploader {
     func upload(accountID: Int64, file: String, name: String?) throws -> Upload {
         let scratch = ScratchSpace(dataDirectory: paths.data)
         try scratch.prepare()
-        let storage = try FileStores.open(url: FileStores.localURL(dataDirectory: paths.data))
+        let store = paths.storageForCommands()
+        let storage = try FileStores.open(url: store.url, credentialsFile: store.credentialsFile, scratch: scratch)
         guard let size = ScratchSpace.size(ofPath: file) else { throw SetupError("cannot read \(file)") }
         let temp = scratch.temporaryPath()
         try Multipart.copyRange(fromFile: file, offset: 0, length: Int(size), toFile: temp)

@@ -9,7 +9,10 @@ import Media
 // fetchgate: admin CLI and process supervisor.
 let usage = """
 usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
-                                         or --database PATH | --database-url URL, --data DIR)
+                                         or --database PATH | --database-url URL, --data DIR,
+                                         --storage-url file:DIR|s3://BUCKET/PREFIX?endpoint=URL&region=R,
+                                         --storage-credentials-file PATH; bucket keys otherwise from
+                                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
   serve [--store-port 8081] [--media-port 8080] [--listen 127.0.0.1] [--threads N] [--public-url URL]
         [--smtp-url smtp://host:port [--smtp-user U] [--smtp-password P] [--smtp-starttls]] [--mail-from ADDR]
         [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS]

@@ -23,6 +23,7 @@ import Glibc
 //          [--master-key-file PATH] (opens the bucket secrets accounts saved)
 //          [--secrets-file PATH] (the nodes' shared secrets: the master key comes from it)
 //          [--node-name NAME] (every log line starts node=NAME)
+//          [--storage-url file:DIR | s3://BUCKET/PREFIX?endpoint=URL&region=R] [--storage-credentials-file PATH] (default DATA/files)
 let arguments = Arguments()
 if arguments.has("supervised") { ParentWatch.stopWithParent() }
 if let name = arguments["node-name"], !Log.isValidNodeName(name) {
@@ -58,7 +59,8 @@ let scratch = ScratchSpace(dataDirectory: data)
 let storage: any FileStore
 do {
     try scratch.prepare()
-    storage = try FileStores.open(url: FileStores.localURL(dataDirectory: data))
+    storage = try FileStores.open(url: arguments["storage-url"] ?? FileStores.localURL(dataDirectory: data),
+                                  credentialsFile: arguments["storage-credentials-file"], scratch: scratch)
 } catch {
     logError("worker: \(error)")
     exit(1)

@@ -90,7 +90,7 @@ final class LocalDiskStoreTests: XCTestCase {
     }
 
     func testOnlyFileURLsOpen() {
-        for url in ["s3://bucket/prefix", "file:", "/plain/dir", ""] {
+        for url in ["gs://bucket/prefix", "file:", "/plain/dir", ""] {
             XCTAssertThrowsError(try FileStores.open(url: url), url) {
                 XCTAssertTrue("\($0)".contains("unsupported file store URL '\(url)'"), "\($0)")
             }

@@ -1,0 +1,1 @@
+../../../Sources/FileStores/S3Location.swift
