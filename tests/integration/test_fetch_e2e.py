@@ -269,7 +269,10 @@ def test_per_account_cap_queues_the_rest(fetch_server, fetch_api, media_origin):
     theirs = other.create(media_origin.slow_url(f"cap-{tag}-other", rate=1_000_000))["id"]
     most, beside, deadline = 0, False, time.monotonic() + 90
     while time.monotonic() < deadline:
-        statuses = [fetch_api.fetch(i)["status"] for i in mine]
+        # One list read is one snapshot: fetches read one by one could see a fetch still running
+        # and, a moment later, the one that started when it ended.
+        listed = {f["id"]: f["status"] for f in fetch_api.listing(per_page=100)["fetches"]}
+        statuses = [listed[i] for i in mine]
         running = statuses.count("running")
         most = max(most, running)
         beside = beside or (running == FETCH_CAP and other.fetch(theirs)["status"] == "running")
