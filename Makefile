@@ -4,8 +4,8 @@ SWIFT ?= swift
 RUN_DIR ?= run
 STORE_PORT ?= 8081
 MEDIA_PORT ?= 8080
-APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd \
-  chromium chromium-driver iproute2 libpq-dev postgresql
+APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd \
+  chromium chromium-driver iproute2
 # Python tools live in a project-local virtualenv: yt-dlp (pinned: Debian's copy is years old,
 # with known CVEs) for the worker, and the test tools. Nothing goes into the system Python.
 VENV := .venv
