@@ -237,7 +237,7 @@ final class JobRegistryTests: DomainTestCase {
         let id = try queue.enqueue(StepJob.self, StepPayload(steps: 5, outcome: nil))
         let job = try XCTUnwrap(queue.claim(kinds: [StepJob.name], leaseSeconds: 30))
         let lease = JobLease(job)
-        let heartbeatDB = try SQLiteDatabase(path: directory + "/db.sqlite")
+        let heartbeatDB = try Databases.open(url: databaseURL)
         let log = JobLog()
         log.afterStep = { step in
             guard step == 1 else { return }
