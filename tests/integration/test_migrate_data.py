@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import FETCHGATE, REPO, Server, fetch, free_port, order_item_of, stock_shop
+from conftest import FETCHGATE, REPO, Server, fetch, free_port, guid_of, stock_shop
 
 PGCLUSTER = REPO / "tests" / "support" / "pgcluster.sh"
 TABLES = ["accounts", "credentials", "uploads", "items", "downloads", "orders", "order_items", "jobs", "media_files",
@@ -23,7 +23,7 @@ def source(tmp_path_factory):
     try:
         shop = stock_shop(server.create_account())
         order = shop.create_order(items=("A", "B"))
-        assert fetch(order_item_of(order, "A")["url"]).status_code == 200
+        assert fetch(f"{server.store_url}/get/{guid_of(order, 'A')}").status_code == 200
         files = server.create_files_tenant()
         files.upload("clip.bin", b"\x00\x01" * 100)
     finally:
