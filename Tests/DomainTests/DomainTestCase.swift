@@ -50,7 +50,18 @@ class DomainTestCase: XCTestCase {
         let schema = "test_" + name + "_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try Databases.open(url: server).execute("CREATE SCHEMA \(schema)")
         schemas.append(schema)
-        return server + (server.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
+        // A longer statement timeout than the driver's 30 s: one test fills a table with 1 M rows in one statement.
+        return server + (server.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema + "&statement_timeout=300s"
+    }
+
+    /// The engine's plan for a query, as one line: SQLite's `EXPLAIN QUERY PLAN` details, or
+    /// PostgreSQL's `EXPLAIN` (after `ANALYZE`, so that a table filled by the test has statistics).
+    func queryPlan(_ sql: String, _ arguments: [any SQLBindable]) throws -> String {
+        guard DomainTestCase.server != nil else {
+            return try db.query("EXPLAIN QUERY PLAN " + sql, arguments).compactMap { $0.string("detail") }.joined(separator: "; ")
+        }
+        try db.execute("ANALYZE")
+        return try db.query("EXPLAIN " + sql, arguments).compactMap { $0.string("QUERY PLAN") }.joined(separator: "; ")
     }
 
     func makeAccount(_ name: String = "Shop") throws -> (Account, String, String) {
