@@ -7,28 +7,40 @@ import subprocess
 
 import pytest
 
-from conftest import FETCHGATE, REPO, Server, fetch, free_port, guid_of, stock_shop
+from conftest import FETCHGATE, REPO, SHOP_FILES, Server, StoreClient, fetch, free_port, guid_of, stock_shop
 
 PGCLUSTER = REPO / "tests" / "support" / "pgcluster.sh"
 TABLES = ["accounts", "credentials", "uploads", "items", "downloads", "orders", "order_items", "jobs", "media_files",
           "idempotency_keys", "fetches", "webhook_deliveries", "batches", "buckets", "signup_attempts"]
 
 
+class Stack:
+    """A stopped stack: its run directory, a tenant's key and token, one order's link to item A."""
+
+
 @pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    """The SQLite URL of a stopped stack's store, with rows in the tables its traffic fills."""
-    run = tmp_path_factory.mktemp("migrate-source") / "run"
-    server = Server(run)
+def stack(tmp_path_factory):
+    stack = Stack()
+    stack.run = tmp_path_factory.mktemp("migrate-source") / "run"
+    server = Server(stack.run)
     server.start()
     try:
         shop = stock_shop(server.create_account())
+        stack.key, stack.token = shop.key, shop.token
         order = shop.create_order(items=("A", "B"))
-        assert fetch(f"{server.store_url}/get/{guid_of(order, 'A')}").status_code == 200
+        stack.guid = guid_of(order, "A")
+        assert fetch(f"{server.store_url}/get/{stack.guid}").status_code == 200
         files = server.create_files_tenant()
         files.upload("clip.bin", b"\x00\x01" * 100)
     finally:
         server.stop()
-    return f"sqlite:{run / 'fetchgate.sqlite'}"
+    return stack
+
+
+@pytest.fixture(scope="module")
+def source(stack):
+    """The SQLite URL of the stopped stack's store, with rows in the tables its traffic fills."""
+    return f"sqlite:{stack.run / 'fetchgate.sqlite'}"
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +112,27 @@ def test_sqlite_to_postgresql_twice_then_a_new_row_there_is_a_mismatch(source, p
     assert accounts_line.endswith("MISMATCH"), output
     assert counts["accounts"] == (first["accounts"][0], first["accounts"][0] + 1, 0)
     assert "fetchgate: migrate-data: the target's rows differ from the source's" in output
+
+
+def test_the_stack_serves_the_copied_store_from_postgresql(stack, source, postgres, tmp_path):
+    """The stack started again on the PostgreSQL copy (same data directory and secrets): the tenant's
+    key works and its customer link serves item A's file once more, counted there."""
+    target = postgres.rsplit("/", 1)[0] + "/served"
+    subprocess.run(["psql", postgres, "-qc", "CREATE DATABASE served"], check=True, timeout=60)
+    code, _, output = migrate(source, target, tmp_path)
+    assert code == 0, output
+    server = Server(stack.run, extra_args=["--database-url", target])
+    server.start()
+    try:
+        assert StoreClient(server.store_url, stack.key, stack.token).get("/api/account").status_code == 200
+        r = fetch(f"{server.store_url}/get/{stack.guid}")
+        assert r.status_code == 200
+        assert r.content == SHOP_FILES["A"][1]
+    finally:
+        server.stop()
+    served = subprocess.run(["psql", target, "-Atc", "SELECT COUNT(*) FROM downloads"], capture_output=True, text=True,
+                            timeout=60)
+    assert served.stdout == "2\n", served.stderr
 
 
 def test_the_same_database_twice_is_refused(source, tmp_path):
