@@ -5,6 +5,7 @@
 #   pgcluster.sh stop DIR         stop it (fast shutdown); nothing of it is left running
 #   pgcluster.sh restart DIR      stop and start again on the same port (prints the URL)
 #   pgcluster.sh url DIR          the URL of a cluster made by `start`
+#   pgcluster.sh fresh DIR NAME   (re)create an empty database NAME in it (connections to it are ended)
 #
 # The URL is postgresql://fetchgate@127.0.0.1:PORT/fetchgate: the role `fetchgate` is the
 # cluster's superuser and trust authentication is used (loopback only, socket in DIR).
@@ -15,7 +16,7 @@ set -euo pipefail
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 ROLE=fetchgate
 
-usage() { echo "usage: $0 start DIR PORT | stop DIR | restart DIR | url DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start DIR PORT | stop DIR | restart DIR | url DIR | fresh DIR NAME" >&2; exit 2; }
 
 as_owner() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -78,10 +79,17 @@ stop() {
     fi
 }
 
+fresh() {
+    local dir=$1 name=$2 port; port=$(cat "$dir/port")
+    as_owner "$BIN/psql" -h "$dir" -p "$port" -U "$ROLE" -d postgres -v ON_ERROR_STOP=1 -Atq \
+        -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\""
+}
+
 case "${1:-}" in
     start) [ $# = 3 ] || usage; start "$2" "$3" ;;
     stop) [ $# = 2 ] || usage; stop "$2" ;;
     restart) [ $# = 2 ] || usage; stop "$2"; start "$2" "$(cat "$2/port")" ;;
     url) [ $# = 2 ] || usage; url "$2" ;;
+    fresh) [ $# = 3 ] || usage; fresh "$2" "$3" ;;
     *) usage ;;
 esac
