@@ -56,8 +56,9 @@ max_connections = 200
 CONF
     fi
     if ! running "$dir"; then
-        as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null \
-            || { tail -20 "$dir/server.log" >&2; exit 1; }
+        # No descriptor of ours may reach the server: a caller reading our output to its end would wait forever.
+        as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start </dev/null >"$dir/pg_ctl.log" 2>&1 \
+            || { cat "$dir/pg_ctl.log" >&2; tail -20 "$dir/server.log" >&2; exit 1; }
     fi
     if ! as_owner "$BIN/psql" -h "$dir" -p "$port" -U "$ROLE" -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$ROLE'" | grep -q 1; then
         as_owner "$BIN/createdb" -h "$dir" -p "$port" -U "$ROLE" "$ROLE"
@@ -81,7 +82,7 @@ stop() {
 
 fresh() {
     local dir=$1 name=$2 port; port=$(cat "$dir/port")
-    as_owner "$BIN/psql" -h "$dir" -p "$port" -U "$ROLE" -d postgres -v ON_ERROR_STOP=1 -Atq \
+    PGOPTIONS="-c client_min_messages=warning" as_owner "$BIN/psql" -h "$dir" -p "$port" -U "$ROLE" -d postgres -v ON_ERROR_STOP=1 -Atq \
         -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\""
 }
 
