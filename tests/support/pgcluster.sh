@@ -5,6 +5,7 @@
 #   pgcluster.sh stop DIR         stop it (fast shutdown); nothing of it is left running
 #   pgcluster.sh restart DIR      stop and start again on the same port (prints the URL)
 #   pgcluster.sh url DIR          the URL of a cluster made by `start`
+#   pgcluster.sh fresh DIR NAME   (re)create an empty database NAME in it (connections to it are ended)
 #
 # The URL is postgresql://fetchgate@127.0.0.1:PORT/fetchgate: the role `fetchgate` is the
 # cluster's superuser and trust authentication is used (loopback only, socket in DIR).
@@ -15,7 +16,7 @@ set -euo pipefail
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 ROLE=fetchgate
 
-usage() { echo "usage: $0 start DIR PORT | stop DIR | restart DIR | url DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start DIR PORT | stop DIR | restart DIR | url DIR | fresh DIR NAME" >&2; exit 2; }
 
 as_owner() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -55,8 +56,9 @@ max_connections = 200
 CONF
     fi
     if ! running "$dir"; then
-        as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null \
-            || { tail -20 "$dir/server.log" >&2; exit 1; }
+        # No descriptor of ours may reach the server: a caller reading our output to its end would wait forever.
+        as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start </dev/null >"$dir/pg_ctl.log" 2>&1 \
+            || { cat "$dir/pg_ctl.log" >&2; tail -20 "$dir/server.log" >&2; exit 1; }
     fi
     if ! as_owner "$BIN/psql" -h "$dir" -p "$port" -U "$ROLE" -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$ROLE'" | grep -q 1; then
         as_owner "$BIN/createdb" -h "$dir" -p "$port" -U "$ROLE" "$ROLE"
@@ -78,10 +80,17 @@ stop() {
     fi
 }
 
+fresh() {
+    local dir=$1 name=$2 port; port=$(cat "$dir/port")
+    PGOPTIONS="-c client_min_messages=warning" as_owner "$BIN/psql" -h "$dir" -p "$port" -U "$ROLE" -d postgres -v ON_ERROR_STOP=1 -Atq \
+        -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\""
+}
+
 case "${1:-}" in
     start) [ $# = 3 ] || usage; start "$2" "$3" ;;
     stop) [ $# = 2 ] || usage; stop "$2" ;;
     restart) [ $# = 2 ] || usage; stop "$2"; start "$2" "$(cat "$2/port")" ;;
     url) [ $# = 2 ] || usage; url "$2" ;;
+    fresh) [ $# = 3 ] || usage; fresh "$2" "$3" ;;
     *) usage ;;
 esac
