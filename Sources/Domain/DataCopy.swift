@@ -74,6 +74,7 @@ public struct DataCopy {
                 last = table.key.map { final[$0] }
                 if page.count < batchSize { break }
             }
+            if table.key == ["id"] { try target.advanceIdentity(table: table.name, column: "id") }
             return inserted
         }
     }
