@@ -47,7 +47,7 @@ unit-postgres: deps
 	@dir=$$(mktemp -d /tmp/fetchgate-pg.XXXXXX); \
 	port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	url=$$(tests/support/pgcluster.sh start $$dir $$port) || { rm -rf $$dir; exit 1; }; \
-	FETCHGATE_TEST_DATABASE_URL=$$url $(SWIFT) test --filter DomainTests; status=$$?; \
+	FETCHGATE_TEST_DATABASE_URL=$$url $(SWIFT) test --filter DomainTests --skip IntegrationTests; status=$$?; \
 	tests/support/pgcluster.sh stop $$dir; rm -rf $$dir; exit $$status
 
 # Swift tests that run ffmpeg/ffprobe or loopback servers, then the HTTP suite through nginx.

@@ -1,7 +1,8 @@
 """`fetchgate migrate-data --from URL --to URL`: the store of a real stack (accounts, keys, uploads,
 items, an order, a counted download, a Files API file and its probe job) copied into a fresh SQLite
 file and into a throwaway PostgreSQL cluster (tests/support/pgcluster.sh), each twice: the second run
-copies nothing and still checks every table; a target holding rows the source lacks exits 1."""
+copies nothing and still checks every table; a target holding rows the source lacks exits 1; the stack
+started again on the PostgreSQL copy serves what it served before."""
 import re
 import subprocess
 
