@@ -4,7 +4,7 @@ SWIFT ?= swift
 RUN_DIR ?= run
 STORE_PORT ?= 8081
 MEDIA_PORT ?= 8080
-APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd \
+APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd \
   chromium chromium-driver iproute2
 # Python tools live in a project-local virtualenv: yt-dlp (pinned: Debian's copy is years old,
 # with known CVEs) for the worker, and the test tools. Nothing goes into the system Python.
@@ -15,7 +15,7 @@ PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhook
   selenium==4.51.0 schemathesis==4.32.5
 BIN := .build/release
 
-.PHONY: deps build run test unit integration fuzz fuzz-short bench clean
+.PHONY: deps build run test unit unit-postgres integration fuzz fuzz-short bench clean
 
 # Installs whatever is missing (Debian packages, then PyPI), nothing when all is there.
 deps:
@@ -35,11 +35,20 @@ build: deps
 run: build
 	$(BIN)/fetchgate serve --run-dir $(RUN_DIR) --store-port $(STORE_PORT) --media-port $(MEDIA_PORT)
 
-test: build unit fuzz-short integration
+test: build unit unit-postgres fuzz-short integration
 
 # Unit tests: fast, and need neither ffmpeg nor sockets (the …IntegrationTests targets are skipped).
 unit: deps
 	$(SWIFT) test --skip IntegrationTests
+
+# The domain suite again on PostgreSQL: a throwaway cluster (tests/support/pgcluster.sh) on a free
+# loopback port, one fresh schema per test, stopped and removed afterwards whatever the result.
+unit-postgres: deps
+	@dir=$$(mktemp -d /tmp/fetchgate-pg.XXXXXX); \
+	port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	url=$$(tests/support/pgcluster.sh start $$dir $$port) || { rm -rf $$dir; exit 1; }; \
+	FETCHGATE_TEST_DATABASE_URL=$$url $(SWIFT) test --filter DomainTests --skip IntegrationTests; status=$$?; \
+	tests/support/pgcluster.sh stop $$dir; rm -rf $$dir; exit $$status
 
 # Swift tests that run ffmpeg/ffprobe or loopback servers, then the HTTP suite through nginx.
 integration: build

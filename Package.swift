@@ -14,9 +14,10 @@ let package = Package(
         .executable(name: "jobs-api", targets: ["JobsAPI"]),
     ],
     targets: [
-        // System libraries (Debian: libfcgi-dev, libsqlite3-dev, libssl-dev).
+        // System libraries (Debian: libfcgi-dev, libsqlite3-dev, libpq-dev, libssl-dev).
         .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI", pkgConfig: "fcgi"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
 
         // libcurl's setopt is variadic: a few C lines give Swift fixed-type doorways.
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "Formats"),
         .target(name: "Crypto", dependencies: ["CCrypto", "Formats"]),
         .target(name: "HTTPCore", dependencies: ["Crypto", "Formats"]),
-        .target(name: "Store", dependencies: ["CSQLite"]),
+        .target(name: "Store", dependencies: ["CSQLite", "CPostgres", "Formats"]),
         .target(name: "Domain", dependencies: ["Store", "Crypto", "Formats"]),
         // Where stored files' bytes live, behind Domain's `FileStore`: local disk or the operator's S3-compatible bucket.
         .target(name: "FileStores", dependencies: ["Domain", "HTTPCore", "Formats", "Buckets", "Outbound", "Crypto"]),
@@ -77,8 +78,8 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "DomainTests", dependencies: ["Domain", "Store", "FileStores"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "Store", "FileStores", "TestSupport"]),
         .testTarget(name: "DialectTests", dependencies: ["Dialect", "HTTPCore", "Store"]),
         .testTarget(name: "FileStoresTests", dependencies: ["FileStores", "Domain", "HTTPCore"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),

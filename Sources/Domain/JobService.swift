@@ -342,9 +342,10 @@ public struct JobService {
                 }
                 counts[status, default: 0] += row.int("n") ?? 0
             }
+            // SUM of integers is an integer on SQLite but `numeric` on PostgreSQL: cast, so it reads exactly.
             let bytes = try db.queryOne("""
-                SELECT COALESCE(SUM(CASE WHEN storage_key IS NOT NULL THEN size_bytes END), 0) AS here,
-                       COALESCE(SUM(CASE WHEN object_key IS NOT NULL THEN size_bytes END), 0) AS bucket
+                SELECT CAST(COALESCE(SUM(CASE WHEN storage_key IS NOT NULL THEN size_bytes END), 0) AS BIGINT) AS here,
+                       CAST(COALESCE(SUM(CASE WHEN object_key IS NOT NULL THEN size_bytes END), 0) AS BIGINT) AS bucket
                 FROM fetches WHERE account_id = ? AND status = 'success'
                 """, [accountID])
             return JobUsage(counts: counts, active: counts[.pending, default: 0] + counts[.processing, default: 0],

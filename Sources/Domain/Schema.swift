@@ -8,6 +8,27 @@ public enum Schema {
         try Migrator.migrate(db, migrations, now: clock.now())
     }
 
+    /// A table of the schema and the columns of its primary key.
+    public struct Table: Sendable, Equatable {
+        public let name: String
+        public let key: [String]
+        init(_ name: String, key: [String] = ["id"]) {
+            self.name = name
+            self.key = key
+        }
+    }
+
+    /// Every table the migrations make (bar `schema_migrations`), each after the tables it
+    /// references, so copying them in this order (ids ascending) meets every foreign key.
+    /// A test holds it to the migrations: a new table must be added here.
+    public static let tables: [Table] = [
+        Table("accounts"), Table("credentials"), Table("uploads"), Table("items"), Table("downloads"),
+        Table("orders"), Table("order_items"), Table("jobs"), Table("media_files"),
+        Table("idempotency_keys", key: ["account_id", "scope", "idempotency_key"]),
+        Table("fetches"), Table("webhook_deliveries"), Table("batches"), Table("buckets"),
+        Table("signup_attempts", key: ["address"]),
+    ]
+
     public static let migrations: [Migration] = [
         Migration(1, "accounts, credentials, uploads, items, downloads", """
         CREATE TABLE accounts (

@@ -82,12 +82,11 @@ public struct SignUpService {
         var new = AccountService.NewAccount(name: name, email: email)
         new.url = input.url
         let (foldedName, foldedEmail) = (name.lowercased(), email.lowercased())
+        let (asciiName, asciiEmail) = (SignUpService.asciiLowercased(name), SignUpService.asciiLowercased(email))
         do {
             return try db.write {
-                if let taken = try db.queryOne("""
-                    SELECT LOWER(email) = ? AS email_taken FROM accounts
-                    WHERE LOWER(name) = ? OR LOWER(email) = ? OR signup_name = ? OR signup_email = ? LIMIT 1
-                    """, [foldedEmail, foldedName, foldedEmail, foldedName, foldedEmail]) {
+                if let taken = try db.queryOne(SignUpService.takenQuery,
+                                               [asciiEmail, foldedEmail, asciiName, asciiEmail, foldedName, foldedEmail]) {
                     throw SignUpService.taken(emailTaken: taken.bool("email_taken"))
                 }
                 let created = try accounts.create(new)
@@ -101,6 +100,27 @@ public struct SignUpService {
             // A concurrent sign-up committed the same name or email first.
             throw DomainError.unprocessable("name or email is already taken")
         }
+    }
+
+    /// An account that holds the name or the email already. Signed-up accounts by their folded
+    /// name and email (exact, indexed); accounts made otherwise (the CLI, the demo) by their name
+    /// and email with ASCII letters folded: the same on every engine, where `LOWER` is not
+    /// (SQLite's folds only A–Z, PostgreSQL's folds by the database's locale, É to é too).
+    static let takenQuery = """
+        SELECT (\(asciiLower("email")) = ? OR signup_email = ?) AS email_taken FROM accounts
+        WHERE \(asciiLower("name")) = ? OR \(asciiLower("email")) = ? OR signup_name = ? OR signup_email = ? LIMIT 1
+        """
+
+    /// SQL for `column` with A–Z made a–z and every other character kept, alike on every engine.
+    static func asciiLower(_ column: String) -> String {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).reduce(column) { sql, upper in
+            "REPLACE(\(sql), '\(Character(Unicode.Scalar(upper)))', '\(Character(Unicode.Scalar(upper + 32)))')"
+        }
+    }
+
+    /// `text` with A–Z made a–z and every other character kept (as `asciiLower` does in SQL).
+    static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     static func taken(emailTaken: Bool) -> DomainError {

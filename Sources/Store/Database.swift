@@ -1,6 +1,5 @@
-/// The storage interface the domain layer talks to. SQLite implements it now;
-/// a PostgreSQL implementation can follow behind the same protocol. `Databases.open(url:)`
-/// makes one; nothing above this module names an engine.
+/// The storage interface the domain layer talks to, implemented by SQLite and PostgreSQL.
+/// `Databases.open(url:)` makes one; nothing above this module names an engine.
 ///
 /// A `Database` value is one connection and is used by one thread at a time.
 ///
@@ -27,9 +26,25 @@ public protocol Database: AnyObject {
     func holdingWrite<T>(begin: () throws -> Void, _ body: () throws -> T, end: (T) throws -> Void) throws -> T
     /// Runs a script of several statements (migrations).
     func executeScript(_ sql: String) throws
+    /// Runs `body` holding the engine's migration lock, so that processes migrating one database
+    /// at once apply each migration once (SQLite: no lock beyond each migration's write
+    /// transaction; PostgreSQL: an advisory lock).
+    func withMigrationLock<T>(_ body: () throws -> T) throws -> T
+    /// A migration's SQL (written in SQLite's DDL) for this engine (SQLite: as it is).
+    func schemaSQL(_ sql: String) -> String
+    /// After rows were inserted with explicit ids (a copy between databases): the next id the
+    /// engine makes for `table.column` is past the largest there. SQLite does this by itself;
+    /// PostgreSQL moves the identity sequence. A column with no identity is left alone.
+    func advanceIdentity(table: String, column: String) throws
 }
 
 extension Database {
+    public func withMigrationLock<T>(_ body: () throws -> T) throws -> T { try body() }
+
+    public func schemaSQL(_ sql: String) -> String { sql }
+
+    public func advanceIdentity(table: String, column: String) throws {}
+
     public func queryOne(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Row? {
         try query(sql, arguments).first
     }

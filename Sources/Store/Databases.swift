@@ -2,14 +2,16 @@
 import Glibc
 #endif
 
-/// Opens the store a URL names, so that no caller names an engine. `sqlite:PATH` is the one
-/// engine now (a relative PATH is taken from the working directory, and missing parent
-/// directories are made); a PostgreSQL driver adds its scheme here and nowhere else.
+/// Opens the store a URL names, so that no caller names an engine: `sqlite:PATH` (a relative
+/// PATH is taken from the working directory, and missing parent directories are made) and
+/// `postgresql://user:pass@host:port/db?…` (libpq's URI, given to it as it is, plus this
+/// driver's `statement_timeout` parameter).
 public enum Databases {
     /// One connection to the database at `url`.
     public static func open(url: String) throws -> any Database {
+        if isPostgres(url) { return try PostgresDatabase(url: url) }
         guard let path = sqlitePath(url) else {
-            throw DatabaseUsageError(message: "unsupported database URL '\(url)': expected sqlite:PATH")
+            throw DatabaseUsageError(message: "unsupported database URL '\(url)': expected sqlite:PATH or postgresql://…")
         }
         try makeParentDirectories(of: path)
         return try SQLiteDatabase(path: path)
@@ -22,6 +24,10 @@ public enum Databases {
 
     /// The URL of the SQLite file at `path`.
     public static func url(path: String) -> String { "sqlite:" + path }
+
+    /// Whether `url` names a PostgreSQL server: `postgresql://…` (libpq's URI; its shorter
+    /// `postgres://` spelling is refused, so that one form names the engine everywhere).
+    public static func isPostgres(_ url: String) -> Bool { url.hasPrefix("postgresql://") }
 
     /// PATH of `sqlite:PATH` (or `sqlite://PATH`, where an absolute PATH keeps its slash); nil for other URLs.
     static func sqlitePath(_ url: String) -> String? {

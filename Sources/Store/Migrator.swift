@@ -16,22 +16,25 @@ public enum Migrator {
     /// Returns the versions applied by this call.
     @discardableResult
     public static func migrate(_ db: any Database, _ migrations: [Migration], now: Int64) throws -> [Int] {
-        try db.executeScript("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
-            """)
-        var applied: [Int] = []
-        for migration in migrations.sorted(by: { $0.version < $1.version }) {
-            try db.transaction(immediate: true) {
-                // Checked inside the write lock so two processes starting together apply it once.
-                if try db.queryOne("SELECT 1 FROM schema_migrations WHERE version = ?", [migration.version]) != nil { return }
-                try db.executeScript(migration.sql)
-                try db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                               [migration.version, migration.name, now])
-                applied.append(migration.version)
+        try db.withMigrationLock {
+            try db.executeScript(db.schemaSQL("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+                """))
+            var applied: [Int] = []
+            for migration in migrations.sorted(by: { $0.version < $1.version }) {
+                let done = try db.transaction(immediate: true) { () -> Bool in
+                    // Checked inside the write lock so two processes starting together apply it once.
+                    if try db.queryOne("SELECT 1 FROM schema_migrations WHERE version = ?", [migration.version]) != nil { return false }
+                    try db.executeScript(db.schemaSQL(migration.sql))
+                    try db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                   [migration.version, migration.name, now])
+                    return true
+                }
+                if done { applied.append(migration.version) }
             }
+            return applied
         }
-        return applied
     }
 
     public static func currentVersion(_ db: any Database) throws -> Int {

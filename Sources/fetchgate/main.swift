@@ -31,6 +31,10 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
         [--secrets-file PATH] (the nodes' shared signing secret and master key, mode 0600; see secrets create)
                                  render nginx config, migrate, start nginx + FastCGI processes + worker, supervise
   migrate                        apply schema migrations
+  migrate-data --from URL --to URL [--batch 1000]
+                                 copy every row of one database into another (e.g. sqlite:… to postgresql://…),
+                                 both migrated first; safe to run again (rows already there are kept); prints each
+                                 table's rows on both sides, exit 1 when they differ. Stop the servers first.
   account create --name NAME [--email E] [--key KEY] [--token TOKEN]
   account list
   account set --key KEY [--order-expiration-hours H] [--download-limit N]
@@ -87,6 +91,23 @@ do {
         let db = try Databases.open(url: paths.databaseURL)
         let applied = try Schema.migrate(db)
         print("schema at version \(try Migrator.currentVersion(db)); applied now: \(applied.map(String.init).joined(separator: ", "))")
+    case "migrate-data":
+        guard let from = arguments["from"], let to = arguments["to"] else { fail("migrate-data --from URL --to URL") }
+        guard from != to else { fail("migrate-data: --from and --to name the same database") }
+        let copy = DataCopy(from: try Databases.open(url: from), to: try Databases.open(url: to),
+                            batchSize: arguments["batch"].flatMap { Int($0) } ?? 1_000)
+        func line(_ cells: [String]) -> String {
+            cells[0].padding(toLength: 20, withPad: " ", startingAt: 0) + cells.dropFirst().map { $0.leftPadded(to: 12) }.joined()
+        }
+        print(line(["table", "source", "target", "copied now"]))
+        let counts = try copy.run { count in
+            let mark = count.matches ? "" : count.source != count.target ? "  MISMATCH" : "  CHANGED (source written during the copy)"
+            print(line([count.table, String(count.source), String(count.target), String(count.copied)]) + mark)
+        }
+        guard counts.allSatisfy(\.matches) else {
+            fail("migrate-data: the target's rows differ from the source's (see above); with the servers stopped, run it again")
+        }
+        print("migrate-data: \(counts.count) tables, \(counts.reduce(0) { $0 + $1.target }) rows, all match")
     case "account":
         let accounts = AccountService(db: openDatabase())
         switch arguments.positional.dropFirst().first {
@@ -192,4 +213,8 @@ do {
     fail(error.message)
 } catch {
     fail("\(error)")
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

@@ -194,7 +194,7 @@ final class JobRegistryTests: DomainTestCase {
 
     /// Migration 5 gives file jobs queued before it their subject: deleting the file cancels them.
     func testFileJobsQueuedBeforeMigration5GetTheirSubject() throws {
-        let old = try SQLiteDatabase(path: directory + "/old.sqlite")
+        let old = try Databases.open(url: emptyDatabaseURL(name: "old"))
         try Migrator.migrate(old, Schema.migrations.filter { $0.version <= 4 }, now: 0)
         let (account, _, _) = try AccountService(db: old, clock: .fixed(1)).create(.init(name: "Shop"))
         try old.execute("""
@@ -237,7 +237,7 @@ final class JobRegistryTests: DomainTestCase {
         let id = try queue.enqueue(StepJob.self, StepPayload(steps: 5, outcome: nil))
         let job = try XCTUnwrap(queue.claim(kinds: [StepJob.name], leaseSeconds: 30))
         let lease = JobLease(job)
-        let heartbeatDB = try SQLiteDatabase(path: directory + "/db.sqlite")
+        let heartbeatDB = try Databases.open(url: databaseURL)
         let log = JobLog()
         log.afterStep = { step in
             guard step == 1 else { return }

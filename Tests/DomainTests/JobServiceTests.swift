@@ -219,6 +219,20 @@ final class JobServiceTests: DomainTestCase {
                        [.fetch, .fetch, .fetch])
     }
 
+    /// Stored bytes add up exactly past 2^53 (PostgreSQL's SUM of integers is `numeric`, which
+    /// would read back through a Double).
+    func testUsageAddsBytesExactly() throws {
+        let big = Int64(1) << 53
+        for (n, (size, inBucket)) in [(big, false), (Int64(1), false), (Int64(7), true)].enumerated() {
+            try db.execute("""
+                INSERT INTO fetches (public_id, account_id, url, quality, status, size_bytes, storage_key, object_key, created_at)
+                VALUES (?, ?, ?, 'best', 'success', ?, ?, ?, 1)
+                """, ["sum-\(n)", account, url, size, inBucket ? nil : "k\(n)", inBucket ? "o\(n)" : nil])
+        }
+        let usage = try jobs.usage(accountID: account)
+        XCTAssertEqual([usage.bytesStored, usage.bucketBytes], [big + 1, 7])
+    }
+
     /// `GET /jobs` reads along an index in id order whatever the filter, with no sort of its own,
     /// so a page costs what the first costs at 1 M rows. Measured here on 1 M rows, a tenth of them this account's.
     func testListReadsAlongAnIndexAtAMillionRows() throws {
@@ -227,7 +241,7 @@ final class JobServiceTests: DomainTestCase {
             try db.execute("""
                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
                 INSERT INTO fetches (public_id, account_id, url, quality, status, step, origin, batch_id, created_at, updated_at)
-                SELECT 'id-' || i, CASE WHEN i % 10 = 0 THEN ? ELSE ? END, 'https://example.com/v', 'best', CASE WHEN i % 3 = 0 THEN 'success' ELSE 'failed' END, NULL,
+                SELECT 'id-' || i, CASE WHEN i % 10 = 0 THEN CAST(? AS INTEGER) ELSE CAST(? AS INTEGER) END, 'https://example.com/v', 'best', CASE WHEN i % 3 = 0 THEN 'success' ELSE 'failed' END, NULL,
                     'jobs', 'batch-' || (i / 100), 1, 1 FROM n
                 """, [account, other])
         }
@@ -239,10 +253,18 @@ final class JobServiceTests: DomainTestCase {
         ]
         for (status, batch, after, index) in cases {
             let (sql, arguments) = try JobService.listQuery(accountID: account, status: status, batchID: batch, limit: 200, after: after)
-            let plan = try db.query("EXPLAIN QUERY PLAN " + sql, arguments).compactMap { $0.string("detail") }.joined(separator: "; ")
-            XCTAssertTrue(plan.contains("USING INDEX \(index)") || plan.contains("USING COVERING INDEX \(index)"), "\(status as Any) \(batch as Any): \(plan)")
-            XCTAssertFalse(plan.contains("TEMP B-TREE"), plan)
-            XCTAssertFalse(plan.hasPrefix("SCAN fetches") && !plan.contains("INDEX"), plan)
+            let plan = try queryPlan(sql, arguments)
+            if DomainTestCase.server == nil {
+                XCTAssertTrue(plan.contains("USING INDEX \(index)") || plan.contains("USING COVERING INDEX \(index)"), "\(status as Any) \(batch as Any): \(plan)")
+                XCTAssertFalse(plan.contains("TEMP B-TREE"), plan)
+                XCTAssertFalse(plan.hasPrefix("SCAN fetches") && !plan.contains("INDEX"), plan)
+            } else {
+                // PostgreSQL's planner picks its own index (often the primary key, filtering by account):
+                // what matters holds, an index scan in id order, no sort and no sequential scan.
+                XCTAssertTrue(plan.contains("Index Scan Backward using fetches_"), "\(status as Any) \(batch as Any): \(plan)")
+                XCTAssertFalse(plan.contains("Sort"), plan)
+                XCTAssertFalse(plan.contains("Seq Scan"), plan)
+            }
         }
         func page(_ after: String?) throws -> Double {
             let started = Date()

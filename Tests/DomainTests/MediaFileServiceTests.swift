@@ -166,8 +166,7 @@ final class MediaFileServiceTests: DomainTestCase {
     }
 
     func testCounterMigrationCountsExistingFiles() throws {
-        let path = directory + "/old.sqlite"
-        let old = try SQLiteDatabase(path: path)
+        let old = try Databases.open(url: emptyDatabaseURL(name: "old"))
         let counter = Schema.migrations.first { $0.name.hasPrefix("per-account count of media files") }!.version
         try Migrator.migrate(old, Schema.migrations.filter { $0.version < counter }, now: 0)
         let account = try AccountService(db: old, clock: .fixed(1_000)).create(.init(name: "Old")).0

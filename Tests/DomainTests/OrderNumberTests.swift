@@ -29,7 +29,7 @@ final class OrderNumberTests: DomainTestCase {
 
     /// Orders made before migration 6 get their value from the migration itself.
     func testMigrationFillsTheValueOfExistingOrders() throws {
-        let old = try Databases.open(url: "sqlite:" + directory + "/old.sqlite")
+        let old = try Databases.open(url: emptyDatabaseURL(name: "old"))
         try Migrator.migrate(old, Schema.migrations.filter { $0.version <= 4 }, now: 0)
         try old.execute("INSERT INTO accounts (id, name, created_at) VALUES (1, 'Shop', 0), (2, 'Other', 0)")
         let ids = ["41", "0000000000000000099", "000000000000000077", "12a", "a12", "١٢٣", "", "99999999999999999999", "55"]

@@ -35,6 +35,27 @@ final class SignUpServiceTests: DomainTestCase {
         XCTAssertEqual(try accountCount(), 2)
     }
 
+    /// An account made otherwise (the CLI) is matched with A–Z folded, alike on SQLite and
+    /// PostgreSQL (whose LOWER would fold É too): its name in other ASCII case is taken, with
+    /// an accented letter in the other case it is another name; sign-ups among themselves fold fully.
+    func testNonASCIINamesAreMatchedAlikeOnEveryEngine() throws {
+        _ = try AccountService(db: db).create(.init(name: "École Über", email: "Élodie@shop.example"))
+        XCTAssertThrowsError(try service().signUp(.init(name: "ÉCOLE ÜBER", email: "a@shop.example"), from: "10.0.0.1")) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("name is already taken"))
+        }
+        XCTAssertThrowsError(try service().signUp(.init(name: "Other", email: "Élodie@SHOP.example"), from: "10.0.0.2")) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("email is already taken"))
+        }
+        _ = try service().signUp(.init(name: "école über", email: "élodie@shop.example"), from: "10.0.0.3")
+        XCTAssertThrowsError(try service().signUp(.init(name: "École über", email: "b@shop.example"), from: "10.0.0.4")) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("name is already taken"))
+        }
+        XCTAssertThrowsError(try service().signUp(.init(name: "Third", email: "éLODIE@shop.example"), from: "10.0.0.5")) {
+            XCTAssertEqual($0 as? DomainError, .unprocessable("email is already taken"))
+        }
+        XCTAssertEqual(try accountCount(), 2)
+    }
+
     func testInputRules() throws {
         let cases: [(SignUpService.SignUp, DomainError)] = [
             (.init(name: "", email: "a@b.example"), .unprocessable("name is required")),
