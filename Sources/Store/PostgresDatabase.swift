@@ -392,48 +392,29 @@ public final class PostgresDatabase: Database {
         }
     }
 
-    /// The unit of work of a running `holdingWrite` (see SQLiteDatabase).
-    private final class HeldWrite {
-        let begin: () throws -> Void
-        var open = false
-        var locked = false
-        init(_ begin: @escaping () throws -> Void) { self.begin = begin }
-    }
-
     private var held: HeldWrite?
+    /// Whether this connection holds the advisory lock of `holdingWrite` units.
+    private var holdsUnitLock = false
 
     public func holdingWrite<T>(begin: () throws -> Void, _ body: () throws -> T, end: (T) throws -> Void) throws -> T {
         guard depth == 0, held == nil else {
             throw DatabaseUsageError(message: "holdingWrite inside a transaction")
         }
-        return try withoutActuallyEscaping(begin) { begin in
-            let unit = HeldWrite(begin)
+        return try HeldWrite.run(begin: begin, body, end: end, hold: { unit in
             held = unit
-            defer {
-                held = nil
-                unlock(unit)
-            }
-            let result: T
-            do {
-                result = try body()
-                if !unit.open { try open(unit) }
-                try end(result)
-            } catch {
-                abandon(unit)
-                throw error
-            }
+            if unit == nil { unlockUnits() }
+        }, open: open, abandon: abandon, commit: { unit in
             unit.open = false
             depth = 0
             try commitOrRollBack()
-            return result
-        }
+        })
     }
 
     private func open(_ unit: HeldWrite) throws {
         try ensureConnected()
         // Before BEGIN, so that the transaction's snapshot is taken after the lock is held.
         _ = try query("SELECT pg_advisory_lock(?)", [PostgresDatabase.holdingWriteLockKey])
-        unit.locked = true
+        holdsUnitLock = true
         conflicted = false
         try executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE")
         depth = 1
@@ -453,9 +434,9 @@ public final class PostgresDatabase: Database {
         rollBack()
     }
 
-    private func unlock(_ unit: HeldWrite) {
-        guard unit.locked else { return }
-        unit.locked = false
+    private func unlockUnits() {
+        guard holdsUnitLock else { return }
+        holdsUnitLock = false
         if PQstatus(connection) == CONNECTION_OK {
             PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(PostgresDatabase.holdingWriteLockKey))"))
         }
