@@ -5,6 +5,18 @@ final class HeldWrite {
     var open = false
     init(_ begin: @escaping () throws -> Void) { self.begin = begin }
 
+    /// Called by the driver once the unit's transaction has begun: runs `begin` in it, and
+    /// abandons the unit if `begin` refuses.
+    func begun(abandon: (HeldWrite) -> Void) throws {
+        open = true
+        do {
+            try begin()
+        } catch {
+            abandon(self)
+            throw error
+        }
+    }
+
     /// `holdingWrite`'s order of work: `body`, then (opening the unit's transaction if `body`
     /// did not) `end`, then commit; any error abandons the unit. `hold` is told the running unit
     /// (nil once it is over); `open`, `abandon` and `commit` are the driver's.

@@ -418,13 +418,7 @@ public final class PostgresDatabase: Database {
         conflicted = false
         try executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE")
         depth = 1
-        unit.open = true
-        do {
-            try unit.begin()
-        } catch {
-            abandon(unit)
-            throw error
-        }
+        try unit.begun(abandon: abandon)
     }
 
     private func abandon(_ unit: HeldWrite) {

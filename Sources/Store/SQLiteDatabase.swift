@@ -219,13 +219,7 @@ public final class SQLiteDatabase: Database {
         }
         holdsWriteLock = true
         depth = 1
-        unit.open = true
-        do {
-            try unit.begin()
-        } catch {
-            abandon(unit)
-            throw error
-        }
+        try unit.begun(abandon: abandon)
     }
 
     private func commit(_ unit: HeldWrite) throws {
