@@ -1,7 +1,7 @@
 // swift-tools-version:5.4
 // libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
 // Media's yt-dlp output reader, the jobs dialect's option text,
-// and Crypto's sealed-secret reader (SecretBox.open).
+// Crypto's sealed-secret reader (SecretBox.open), and the PostgreSQL driver's SQL text work.
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -41,5 +41,7 @@ let package = Package(
         .executableTarget(name: "FuzzJobOptions"),
         // Sealed bucket secrets as Crypto's SecretBox opens them.
         .executableTarget(name: "FuzzSecretBox", dependencies: ["Crypto"]),
+        // The PostgreSQL driver's SQL text work (PostgresSQL.swift is a symlink into Sources/Store; standard library only).
+        .executableTarget(name: "FuzzPostgresSQL"),
     ]
 )

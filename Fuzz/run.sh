@@ -4,24 +4,24 @@
 #   Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags...]
 #   e.g. Fuzz/run.sh FuzzXML 60
 #
-# TARGET is FuzzXML, FuzzForm, FuzzMultipart, FuzzHeaders, FuzzProxyHead, FuzzJSON, FuzzYTDLP, FuzzJobOptions, FuzzSecretBox or FuzzAccept. The checked-in corpus under
+# TARGET is FuzzXML, FuzzForm, FuzzMultipart, FuzzHeaders, FuzzProxyHead, FuzzJSON, FuzzYTDLP, FuzzJobOptions, FuzzSecretBox, FuzzAccept or FuzzPostgresSQL. The checked-in corpus under
 # Fuzz/Corpus/TARGET is copied to a temporary directory first, so new inputs the
 # fuzzer finds never change the repository. Crash/timeout reproducers are written
 # to Fuzz/.build/artifacts/TARGET/ (ignored by git). Exits non-zero if the fuzzer
 # finds a crash, leak, timeout or out-of-memory, or if the build fails.
 set -euo pipefail
 
-usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzAccept|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzAccept|FuzzPostgresSQL|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 if [ "$1" = all ]; then
     seconds=$2; shift 2
-    for t in FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzAccept; do "$0" "$t" "$seconds" "$@"; done
+    for t in FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzAccept FuzzPostgresSQL; do "$0" "$t" "$seconds" "$@"; done
     exit 0
 fi
 target=$1
 seconds=$2
 shift 2
-case "$target" in FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzAccept) ;; *) usage ;; esac
+case "$target" in FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzAccept|FuzzPostgresSQL) ;; *) usage ;; esac
 case "$seconds" in ''|*[!0-9]*) usage ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)

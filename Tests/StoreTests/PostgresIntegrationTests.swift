@@ -23,7 +23,7 @@ final class PostgresIntegrationTests: PostgresClusterTestCase {
     }
 
     func testPlaceholdersAreNumberedOutsideQuotesAndComments() throws {
-        let rendered = PostgresDatabase.renderPlaceholders("""
+        let rendered = PostgresSQL.renderPlaceholders("""
             SELECT ?, '?', 'it''s ?', "we?ird" -- a ? here
             /* and ? here */ FROM t WHERE a = ? AND b IN (?, ?)
             """)
