@@ -2,7 +2,7 @@
 // libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
 // Media's yt-dlp output reader, the jobs dialect's option text,
 // Crypto's sealed-secret reader (SecretBox.open) and its secrets-file reader (SharedSecrets.parse),
-// and storage URLs / credentials files (FileStores' S3Location).
+// storage URLs / credentials files (FileStores' S3Location), and the PostgreSQL driver's SQL text work.
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -46,5 +46,7 @@ let package = Package(
         .executableTarget(name: "FuzzSecrets", dependencies: ["Crypto"]),
         // Storage URLs (s3://…) and bucket credentials files (S3Location.swift is a symlink into Sources/FileStores).
         .executableTarget(name: "FuzzStorageURL", dependencies: ["Formats"]),
+        // The PostgreSQL driver's SQL text work (PostgresSQL.swift is a symlink into Sources/Store; standard library only).
+        .executableTarget(name: "FuzzPostgresSQL"),
     ]
 )

@@ -4,24 +4,27 @@
 #   Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags...]
 #   e.g. Fuzz/run.sh FuzzXML 60
 #
-# TARGET is FuzzXML, FuzzForm, FuzzMultipart, FuzzHeaders, FuzzProxyHead, FuzzJSON, FuzzYTDLP, FuzzJobOptions, FuzzSecretBox, FuzzSecrets, FuzzAccept or FuzzStorageURL. The checked-in corpus under
+# TARGET is one of TARGETS below (or all). The checked-in corpus under
 # Fuzz/Corpus/TARGET is copied to a temporary directory first, so new inputs the
 # fuzzer finds never change the repository. Crash/timeout reproducers are written
 # to Fuzz/.build/artifacts/TARGET/ (ignored by git). Exits non-zero if the fuzzer
 # finds a crash, leak, timeout or out-of-memory, or if the build fails.
 set -euo pipefail
 
-usage() { echo "usage: $0 FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzSecrets|FuzzAccept|FuzzStorageURL|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
+# Every harness in Package.swift, once.
+TARGETS="FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzSecrets FuzzAccept FuzzStorageURL FuzzPostgresSQL"
+
+usage() { echo "usage: $0 ${TARGETS// /|}|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 if [ "$1" = all ]; then
     seconds=$2; shift 2
-    for t in FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzSecrets FuzzAccept FuzzStorageURL; do "$0" "$t" "$seconds" "$@"; done
+    for t in $TARGETS; do "$0" "$t" "$seconds" "$@"; done
     exit 0
 fi
 target=$1
 seconds=$2
 shift 2
-case "$target" in FuzzXML|FuzzForm|FuzzMultipart|FuzzHeaders|FuzzProxyHead|FuzzJSON|FuzzYTDLP|FuzzJobOptions|FuzzSecretBox|FuzzSecrets|FuzzAccept) ;; *) usage ;; esac
+case " $TARGETS " in *" $target "*) ;; *) usage ;; esac
 case "$seconds" in ''|*[!0-9]*) usage ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)

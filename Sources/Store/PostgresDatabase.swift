@@ -95,54 +95,11 @@ public final class PostgresDatabase: Database {
         return (kept.isEmpty ? base : base + "?" + kept.joined(separator: "&"), timeout)
     }
 
-    // MARK: Placeholders
-
-    /// `sql` with each bare `?` outside string literals, quoted identifiers and comments
-    /// numbered `$1`, `$2`, …, and how many there were.
-    public static func renderPlaceholders(_ sql: String) -> (sql: String, count: Int) {
-        var out = ""
-        out.reserveCapacity(sql.utf8.count + 8)
-        var count = 0
-        let chars = Array(sql.unicodeScalars)
-        var i = 0
-        func copy(until end: Int) {
-            out.unicodeScalars.append(contentsOf: chars[i..<end])
-            i = end
-        }
-        while i < chars.count {
-            let c = chars[i]
-            switch c {
-            case "'", "\"":
-                // A quoted span ends at the next quote of its kind; a doubled quote inside it
-                // reads as two spans back to back, which comes to the same.
-                var end = i + 1
-                while end < chars.count && chars[end] != c { end += 1 }
-                copy(until: min(end + 1, chars.count))
-            case "-" where i + 1 < chars.count && chars[i + 1] == "-":
-                var end = i
-                while end < chars.count && chars[end] != "\n" { end += 1 }
-                copy(until: end)
-            case "/" where i + 1 < chars.count && chars[i + 1] == "*":
-                var end = i + 2
-                while end + 1 < chars.count && !(chars[end] == "*" && chars[end + 1] == "/") { end += 1 }
-                copy(until: min(end + 2, chars.count))
-            case "?":
-                count += 1
-                out += "$\(count)"
-                i += 1
-            default:
-                out.unicodeScalars.append(c)
-                i += 1
-            }
-        }
-        return (out, count)
-    }
-
     // MARK: Statements
 
     private func prepare(_ sql: String) throws -> Prepared {
         if let cached = statements[sql] { return cached }
-        let (rendered, count) = PostgresDatabase.renderPlaceholders(sql)
+        let (rendered, count) = PostgresSQL.renderPlaceholders(sql)
         if statements.count >= PostgresDatabase.statementCacheSize, !statementOrder.isEmpty {
             let oldest = statementOrder.removeFirst()
             if let evicted = statements.removeValue(forKey: oldest), PQtransactionStatus(connection) != PQTRANS_INERROR {
@@ -392,58 +349,33 @@ public final class PostgresDatabase: Database {
         }
     }
 
-    /// The unit of work of a running `holdingWrite` (see SQLiteDatabase).
-    private final class HeldWrite {
-        let begin: () throws -> Void
-        var open = false
-        var locked = false
-        init(_ begin: @escaping () throws -> Void) { self.begin = begin }
-    }
-
     private var held: HeldWrite?
+    /// Whether this connection holds the advisory lock of `holdingWrite` units.
+    private var holdsUnitLock = false
 
     public func holdingWrite<T>(begin: () throws -> Void, _ body: () throws -> T, end: (T) throws -> Void) throws -> T {
         guard depth == 0, held == nil else {
             throw DatabaseUsageError(message: "holdingWrite inside a transaction")
         }
-        return try withoutActuallyEscaping(begin) { begin in
-            let unit = HeldWrite(begin)
+        return try HeldWrite.run(begin: begin, body, end: end, hold: { unit in
             held = unit
-            defer {
-                held = nil
-                unlock(unit)
-            }
-            let result: T
-            do {
-                result = try body()
-                if !unit.open { try open(unit) }
-                try end(result)
-            } catch {
-                abandon(unit)
-                throw error
-            }
+            if unit == nil { unlockUnits() }
+        }, open: open, abandon: abandon, commit: { unit in
             unit.open = false
             depth = 0
             try commitOrRollBack()
-            return result
-        }
+        })
     }
 
     private func open(_ unit: HeldWrite) throws {
         try ensureConnected()
         // Before BEGIN, so that the transaction's snapshot is taken after the lock is held.
         _ = try query("SELECT pg_advisory_lock(?)", [PostgresDatabase.holdingWriteLockKey])
-        unit.locked = true
+        holdsUnitLock = true
         conflicted = false
         try executeScript("BEGIN ISOLATION LEVEL SERIALIZABLE")
         depth = 1
-        unit.open = true
-        do {
-            try unit.begin()
-        } catch {
-            abandon(unit)
-            throw error
-        }
+        try unit.begun(abandon: abandon)
     }
 
     private func abandon(_ unit: HeldWrite) {
@@ -453,9 +385,9 @@ public final class PostgresDatabase: Database {
         rollBack()
     }
 
-    private func unlock(_ unit: HeldWrite) {
-        guard unit.locked else { return }
-        unit.locked = false
+    private func unlockUnits() {
+        guard holdsUnitLock else { return }
+        holdsUnitLock = false
         if PQstatus(connection) == CONNECTION_OK {
             PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(PostgresDatabase.holdingWriteLockKey))"))
         }
@@ -469,7 +401,7 @@ public final class PostgresDatabase: Database {
         return try body()
     }
 
-    public func schemaSQL(_ sql: String) -> String { PostgresSchema.translate(sql) }
+    public func schemaSQL(_ sql: String) -> String { PostgresSQL.translateSchema(sql) }
 
     public func advanceIdentity(table: String, column: String) throws {
         func quoted(_ name: String) -> String { "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" }
@@ -503,104 +435,6 @@ extension PostgresError: DatabaseError {
     /// lost or refused connection (class 08), the server shutting down, too many connections.
     public var isBusy: Bool {
         ["40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300"].contains(sqlstate) || sqlstate.hasPrefix("08")
-    }
-}
-
-/// The schema's migrations are written in SQLite's DDL; this rewrites them for PostgreSQL.
-public enum PostgresSchema {
-    /// Columns the schema declares `INTEGER` but means as booleans (the domain writes TRUE/FALSE
-    /// and binds `Bool`): PostgreSQL makes them `BOOLEAN`.
-    public static let booleanColumns: Set<String> = ["manual", "path_style"]
-
-    /// `INTEGER PRIMARY KEY [AUTOINCREMENT]` → `BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY`,
-    /// `INTEGER` → `BIGINT`, `REAL` → `DOUBLE PRECISION`, `BLOB` → `BYTEA`, `TRIM(x, chars)` →
-    /// `BTRIM(x, chars)`, a boolean column's `INTEGER … DEFAULT 0/1` → `BOOLEAN … DEFAULT FALSE/TRUE`.
-    /// Words are replaced whole, outside string literals.
-    public static func translate(_ sql: String) -> String {
-        var words = tokens(sql)
-        var i = 0
-        func word(_ k: Int) -> String? { k < words.count && words[k].isWord ? words[k].text : nil }
-        func nextWord(after k: Int) -> Int? {
-            var j = k + 1
-            while j < words.count, words[j].isSpace { j += 1 }
-            return j < words.count && words[j].isWord ? j : nil
-        }
-        while i < words.count {
-            guard words[i].isWord else { i += 1; continue }
-            switch words[i].text.uppercased() {
-            case "INTEGER":
-                if let p = nextWord(after: i), word(p)?.uppercased() == "PRIMARY",
-                   let k = nextWord(after: p), word(k)?.uppercased() == "KEY" {
-                    var end = k
-                    if let a = nextWord(after: k), word(a)?.uppercased() == "AUTOINCREMENT" { end = a }
-                    words.replaceSubrange(i...end, with: [Token(text: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", isWord: false)])
-                } else if let name = previousWord(words, before: i), booleanColumns.contains(name) {
-                    words[i].text = "BOOLEAN"
-                    // Its DEFAULT 0/1 becomes FALSE/TRUE.
-                    var j = i + 1
-                    while j < words.count, words[j].text != ",", words[j].text != ")" {
-                        if words[j].text.uppercased() == "DEFAULT", let v = nextWord(after: j) ?? nextToken(words, after: j) {
-                            if words[v].text == "0" { words[v].text = "FALSE" } else if words[v].text == "1" { words[v].text = "TRUE" }
-                        }
-                        j += 1
-                    }
-                } else {
-                    words[i].text = "BIGINT"
-                }
-            case "REAL": words[i].text = "DOUBLE PRECISION"
-            case "BLOB": words[i].text = "BYTEA"
-            case "TRIM":
-                if let p = nextToken(words, after: i), words[p].text == "(" { words[i].text = "BTRIM" }
-            default: break
-            }
-            i += 1
-        }
-        return words.map(\.text).joined()
-    }
-
-    struct Token {
-        var text: String
-        var isWord: Bool
-        var isSpace: Bool { !isWord && text.allSatisfy(\.isWhitespace) }
-    }
-
-    /// Words (letters, digits, `_`), runs of white space, string literals and single other characters.
-    static func tokens(_ sql: String) -> [Token] {
-        var tokens: [Token] = []
-        let chars = Array(sql)
-        var i = 0
-        func isWordChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
-        while i < chars.count {
-            let start = i
-            if isWordChar(chars[i]) {
-                while i < chars.count && isWordChar(chars[i]) { i += 1 }
-                tokens.append(Token(text: String(chars[start..<i]), isWord: true))
-            } else if chars[i].isWhitespace {
-                while i < chars.count && chars[i].isWhitespace { i += 1 }
-                tokens.append(Token(text: String(chars[start..<i]), isWord: false))
-            } else if chars[i] == "'" {
-                i += 1
-                while i < chars.count && chars[i] != "'" { i += 1 }
-                i = min(i + 1, chars.count)
-                tokens.append(Token(text: String(chars[start..<i]), isWord: false))
-            } else {
-                i += 1
-                tokens.append(Token(text: String(chars[start..<i]), isWord: false))
-            }
-        }
-        return tokens
-    }
-
-    private static func previousWord(_ tokens: [Token], before k: Int) -> String? {
-        var j = k - 1
-        while j >= 0, tokens[j].isSpace { j -= 1 }
-        return j >= 0 && tokens[j].isWord ? tokens[j].text : nil
-    }
-
-    private static func nextToken(_ tokens: [Token], after k: Int) -> Int? {
-        var j = k + 1
-        while j < tokens.count, tokens[j].isSpace { j += 1 }
-        return j < tokens.count ? j : nil
     }
 }
 

@@ -200,36 +200,13 @@ public final class SQLiteDatabase: Database {
         }
     }
 
-    /// The unit of work of a running `holdingWrite`: its transaction is open at depth 1 and
-    /// writes inside it are savepoints.
-    private final class HeldWrite {
-        let begin: () throws -> Void
-        var open = false
-        init(_ begin: @escaping () throws -> Void) { self.begin = begin }
-    }
-
     private var held: HeldWrite?
 
     public func holdingWrite<T>(begin: () throws -> Void, _ body: () throws -> T, end: (T) throws -> Void) throws -> T {
         guard depth == 0, held == nil else {
             throw SQLiteError(code: SQLITE_MISUSE, message: "holdingWrite inside a transaction")
         }
-        return try withoutActuallyEscaping(begin) { begin in
-            let unit = HeldWrite(begin)
-            held = unit
-            defer { held = nil }
-            let result: T
-            do {
-                result = try body()
-                if !unit.open { try open(unit) }
-                try end(result)
-            } catch {
-                abandon(unit)
-                throw error
-            }
-            try commit(unit)
-            return result
-        }
+        return try HeldWrite.run(begin: begin, body, end: end, hold: { held = $0 }, open: open, abandon: abandon, commit: commit)
     }
 
     private func open(_ unit: HeldWrite) throws {
@@ -242,13 +219,7 @@ public final class SQLiteDatabase: Database {
         }
         holdsWriteLock = true
         depth = 1
-        unit.open = true
-        do {
-            try unit.begin()
-        } catch {
-            abandon(unit)
-            throw error
-        }
+        try unit.begun(abandon: abandon)
     }
 
     private func commit(_ unit: HeldWrite) throws {

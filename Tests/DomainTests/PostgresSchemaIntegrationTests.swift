@@ -5,19 +5,7 @@ import TestSupport
 
 /// The schema's 15 migrations on a real PostgreSQL 15 (tests/support/pgcluster.sh), translated
 /// by the driver, and two connections migrating one empty database at once.
-final class PostgresSchemaIntegrationTests: XCTestCase {
-    nonisolated(unsafe) static var cluster: PostgresCluster!
-
-    override class func setUp() {
-        super.setUp()
-        do { cluster = try PostgresCluster() } catch { fatalError("\(error)") }
-    }
-
-    override class func tearDown() {
-        cluster?.destroy()
-        super.tearDown()
-    }
-
+final class PostgresSchemaIntegrationTests: PostgresClusterTestCase {
     func testAllMigrationsRun() throws {
         let db = try Databases.open(url: try Self.cluster.freshDatabase("schema_all"))
         XCTAssertEqual(try Schema.migrate(db), Array(1...Schema.migrations.count))

@@ -5,20 +5,9 @@ import Foundation
 
 /// The PostgreSQL driver against a real throwaway PostgreSQL 15 cluster (tests/support/pgcluster.sh),
 /// one per class run, an empty database per test.
-final class PostgresIntegrationTests: XCTestCase {
-    nonisolated(unsafe) static var cluster: PostgresCluster!
+final class PostgresIntegrationTests: PostgresClusterTestCase {
     var url = ""
     var db: (any Database)!
-
-    override class func setUp() {
-        super.setUp()
-        do { cluster = try PostgresCluster() } catch { fatalError("\(error)") }
-    }
-
-    override class func tearDown() {
-        cluster?.destroy()
-        super.tearDown()
-    }
 
     override func setUpWithError() throws {
         url = try Self.cluster.freshDatabase("store_test")
@@ -34,7 +23,7 @@ final class PostgresIntegrationTests: XCTestCase {
     }
 
     func testPlaceholdersAreNumberedOutsideQuotesAndComments() throws {
-        let rendered = PostgresDatabase.renderPlaceholders("""
+        let rendered = PostgresSQL.renderPlaceholders("""
             SELECT ?, '?', 'it''s ?', "we?ird" -- a ? here
             /* and ? here */ FROM t WHERE a = ? AND b IN (?, ?)
             """)

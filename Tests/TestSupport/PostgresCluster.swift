@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,5 +81,22 @@ public final class PostgresCluster: @unchecked Sendable {
     public struct ClusterError: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
+    }
+}
+
+/// A test class whose tests share one throwaway cluster (`Self.cluster`), started before the
+/// class's first test and destroyed after its last.
+open class PostgresClusterTestCase: XCTestCase {
+    nonisolated(unsafe) public static var cluster: PostgresCluster!
+
+    override open class func setUp() {
+        super.setUp()
+        do { cluster = try PostgresCluster() } catch { fatalError("\(error)") }
+    }
+
+    override open class func tearDown() {
+        cluster?.destroy()
+        cluster = nil
+        super.tearDown()
     }
 }
