@@ -4,8 +4,10 @@ SWIFT ?= swift
 RUN_DIR ?= run
 STORE_PORT ?= 8081
 MEDIA_PORT ?= 8080
-APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev postgresql libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd \
-  chromium chromium-driver iproute2
+APT_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev ffmpeg wrk curl jq python3-venv python3-pip systemd
+# Only the tests need these: a PostgreSQL server (throwaway clusters), Chromium and its driver (pages),
+# iproute2 (a network namespace with only loopback up for schemathesis).
+APT_TEST_PACKAGES := postgresql chromium chromium-driver iproute2
 # Python tools live in a project-local virtualenv: yt-dlp (pinned: Debian's copy is years old,
 # with known CVEs) for the worker, and the test tools. Nothing goes into the system Python.
 VENV := .venv
@@ -15,16 +17,19 @@ PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhook
   selenium==4.51.0 schemathesis==4.32.5
 BIN := .build/release
 
-.PHONY: deps build run test unit unit-postgres integration fuzz fuzz-short bench clean
+.PHONY: deps test-deps build run test unit unit-postgres integration fuzz fuzz-short bench clean
 
-# Installs whatever is missing (Debian packages, then PyPI), nothing when all is there.
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# The Debian packages of $(1) that are missing, installed; nothing when all are there.
+apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# Installs whatever is missing (Debian packages, then PyPI), nothing when all is there.
+deps:
+	@$(call apt_install,$(APT_PACKAGES))
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks, moto.server, botocore, azure.storage.blob, cryptography, selenium, schemathesis" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
 	  || $(PY) -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
@@ -35,7 +40,10 @@ build: deps
 run: build
 	$(BIN)/fetchgate serve --run-dir $(RUN_DIR) --store-port $(STORE_PORT) --media-port $(MEDIA_PORT)
 
-test: build unit unit-postgres fuzz-short integration
+test: test-deps build unit unit-postgres fuzz-short integration
+
+test-deps: deps
+	@$(call apt_install,$(APT_TEST_PACKAGES))
 
 # Unit tests: fast, and need neither ffmpeg nor sockets (the …IntegrationTests targets are skipped).
 unit: deps
@@ -43,7 +51,7 @@ unit: deps
 
 # The domain suite again on PostgreSQL: a throwaway cluster (tests/support/pgcluster.sh) on a free
 # loopback port, one fresh schema per test, stopped and removed afterwards whatever the result.
-unit-postgres: deps
+unit-postgres: test-deps
 	@dir=$$(mktemp -d /tmp/fetchgate-pg.XXXXXX); \
 	port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	url=$$(tests/support/pgcluster.sh start $$dir $$port) || { rm -rf $$dir; exit 1; }; \
@@ -51,7 +59,7 @@ unit-postgres: deps
 	tests/support/pgcluster.sh stop $$dir; rm -rf $$dir; exit $$status
 
 # Swift tests that run ffmpeg/ffprobe or loopback servers, then the HTTP suite through nginx.
-integration: build
+integration: build test-deps
 	$(SWIFT) test --filter IntegrationTests
 	FETCHGATE_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests/integration
 
