@@ -26,7 +26,7 @@ public struct S3FileStore: FileStore {
 
     /// A health check within this many seconds of a good probe answers without writing again:
     /// a load balancer asking every second costs the bucket one PUT and DELETE per half minute.
-    static let probeSeconds: Int64 = 30
+    public static let probeSeconds: Int64 = 30
 
     /// The internal nginx location that proxies presigned URLs (`/_s3/` + the object's path and query).
     public static let internalLocation = "/_s3"

@@ -92,8 +92,13 @@ final class S3FileStoreMotoTests: XCTestCase {
         XCTAssertNoThrow(try open().check())
         XCTAssertFalse(try moto.curl("GET", "/own-files?list-type=2").contains("<Key>"), "the probe object is deleted")
         XCTAssertThrowsError(try open(bucket: "no-such-bucket").check())
+        // A store whose probe succeeded answers from that for probeSeconds (a health check polled
+        // every second writes once per half minute); a store without one probes, and fails.
+        let checked = try open()
+        try checked.check()
         let store = try open()
         moto.stop()
+        XCTAssertNoThrow(try checked.check(), "within \(S3FileStore.probeSeconds) s of a good probe")
         XCTAssertThrowsError(try store.check())
     }
 
