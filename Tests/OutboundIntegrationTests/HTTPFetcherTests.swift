@@ -19,7 +19,9 @@ final class TinyHTTPServer: @unchecked Sendable {
     }
 
     let port: Int
-    private let listener: Int32
+    /// 127.0.0.1:port and [::1]:port: `localhost` resolves to both, so no other process's
+    /// listener on [::1]:port can answer a request meant for this server.
+    private let listeners: [Int32]
     private let lock = NSLock()
     private var routes: [String: Reply] = [:]
     private var log: [String] = []
@@ -27,26 +29,59 @@ final class TinyHTTPServer: @unchecked Sendable {
     private var stopped = false
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var found: (v4: Int32, v6: Int32, port: Int)?
+        for _ in 0..<50 where found == nil {
+            let v4 = try TinyHTTPServer.listen(family: AF_INET, port: 0)
+            let port = TinyHTTPServer.boundPort(v4)
+            if let v6 = try? TinyHTTPServer.listen(family: AF_INET6, port: port) {
+                found = (v4, v6, port)
+            } else {
+                close(v4)
+            }
+        }
+        guard let found else { throw POSIXError(.EADDRINUSE) }
+        listeners = [found.v4, found.v6]
+        port = found.port
+        let server = self
+        for listener in listeners { Thread.detachNewThread { server.acceptLoop(listener) } }
+    }
+
+    /// A listening socket on the loopback address of `family` (`port` 0: any free port).
+    private static func listen(family: Int32, port: Int) throws -> Int32 {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let bound: Int32
+        if family == AF_INET6 {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = UInt16(port).bigEndian
+            address.sin6_addr = in6addr_loopback
+            bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
-        guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        guard bound == 0, Glibc.listen(fd, 64) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        return fd
+    }
+
+    private static func boundPort(_ fd: Int32) -> Int {
+        var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
-        let server = self
-        Thread.detachNewThread { server.acceptLoop() }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     func route(_ path: String, _ reply: Reply) {
@@ -77,11 +112,13 @@ final class TinyHTTPServer: @unchecked Sendable {
         lock.lock()
         stopped = true
         lock.unlock()
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        for listener in listeners {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
     }
 
-    private func acceptLoop() {
+    private func acceptLoop(_ listener: Int32) {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
