@@ -27,13 +27,9 @@ LOADED = {
 PHONE = WIDTHS["phone"]
 
 
-def open_browser(width="desktop", dark=False):
-    return chromium(width, dark=dark)
-
-
 @contextlib.contextmanager
 def browser(server, width="desktop", dark=False):
-    driver = open_browser(width, dark)
+    driver = chromium(width, dark=dark)
     try:
         driver.get(server.media_url + "/")
         yield driver
