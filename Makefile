@@ -14,10 +14,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 YTDLP_VERSION := 2026.10.26
 PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhooks moto[server] botocore azure-storage-blob cryptography \
-  selenium==4.51.0 schemathesis==4.32.5
+  selenium==4.51.0 schemathesis==4.32.5 psycopg[binary]==3.3.9
 BIN := .build/release
 
-.PHONY: deps test-deps build run test unit unit-postgres integration fuzz fuzz-short bench clean
+.PHONY: deps test-deps build run test unit unit-postgres integration integration-postgres fuzz fuzz-short bench clean
 
 # The Debian packages of $(1) that are missing, installed; nothing when all are there.
 apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,7 +31,7 @@ apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missi
 deps:
 	@$(call apt_install,$(APT_PACKAGES))
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
-	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks, moto.server, botocore, azure.storage.blob, cryptography, selenium, schemathesis" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
+	@$(PY) -c "import pytest, requests, aiosmtpd, standardwebhooks, moto.server, botocore, azure.storage.blob, cryptography, selenium, schemathesis, psycopg" 2>/dev/null && [ "$$($(VENV)/bin/yt-dlp --version 2>/dev/null)" = $(YTDLP_VERSION) ] \
 	  || $(PY) -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
 
 build: deps
@@ -62,6 +62,11 @@ unit-postgres: test-deps
 integration: build test-deps
 	$(SWIFT) test --filter IntegrationTests
 	FETCHGATE_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests/integration
+
+# The HTTP suite again with every stack on PostgreSQL (a database each in one throwaway cluster) and our
+# own files in an S3 bucket (one moto server): tests/integration/support/backends.py.
+integration-postgres: build test-deps
+	FETCHGATE_TEST_BACKEND=postgres-s3 FETCHGATE_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests/integration
 
 fuzz-short: deps
 	cd Fuzz && ./run.sh all 20

@@ -17,6 +17,8 @@ struct RunPaths {
     let storageCredentialsFile: String?
     /// Whether `--storage-url` was given (else the CLI's uploads follow `lastServedStorage`).
     let storageGiven: Bool
+    /// Whether `--database-url` or `--database` was given (else the CLI follows `servedDatabase`).
+    let databaseGiven: Bool
     var storageOptions: [String] {
         ["--storage-url", storageURL] + (storageCredentialsFile.map { ["--storage-credentials-file", $0] } ?? [])
     }
@@ -36,6 +38,7 @@ struct RunPaths {
         storageURL = arguments["storage-url"] ?? FileStores.localURL(dataDirectory: data)
         storageCredentialsFile = arguments["storage-credentials-file"].map(RunPaths.absolute)
         storageGiven = arguments.has("storage-url")
+        databaseGiven = arguments.has("database-url") || arguments.has("database")
     }
 
     var logs: String { runDirectory + "/logs" }
@@ -59,6 +62,17 @@ struct RunPaths {
     var storePublicURL: String { runDirectory + "/store-public-url" }
     /// The store `serve` last started with: its URL, then its credentials file or an empty line.
     var servedStorage: String { runDirectory + "/storage-url" }
+    /// The database URL `serve` last started with, when it was given one (mode 0600: it may hold a password).
+    var servedDatabase: String { runDirectory + "/database-url" }
+
+    /// The database the admin CLI works on: the one on its command line, else the one `serve` last
+    /// started with in this run directory (so `fetchgate account create` on a node served from
+    /// PostgreSQL never writes to a local SQLite file the server cannot see), else the default.
+    func databaseForCommands() -> String {
+        guard !databaseGiven, let text = try? String(contentsOfFile: servedDatabase, encoding: .utf8) else { return databaseURL }
+        let url = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return url.isEmpty ? databaseURL : url
+    }
 
     /// Where the admin CLI puts files: the store given on its command line, else the one `serve`
     /// last started with in this run directory (so `fetchgate upload` never puts a file on local

@@ -149,6 +149,14 @@ struct Supervisor {
         try publicURL.write(toFile: paths.storePublicURL, atomically: true, encoding: .utf8)
         try (paths.storageURL + "\n" + (paths.storageCredentialsFile ?? "") + "\n")
             .write(toFile: paths.servedStorage, atomically: true, encoding: .utf8)
+        // The admin CLI follows the database this serve uses (a URL may carry a password: 0600).
+        try? FileManager.default.removeItem(atPath: paths.servedDatabase)
+        if paths.databaseGiven {
+            guard FileManager.default.createFile(atPath: paths.servedDatabase, contents: Data((paths.databaseURL + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw SetupError("cannot write \(paths.servedDatabase)")
+            }
+        }
         // Mail: SMTP when configured, else .eml files in run/outbox.
         var mail = ["--outbox", paths.runDirectory + "/outbox"]
         for option in ["smtp-url", "smtp-user", "smtp-password", "mail-from", "mail-from-name"] {

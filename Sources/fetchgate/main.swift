@@ -12,7 +12,8 @@ usage: fetchgate COMMAND [options]     (options: --run-dir DIR, default ./run;
                                          or --database PATH | --database-url URL, --data DIR,
                                          --storage-url file:DIR|s3://BUCKET/PREFIX?endpoint=URL&region=R,
                                          --storage-credentials-file PATH; bucket keys otherwise from
-                                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
+                                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; without a database
+                                         or storage option, commands use what serve last used in DIR)
   serve [--store-port 8081] [--media-port 8080] [--listen 127.0.0.1] [--threads N] [--public-url URL]
         [--smtp-url smtp://host:port [--smtp-user U] [--smtp-password P] [--smtp-starttls]] [--mail-from ADDR]
         [--allow-private-hosts localhost] [--job-lease SECONDS] [--job-poll-ms MS]
@@ -68,11 +69,11 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 
 func openDatabase() -> any Database {
     do {
-        let db = try Databases.open(url: paths.databaseURL)
+        let db = try Databases.open(url: paths.databaseForCommands())
         try Schema.migrate(db)
         return db
     } catch {
-        fail("cannot open database \(paths.databaseURL): \(error)")
+        fail("cannot open database \(paths.databaseForCommands()): \(error)")
     }
 }
 
@@ -88,7 +89,7 @@ do {
         try Supervisor.checkOptions(arguments)
         try Supervisor(paths: paths, arguments: arguments).run()
     case "migrate":
-        let db = try Databases.open(url: paths.databaseURL)
+        let db = try Databases.open(url: paths.databaseForCommands())
         let applied = try Schema.migrate(db)
         print("schema at version \(try Migrator.currentVersion(db)); applied now: \(applied.map(String.init).joined(separator: ", "))")
     case "migrate-data":

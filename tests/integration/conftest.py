@@ -6,6 +6,7 @@ one concern per module, and every name is re-exported here (tests import from co
 - support/files.py    the Files API's shapes, `FilesClient`, link signing, ffmpeg media
 - support/origins.py  local HTTP origins for URL imports
 - support/server.py   one `fetchgate serve` on free loopback ports, its CLI and its files
+- support/backends.py where a stack keeps rows and stored files: SQLite + disk, or PostgreSQL + S3 (moto)
 - support/mail.py     the outbox's `.eml` files
 - support/raw.py      raw HTTP for requests `requests` cannot send
 - support/rng.py      the one seeded generator of randomized tests (fixture `rng`)
@@ -19,6 +20,7 @@ import time
 
 import pytest
 
+from support import backends
 from support.files import (FILE_KEYS, FILES_STATUSES, READY_TIMEOUT, FilesClient, MediaSamples, assert_json_error,
                            check_file_object, parse_json, secure_link_md5, sha256_file, sha256_hex)
 from support.http import HTTP_TIMEOUT
@@ -135,7 +137,15 @@ def rng(request):
 
 
 def pytest_report_header(config):
-    return f"random seed: {SEED_VARIABLE}={RUN_SEED}"
+    return [f"random seed: {SEED_VARIABLE}={RUN_SEED}",
+            f"backend: FETCHGATE_TEST_BACKEND={backends.KIND} (rows and stored files of every stack; see support/backends.py)"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_backends():
+    """The run's PostgreSQL cluster and moto server (postgres-s3 only) stop when the session ends."""
+    yield
+    backends.SharedServers.shutdown()
 
 
 @pytest.hookimpl(hookwrapper=True)

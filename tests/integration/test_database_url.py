@@ -1,5 +1,6 @@
 """The store is opened from a URL: `--database-url sqlite:PATH` (or `--database PATH`) reaches every
-process `fetchgate serve` starts, and the CLI; a URL naming no engine of this build is refused."""
+process `fetchgate serve` starts, and the CLI (given it, or following the one serve last used); a URL
+naming no engine of this build is refused."""
 import re
 import subprocess
 
@@ -28,6 +29,14 @@ def test_serve_and_cli_use_the_database_url(tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
         key, token = Server.parse_key_token(r.stdout)
         # The account the CLI made through the URL is the one the running store sees.
+        assert StoreClient(server.store_url, key, token).get("/api/account").status_code == 200
+        # Without a database option, a command follows the database serve last started with (recorded 0600).
+        served = run / "database-url"
+        assert served.read_text() == url + "\n" and served.stat().st_mode & 0o777 == 0o600
+        r = subprocess.run([str(FETCHGATE), "account", "create", "--name", "Followed", "--run-dir", str(run)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr
+        key, token = Server.parse_key_token(r.stdout)
         assert StoreClient(server.store_url, key, token).get("/api/account").status_code == 200
         assert db.is_file()
         assert not (run / "fetchgate.sqlite").exists()

@@ -4,10 +4,6 @@ Swift suite), the jobs dialect's `/user/s3`, the worker's upload, the job's `s3_
 `DELETE /jobs/{id}/file` removing the object."""
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse as _urlparse
 import uuid
 
@@ -15,6 +11,7 @@ import pytest
 import requests
 
 from conftest import assert_json_error, fetch_jobs, fetch_row, parse_json, running_server, wait_for
+from support import backends as _backends
 from support.fetch import JOB_LEASE_SECONDS, fetch_serve_options
 from test_jobs_api import JobsClient
 
@@ -22,35 +19,12 @@ BUCKET = "fetchgate-tenant"
 ACCESS_KEY, SECRET_KEY = "AKIAFETCHGATETEST01", "tenant-secret-key-0123456789abcdefWXYZ"
 
 
-class Moto:
+class Moto(_backends.Moto):
     """moto in server mode on one loopback port, stopped and started again on the same port (its
     buckets are in memory: the tenant's bucket is made anew at each start)."""
 
-    def __init__(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = None
-
     def start(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(self.base + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "moto did not start"
-                time.sleep(0.2)
-        assert requests.put(f"{self.base}/{BUCKET}", timeout=10).status_code == 200
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc = None
+        super().start(buckets=[BUCKET])
 
     def uploads(self):
         """The ids of the multipart uploads under way in the tenant's bucket (ListMultipartUploads)."""

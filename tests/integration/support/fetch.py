@@ -7,12 +7,12 @@ marked `# CONTRACT:` so the lead can adjust it in one place.
 - `fetch_serve_options()` the `fetchgate serve` options of the fetch stack
 """
 import json
-import sqlite3
 import time
 import urllib.parse as _urlparse
 
 import requests
 
+from .backends import sqlite_rows  # noqa: F401 (re-exported)
 from .files import FilesClient, parse_json
 from .http import HTTP_TIMEOUT, Client
 from .media_origin import MAX_FETCH_BYTES
@@ -211,17 +211,7 @@ class DownloaderClient(Client):
 
 def query(server, sql, params=()):
     """Rows of a read-only query of the stack's database, as dicts."""
-    return sqlite_rows(server.run_dir / "fetchgate.sqlite", sql, params)
-
-
-def sqlite_rows(path, sql, params=()):
-    """Rows of a read-only query of the SQLite database at `path`, as dicts."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        con.row_factory = sqlite3.Row
-        return [dict(r) for r in con.execute(sql, params)]
-    finally:
-        con.close()
+    return server.rows(sql, params)
 
 
 def fetch_row(server, public_id):
@@ -237,9 +227,8 @@ def fetch_jobs(server, public_id):
 
 
 def stored_fetch_files(server, public_id):
-    """The stored bytes of a fetch: data/files/f/<public_id>.<ext> (storage key `f/<id>.<ext>`)."""
-    d = server.data_dir / "files" / "f"
-    return sorted(p for p in d.glob(f"{public_id}*") if p.is_file()) if d.is_dir() else []
+    """The stored bytes of a fetch: storage key f/<public_id>.<ext>."""
+    return [o for o in server.stored_objects(f"f/{public_id}") if o.name.split(".", 1)[0] == public_id]
 
 
 def ffprobe_of(row):

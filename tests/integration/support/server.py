@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from . import backends as _backends
 from .files import FilesClient
 from .store import StoreClient
 
@@ -51,10 +52,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The options by which a test names its own database or storage; the run's backend then leaves that part to it.
+_DATABASE_OPTIONS = {"--database-url", "--database"}
+_STORAGE_OPTIONS = {"--storage-url", "--storage-credentials-file", "--data"}
+
+
 class Server(LoopbackPorts):
-    def __init__(self, run_dir, extra_args=()):
+    def __init__(self, run_dir, extra_args=(), label=None):
         self.run_dir = Path(run_dir)
         self.extra_args = list(extra_args)  # more `fetchgate serve` options (e.g. --smtp-url)
+        # Where this stack's rows and stored files live (support/backends.py: SQLite and data/files/, or a
+        # database and bucket prefix of its own on the run's PostgreSQL and moto); the test's own options win.
+        own = set(self.extra_args)
+        self.backend = _backends.for_stack(self.run_dir, label) if not own & (_DATABASE_OPTIONS | _STORAGE_OPTIONS) \
+            else _backends.SQLiteLocal(self.run_dir)
         self.store_port = free_port()
         self.media_port = free_port()
         while self.media_port == self.store_port:
@@ -75,7 +86,7 @@ class Server(LoopbackPorts):
     def start(self):
         self.out = open(self.out_path, "wb")
         self.proc = subprocess.Popen(
-            [str(FETCHGATE), "serve", "--run-dir", str(self.run_dir),
+            [str(FETCHGATE), "serve", "--run-dir", str(self.run_dir), *self.backend.serve_options(),
              "--store-port", str(self.store_port), "--media-port", str(self.media_port), *self.extra_args],
             stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT
@@ -189,22 +200,33 @@ class Server(LoopbackPorts):
 
 
     def worker_pids(self):
-        r = subprocess.run(["pgrep", "-f", f"worker --database {self.run_dir}/"], capture_output=True, text=True)
+        r = subprocess.run(["pgrep", "-f", f"/worker .*--data {self.data_dir} "], capture_output=True, text=True)
         return [int(p) for p in r.stdout.split()]
 
+    # ------------------------------------------------------------------ what the stack stored
+
+    def rows(self, sql, params=()):
+        """A query of this stack's database (`?` placeholders, either engine), as dicts."""
+        return self.backend.rows(sql, params)
+
+    def execute(self, sql, params=()):
+        """One statement on this stack's database; the number of rows it changed."""
+        return self.backend.execute(sql, params)
+
+    def stored_objects(self, prefix=""):
+        """The stored files under a storage key prefix ("m/", "f/<id>"): paths, or bucket objects."""
+        return self.backend.objects(prefix)
 
     def stored_files(self, file_id):
-        """Stored bytes of one Files API file: DIR/data/files/m/<id>[.ext]."""
-        m = self.data_dir / "files" / "m"
-        return sorted(p for p in m.glob(f"{file_id}*") if p.is_file() and p.name.split(".", 1)[0] == file_id) \
-            if m.is_dir() else []
+        """Stored bytes of one Files API file: storage key m/<id>[.ext]."""
+        return [o for o in self.stored_objects(f"m/{file_id}") if o.name.split(".", 1)[0] == file_id]
 
 
 @_contextlib.contextmanager
 def running_server(tmp_path_factory, label, extra_args=()):
     """One more `fetchgate serve` instance with its own run directory, stopped (cleanly) afterwards."""
     assert FETCHGATE.exists(), f"{FETCHGATE} not built: run `swift build -c release` (or set FETCHGATE_BIN)"
-    srv = Server(tmp_path_factory.mktemp(label) / "run", extra_args=extra_args)
+    srv = Server(tmp_path_factory.mktemp(label) / "run", extra_args=extra_args, label=label)
     srv.start()
     try:
         yield srv

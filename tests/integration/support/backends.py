@@ -1,0 +1,313 @@
+"""Where a test stack keeps its rows and its stored files (issue 13), chosen once per pytest run by
+`FETCHGATE_TEST_BACKEND`:
+
+- `sqlite` (the default): each `fetchgate serve` its run directory's SQLite file and data/files/;
+- `postgres-s3`: one throwaway PostgreSQL 15 cluster (tests/support/pgcluster.sh) and one moto
+  server for the whole run; each `fetchgate serve` a fresh database of its own in the cluster and a
+  prefix of its own in one bucket (`--database-url`, `--storage-url`, `--storage-credentials-file`).
+
+A test reads what a stack stored only through its backend: `rows(sql, params)` and `execute(sql,
+params)` (SQL with `?` placeholders, run on whichever engine), `objects(prefix)` (the stored files
+under a storage key prefix such as "m/": local `Path`s, or `BucketObject`s with the same `name`,
+`read_bytes()` and `stat().st_size`). Nothing else in the suite names an engine or a store kind.
+"""
+import atexit
+import itertools
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse as _urlparse
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[3]
+PGCLUSTER = REPO / "tests" / "support" / "pgcluster.sh"
+
+KIND = os.environ.get("FETCHGATE_TEST_BACKEND", "sqlite")
+KINDS = ("sqlite", "postgres-s3")
+assert KIND in KINDS, f"FETCHGATE_TEST_BACKEND={KIND!r}: expected one of {KINDS}"
+
+STORAGE_BUCKET = "fetchgate-own-storage"
+STORAGE_KEY, STORAGE_SECRET = "AKIAFETCHGATESTORE01", "own-storage-secret-key-0123456789abcdefWX"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sqlite_rows(path, sql, params=()):
+    """Rows of a read-only query of the SQLite database at `path`, as dicts."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        con.row_factory = sqlite3.Row
+        return [dict(r) for r in con.execute(sql, params)]
+    finally:
+        con.close()
+
+
+def sqlite_execute(path, sql, params=()):
+    """One statement on the SQLite database at `path` (autocommit); the number of rows it changed."""
+    con = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    try:
+        return con.execute(sql, params).rowcount
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- moto (S3 on loopback)
+
+class Moto:
+    """moto in server mode on one loopback port (its buckets live in memory, made anew at each start)."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self, buckets=()):
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.base + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert self.proc.poll() is None, f"moto exited with {self.proc.returncode}"
+                assert time.monotonic() < deadline, "moto did not start"
+                time.sleep(0.2)
+        for bucket in buckets:
+            assert requests.put(f"{self.base}/{bucket}", timeout=10).status_code == 200
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def keys(self, bucket, prefix=""):
+        """Every key of `bucket` under `prefix`, as moto lists them (ListObjectsV2, all pages)."""
+        keys, token = [], None
+        while True:
+            query = {"list-type": "2", "prefix": prefix}
+            if token:
+                query["continuation-token"] = token
+            r = requests.get(f"{self.base}/{bucket}?{_urlparse.urlencode(query)}", timeout=10)
+            assert r.status_code == 200, r.text
+            keys += [_unescape(k.split("</Key>")[0]) for k in r.text.split("<Key>")[1:]]
+            if "<IsTruncated>true</IsTruncated>" not in r.text:
+                return sorted(keys)
+            token = _unescape(r.text.split("<NextContinuationToken>")[1].split("</NextContinuationToken>")[0])
+
+    def get(self, bucket, key):
+        r = requests.get(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=60)
+        assert r.status_code == 200, f"GET {key}: {r.status_code} {r.text[:200]}"
+        return r.content
+
+    def head(self, bucket, key):
+        r = requests.head(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=10)
+        assert r.status_code == 200, f"HEAD {key}: {r.status_code}"
+        return r.headers
+
+
+def _unescape(text):
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'") \
+        .replace("&amp;", "&")
+
+
+class BucketObject:
+    """One stored file in the bucket, read like the `Path` of a local one (`name`, `read_bytes()`,
+    `stat().st_size`); `key` is its storage key under the stack's prefix (e.g. "m/<id>.mp4")."""
+
+    def __init__(self, moto, bucket, full_key, key):
+        self.moto, self.bucket, self.full_key, self.key = moto, bucket, full_key, key
+        self.name = key.rsplit("/", 1)[-1]
+
+    def read_bytes(self):
+        return self.moto.get(self.bucket, self.full_key)
+
+    def stat(self):
+        size = int(self.moto.head(self.bucket, self.full_key)["Content-Length"])
+        return os.stat_result((0o100600, 0, 0, 1, 0, 0, size, 0, 0, 0))
+
+    def is_file(self):
+        return True
+
+    def __eq__(self, other):
+        return isinstance(other, BucketObject) and (self.bucket, self.full_key) == (other.bucket, other.full_key)
+
+    def __lt__(self, other):
+        return self.full_key < other.full_key
+
+    def __hash__(self):
+        return hash((self.bucket, self.full_key))
+
+    def __repr__(self):
+        return f"s3://{self.bucket}/{self.full_key}"
+
+
+# --------------------------------------------------------------------------- backends of one stack
+
+class SQLiteLocal:
+    """The default: the run directory's SQLite file and its data/files/ directory."""
+    kind = "sqlite"
+
+    def __init__(self, run_dir, label=None):
+        self.run_dir = Path(run_dir)
+        self.database_path = self.run_dir / "fetchgate.sqlite"
+        self.files_dir = self.run_dir / "data" / "files"
+
+    def serve_options(self):
+        return []
+
+    def rows(self, sql, params=()):
+        return sqlite_rows(self.database_path, sql, params)
+
+    def execute(self, sql, params=()):
+        return sqlite_execute(self.database_path, sql, params)
+
+    def objects(self, prefix=""):
+        """The stored files whose storage key starts with `prefix` ("m/", "f/abc"), as paths."""
+        directory, _, start = prefix.rpartition("/")
+        root = self.files_dir / directory if directory else self.files_dir
+        if not root.is_dir():
+            return []
+        found = root.rglob("*") if not prefix else root.glob(f"{start}*")
+        return sorted(p for p in found if p.is_file())
+
+
+class PostgresS3:
+    """A database of its own in the run's PostgreSQL cluster and a prefix of its own in the run's bucket."""
+    kind = "postgres-s3"
+    _numbers = itertools.count(1)
+
+    def __init__(self, run_dir, label=None):
+        shared = SharedServers.get()
+        self.shared = shared
+        n = next(PostgresS3._numbers)
+        tag = re.sub(r"[^a-z0-9]+", "_", (label or Path(run_dir).parent.name).lower()).strip("_")[:30] or "stack"
+        self.database = f"fg_{n}_{tag}"
+        self.database_url = shared.create_database(self.database)
+        self.prefix = f"{n}-{tag.replace('_', '-')}"
+        self.storage_url = (f"s3://{STORAGE_BUCKET}/{self.prefix}?endpoint={shared.moto.base}&region=us-east-1")
+
+    def serve_options(self):
+        return ["--database-url", self.database_url, "--storage-url", self.storage_url,
+                "--storage-credentials-file", str(self.shared.credentials_file)]
+
+    def _connect(self):
+        import psycopg
+        return psycopg.connect(self.database_url, autocommit=True, connect_timeout=10)
+
+    def rows(self, sql, params=()):
+        import psycopg.rows
+        with self._connect() as con:
+            with con.cursor(row_factory=psycopg.rows.dict_row) as cur:
+                cur.execute(_pg_placeholders(sql), tuple(params))
+                return [_sqlite_like(row) for row in cur.fetchall()]
+
+    def execute(self, sql, params=()):
+        with self._connect() as con:
+            with con.cursor() as cur:
+                cur.execute(_pg_placeholders(sql), tuple(params))
+                return cur.rowcount
+
+    def objects(self, prefix=""):
+        moto = self.shared.moto
+        root = self.prefix + "/"
+        return [BucketObject(moto, STORAGE_BUCKET, k, k[len(root):]) for k in moto.keys(STORAGE_BUCKET, root + prefix)]
+
+
+def _pg_placeholders(sql):
+    """`?` placeholders (outside quoted text) as psycopg's `%s`, and literal `%` doubled."""
+    out, quote = [], None
+    for ch in sql:
+        if quote:
+            out.append("%%" if ch == "%" else ch)
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _sqlite_like(row):
+    """A PostgreSQL row with the values SQLite would give: bytes for BYTEA, ints for booleans."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, memoryview):
+            v = bytes(v)
+        elif isinstance(v, bool):
+            v = int(v)
+        out[k] = v
+    return out
+
+
+class SharedServers:
+    """The run's PostgreSQL cluster and moto server, started on first use and stopped at exit."""
+    _instance = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def get(cls):
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = SharedServers()
+                atexit.register(cls.shutdown)
+            return cls._instance
+
+    @classmethod
+    def shutdown(cls):
+        with cls._lock:
+            if cls._instance is not None:
+                cls._instance.stop()
+                cls._instance = None
+
+    def __init__(self):
+        self.directory = Path(tempfile.mkdtemp(prefix="fetchgate-backends."))
+        self.pg_dir = self.directory / "pg"
+        r = subprocess.run([str(PGCLUSTER), "start", str(self.pg_dir), str(free_port())], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, f"pgcluster start failed: {r.stdout}{r.stderr}"
+        self.admin_url = r.stdout.strip().splitlines()[-1]
+        self.moto = Moto()
+        self.moto.start(buckets=[STORAGE_BUCKET])
+        self.credentials_file = self.directory / "storage.credentials"
+        self.credentials_file.write_text(f"key={STORAGE_KEY}\nsecret={STORAGE_SECRET}\n")
+        self.credentials_file.chmod(0o600)
+
+    def create_database(self, name):
+        import psycopg
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            con.execute(f'CREATE DATABASE "{name}"')
+        return self.admin_url.rsplit("/", 1)[0] + "/" + name
+
+    def stop(self):
+        self.moto.stop()
+        subprocess.run([str(PGCLUSTER), "stop", str(self.pg_dir)], capture_output=True, timeout=120)
+        subprocess.run(["rm", "-rf", str(self.directory)], capture_output=True)
+
+
+BACKENDS = {"sqlite": SQLiteLocal, "postgres-s3": PostgresS3}
+
+
+def for_stack(run_dir, label=None):
+    """The backend of one `fetchgate serve` whose run directory is `run_dir`, of this run's kind."""
+    return BACKENDS[KIND](run_dir, label)
