@@ -17,7 +17,7 @@ PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhook
   selenium==4.51.0 schemathesis==4.32.5 psycopg[binary]==3.3.9
 BIN := .build/release
 
-.PHONY: deps test-deps build run test unit unit-postgres integration integration-postgres fuzz fuzz-short bench clean
+.PHONY: deps test-deps build run test unit unit-postgres integration integration-sqlite integration-postgres fuzz fuzz-short bench clean
 
 # The Debian packages of $(1) that are missing, installed; nothing when all are there.
 apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -58,15 +58,18 @@ unit-postgres: test-deps
 	FETCHGATE_TEST_DATABASE_URL=$$url $(SWIFT) test --filter DomainTests --skip IntegrationTests; status=$$?; \
 	tests/support/pgcluster.sh stop $$dir; rm -rf $$dir; exit $$status
 
-# Swift tests that run ffmpeg/ffprobe or loopback servers, then the HTTP suite through nginx.
+# Swift tests that run ffmpeg/ffprobe or loopback servers, then the HTTP suite through nginx twice at
+# once: every stack on SQLite and local disk, and every stack on PostgreSQL (a database each in one
+# throwaway cluster) with our own files in an S3 bucket (one moto server); see
+# tests/integration/support/backends.py. The two runs mostly wait on servers, so together they take
+# little longer than one; each one's lines are prefixed with its backend.
 integration: build test-deps
 	$(SWIFT) test --filter IntegrationTests
-	FETCHGATE_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests/integration
+	@tests/integration/run-backends.sh $(CURDIR)/$(BIN) $(PY) sqlite postgres-s3
 
-# The HTTP suite again with every stack on PostgreSQL (a database each in one throwaway cluster) and our
-# own files in an S3 bucket (one moto server): tests/integration/support/backends.py.
-integration-postgres: build test-deps
-	FETCHGATE_TEST_BACKEND=postgres-s3 FETCHGATE_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests/integration
+# The HTTP suite on one backend only.
+integration-sqlite integration-postgres: build test-deps
+	tests/integration/run-backends.sh $(CURDIR)/$(BIN) $(PY) $(if $(findstring postgres,$@),postgres-s3,sqlite)
 
 fuzz-short: deps
 	cd Fuzz && ./run.sh all 20
