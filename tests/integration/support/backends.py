@@ -200,7 +200,20 @@ class SQLiteLocal:
         return sorted(p for p in found if p.is_file())
 
 
-class PostgresS3:
+class _PostgresRows:
+    """`rows`, `execute` and `tables` on the PostgreSQL database at `self.database_url`."""
+
+    def rows(self, sql, params=()):
+        return _pg_rows(self.database_url, sql, params)
+
+    def execute(self, sql, params=()):
+        return _pg_execute(self.database_url, sql, params)
+
+    def tables(self):
+        return _pg_tables(self.database_url)
+
+
+class PostgresS3(_PostgresRows):
     """A database of its own in the run's PostgreSQL cluster and a prefix of its own in the run's bucket."""
     kind = "postgres-s3"
     _numbers = itertools.count(1)
@@ -221,30 +234,50 @@ class PostgresS3:
                 "--storage-credentials-file", str(self.shared.credentials_file)]
 
     def _connect(self):
-        import psycopg
-        return psycopg.connect(self.database_url, autocommit=True, connect_timeout=10)
-
-    def rows(self, sql, params=()):
-        import psycopg.rows
-        with self._connect() as con:
-            with con.cursor(row_factory=psycopg.rows.dict_row) as cur:
-                cur.execute(_pg_placeholders(sql), tuple(params))
-                return [_sqlite_like(row) for row in cur.fetchall()]
-
-    def execute(self, sql, params=()):
-        with self._connect() as con:
-            with con.cursor() as cur:
-                cur.execute(_pg_placeholders(sql), tuple(params))
-                return cur.rowcount
-
-    def tables(self):
-        return [r["tablename"] for r in self.rows("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                                                  "ORDER BY tablename")]
+        return _pg_connect(self.database_url)
 
     def objects(self, prefix=""):
         moto = self.moto
         root = self.prefix + "/"
         return [BucketObject(moto, STORAGE_BUCKET, k, k[len(root):]) for k in moto.keys(STORAGE_BUCKET, root + prefix)]
+
+
+class PostgresLocal(_PostgresRows, SQLiteLocal):
+    """A PostgreSQL database the test runs itself (`database_url`) and the run directory's data/files/."""
+    kind = "postgres-local"
+
+    def __init__(self, run_dir, database_url):
+        super().__init__(run_dir)
+        self.database_url = database_url
+
+    def serve_options(self):
+        return ["--database-url", self.database_url]
+
+
+def _pg_connect(url):
+    import psycopg
+    return psycopg.connect(url, autocommit=True, connect_timeout=10)
+
+
+def _pg_rows(url, sql, params=()):
+    """Rows of a query (`?` placeholders) of the PostgreSQL database at `url`, as SQLite would give them."""
+    import psycopg.rows
+    with _pg_connect(url) as con:
+        with con.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            cur.execute(_pg_placeholders(sql), tuple(params))
+            return [_sqlite_like(row) for row in cur.fetchall()]
+
+
+def _pg_execute(url, sql, params=()):
+    with _pg_connect(url) as con:
+        with con.cursor() as cur:
+            cur.execute(_pg_placeholders(sql), tuple(params))
+            return cur.rowcount
+
+
+def _pg_tables(url):
+    return [r["tablename"] for r in _pg_rows(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                                 "ORDER BY tablename")]
 
 
 def _pg_placeholders(sql):
