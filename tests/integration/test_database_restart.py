@@ -9,7 +9,8 @@ stopped for a few seconds and started again.
 - every write answered with success is there afterwards; one answered 503 is absent or whole (an
   order with its item, a file with its bytes and its row): a connection lost during COMMIT cannot know
   whether the server committed, so "whole" is all a 503 can promise;
-- `/healthz` answers 503 on both ports while the server is down and 200 once it is back;
+- `/healthz` answers 503 on both ports while the server is down and 200 once it is back; a
+  connection opened meanwhile (the admin CLI's) is refused with a message, not a crash;
 - the same processes (no restart by the supervisor, none by the test) answer every kind of request
   again within a few seconds of the server's start, and the worker finishes a job queued after it.
 """
@@ -24,7 +25,8 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from conftest import FETCHGATE, XML_HEADERS, Server, message_of, StoreClient, child_text, fetch_serve_options, item_xml, order_xml, wait_for
+from conftest import (FETCHGATE, XML_HEADERS, Server, child_text, fetch_serve_options, item_xml, message_of, order_xml,
+                      wait_no_temp_files)
 from support import backends as _backends
 from test_jobs_api import JobsClient
 
@@ -184,6 +186,11 @@ def test_a_postgresql_restart_under_load_costs_only_503s_and_the_nodes_recover(s
             h = requests.get(url + "/healthz", timeout=30)
             assert h.status_code == 503 and h.headers["Retry-After"] == "1", (url, h.text)
             assert h.json()["database"] == "unavailable", h.text
+        # A connection opened while the server is down fails cleanly (here the admin CLI's; the worker's
+        # job heartbeat opens one the same way, and a double free there once killed the worker mid-load).
+        refused = server.cli("account", "create", "--name", "While down", check=False)
+        assert refused.returncode == 1 and "cannot connect to PostgreSQL" in refused.stderr, \
+            (refused.returncode, refused.stderr[-600:])
         time.sleep(max(0.0, PAUSE_SECONDS - (time.monotonic() - down)))
         cluster.start()
         up = time.monotonic()
@@ -244,6 +251,8 @@ def test_a_postgresql_restart_under_load_costs_only_503s_and_the_nodes_recover(s
     assert len(rows) <= counts["file upload"][0] + counts["file upload"][1]
     stored = {o.name.split(".", 1)[0] for o in server.stored_objects("m/")}
     assert stored == rows
+    # And no upload left its temp file behind (nginx's body buffer, the app's scratch space).
+    assert wait_no_temp_files(server) == []
 
     # The worker recovered too: a job queued now completes.
     job = jobs.create(media_origin.mp4_url)
