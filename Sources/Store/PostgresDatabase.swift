@@ -62,12 +62,14 @@ public final class PostgresDatabase: Database {
         guard let connection = PQconnectdb(conninfo) else {
             throw PostgresError(sqlstate: "08001", message: "out of memory opening a PostgreSQL connection")
         }
-        self.connection = connection
+        // Checked before `self` is whole: a class whose init throws once every stored property is set
+        // runs its deinit, which finishes the connection (so a second PQfinish here would free it twice).
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(connection))
             PQfinish(connection)
             throw PostgresError(sqlstate: "08001", message: "cannot connect to PostgreSQL: \(message)")
         }
+        self.connection = connection
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         try setUp()
     }

@@ -12,15 +12,14 @@ ports and node name, sharing the database, the stored files and one secrets file
 - `--secrets-file` refused when open to group or others, or unreadable; `secrets create` never
   replaces a file and can carry over a run directory's own secrets.
 
-The database and the storage come from one place, `Backends`: SQLite and a shared data directory
-now. Running these tests on PostgreSQL and an S3 bucket later means giving `Backends` those URLs
-(`--database-url postgresql://…`, `--storage-url s3://…`) and its `rows`/`stored` readers their
-engines; nothing else here names an engine.
+The database and the storage are the run's backend (support/backends.py `for_nodes`): one SQLite
+file and one data directory, or (FETCHGATE_TEST_BACKEND=postgres-s3) one database in the run's
+PostgreSQL cluster and one prefix in a bucket (on a moto of the nodes' own, so that the storage can
+go away without touching other stacks). What the nodes stored is read through it (`rows`, `objects`).
 """
 import base64
 import os
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -33,58 +32,28 @@ import requests
 
 from conftest import (FETCHGATE, SHOP_FILES, XML_HEADERS, FetchClient, Server, StoreClient, child_text, fetch,
                       fetch_serve_options, guid_of, order_item_of, sha256_hex, wait_for)
-from support.fetch import JOB_LEASE_SECONDS, sqlite_rows
+from support import backends as _backends
+from support.fetch import JOB_LEASE_SECONDS
 
 BIG = 9 * 1024 * 1024  # over the store server's 8 MiB body limit: nginx refuses and logs it
 
 
-class Backends:
-    """What every node of a test shares: the database URL and where stored files live (one place)."""
-
-    def __init__(self, directory):
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.database_path = self.directory / "shared.sqlite"
-        self.database_url = f"sqlite:{self.database_path}"
-        self.data_dir = self.directory / "shared-data"
-
-    def node_options(self):
-        """The options that make a node use these backends (the CLI takes them too)."""
-        return ["--database-url", self.database_url, "--data", str(self.data_dir)]
-
-    def rows(self, sql, params=()):
-        """A read-only query of the shared database, as dicts."""
-        return sqlite_rows(self.database_path, sql, params)
-
-    def execute(self, sql):
-        con = sqlite3.connect(str(self.database_path), timeout=30, isolation_level=None)
-        try:
-            con.execute(sql)
-        finally:
-            con.close()
-
-    def stored(self, prefix, name_start):
-        """Stored files under `prefix/` whose names start with `name_start`."""
-        d = self.data_dir / "files" / prefix
-        return sorted(p for p in d.glob(f"{name_start}*") if p.is_file()) if d.is_dir() else []
-
-
 class Node(Server):
-    """One `fetchgate serve` of several: its own run directory, ports and name; the shared backends."""
+    """One `fetchgate serve` of several: its own run directory, ports and name; the shared backend."""
 
-    def __init__(self, run_dir, name, backends, secrets_file, extra_args=()):
+    def __init__(self, run_dir, name, backend, secrets_file, extra_args=()):
         self.name = name
-        self.backends = backends
         Path(run_dir).parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(run_dir, [*backends.node_options(), "--secrets-file", str(secrets_file),
-                                   "--node-name", name, *extra_args])
+        super().__init__(run_dir, ["--secrets-file", str(secrets_file), "--node-name", name, *extra_args],
+                         backend=backend)
 
     @property
     def data_dir(self):
-        return self.backends.data_dir
+        """The data directory: the shared one when the nodes share local files, else the node's own (temp files)."""
+        return getattr(self.backend, "data_dir", None) or super().data_dir
 
     def cli(self, *args, check=True):
-        return super().cli(*args, *self.backends.node_options(), check=check)
+        return super().cli(*args, *self.backend.serve_options(), check=check)
 
     def health(self, url):
         return requests.get(url + "/healthz", timeout=10)
@@ -159,17 +128,18 @@ def secrets_of(path):
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """Nodes A and B (the fetch stack's options, a short job lease) over shared backends."""
+    """Nodes A and B (the fetch stack's options, a short job lease) over one shared backend."""
     root = tmp_path_factory.mktemp("nodes")
-    backends = Backends(root / "backends")
+    backend = _backends.for_nodes(root / "backends", "nodes")
     secrets = make_secrets(root / "secrets")
-    a = Node(root / "a" / "run", "a", backends, secrets, fetch_serve_options())
-    b = Node(root / "b" / "run", "b", backends, secrets, fetch_serve_options())
+    a = Node(root / "a" / "run", "a", backend, secrets, fetch_serve_options())
+    b = Node(root / "b" / "run", "b", backend, secrets, fetch_serve_options())
     a.start()
     b.start()
-    yield a, b, backends, secrets
+    yield a, b, backend, secrets
     for node in (a, b):
         node.stop()
+    backend.close()
     # A node killed by the last test has no exit status worth checking; the other stops cleanly.
     for node in (a, b):
         if node.proc.returncode != -signal.SIGKILL:
@@ -191,30 +161,25 @@ def test_health_on_both_ports_of_each_node_names_it(cluster):
 
 
 def test_health_names_storage_then_database_when_they_fail(cluster):
-    a, b, backends, _ = cluster
-    files = backends.data_dir / "files"
-    moved = files.with_name("files-away")
-    files.rename(moved)
-    try:
+    a, b, backend, _ = cluster
+    with backend.storage_unavailable():
         for node in (a, b):
             for url in (node.store_url, node.media_url):
                 r = node.health(url)
                 assert r.status_code == 503, r.text
                 assert r.headers["Retry-After"] == "1"
                 assert r.json() == {"status": "unavailable", "node": node.name, "database": "ok", "storage": "unavailable"}
-    finally:
-        moved.rename(files)
     assert a.health(a.store_url).status_code == 200
 
     # The check reads the schema version: without it, the database does not answer what a node needs.
-    backends.execute("ALTER TABLE schema_migrations RENAME TO schema_migrations_away")
+    backend.execute("ALTER TABLE schema_migrations RENAME TO schema_migrations_away")
     try:
         r = b.health(b.media_url)
         assert r.status_code == 503, r.text
         assert r.headers["Retry-After"] == "1"
         assert r.json() == {"status": "unavailable", "node": "b", "database": "unavailable", "storage": "ok"}
     finally:
-        backends.execute("ALTER TABLE schema_migrations_away RENAME TO schema_migrations")
+        backend.execute("ALTER TABLE schema_migrations_away RENAME TO schema_migrations")
     assert b.health(b.media_url).status_code == 200
     assert "healthz: database unavailable" in (b.run_dir / "logs" / "files-api.log").read_text()
 
@@ -232,7 +197,7 @@ def test_write_on_a_is_read_on_b(cluster):
 
 
 def test_upload_on_a_is_downloaded_through_b(cluster):
-    a, b, _, _ = cluster
+    a, b, backend, _ = cluster
     files_a = a.create_files_tenant()
     files_b = b.files_client(files_a.token)
     content = os.urandom(300_000)
@@ -244,20 +209,28 @@ def test_upload_on_a_is_downloaded_through_b(cluster):
     on_a = files_a.file(up["id"])
     assert on_a["download_url"] == a.media_url + ready["download_url"][len(b.media_url):]
     assert {k: v for k, v in on_a.items() if k != "download_url"} == {k: v for k, v in ready.items() if k != "download_url"}
-    # B signs a link (the shared secret) and B's nginx sends the bytes from the shared store.
+    # B signs a link and the bytes come from the shared store: B's nginx (one signing secret: a link
+    # signed on A is good on B, a tampered one refused on both), or the bucket (a URL presigned with
+    # the one set of storage credentials, whichever node signed it).
     location = files_b.signed_location(ready)
-    assert location.startswith(b.media_url + "/dl/")
-    got = requests.get(location, timeout=30)
-    assert got.status_code == 200 and sha256_hex(got.content) == sha256_hex(content)
-    # A link signed on A is good on B: one secret.
     signed_on_a = files_a.signed_location(files_a.file(up["id"]))
-    assert signed_on_a.startswith(a.media_url + "/dl/")
-    through_b = requests.get(b.media_url + signed_on_a[len(a.media_url):], timeout=30)
-    assert through_b.status_code == 200 and through_b.content == content
-    # A tampered link is refused on both.
-    for node in (a, b):
-        bad = node.media_url + signed_on_a[len(a.media_url):].replace("md5=", "md5=x", 1)
-        assert requests.get(bad, timeout=30).status_code == 403
+    if backend.kind == "sqlite":
+        assert location.startswith(b.media_url + "/dl/")
+        assert signed_on_a.startswith(a.media_url + "/dl/")
+        locations = [location, b.media_url + signed_on_a[len(a.media_url):]]
+    else:
+        (stored,) = backend.objects(f"m/{up['id']}")
+        url = f"{backend.moto.base}/{stored.bucket}/{stored.full_key}"
+        assert location.split("?", 1)[0] == url and signed_on_a.split("?", 1)[0] == url, (location, signed_on_a)
+        assert "X-Amz-Signature=" in location and "X-Amz-Signature=" in signed_on_a
+        locations = [location, signed_on_a]
+    for signed in locations:
+        got = requests.get(signed, timeout=30)
+        assert got.status_code == 200 and sha256_hex(got.content) == sha256_hex(content), signed
+    if backend.kind == "sqlite":
+        for node in (a, b):
+            bad = node.media_url + signed_on_a[len(a.media_url):].replace("md5=", "md5=x", 1)
+            assert requests.get(bad, timeout=30).status_code == 403
 
     # The store's upload on A, its item's permalink downloaded through B.
     shop = a.create_account()
@@ -268,7 +241,7 @@ def test_upload_on_a_is_downloaded_through_b(cluster):
 
 
 def test_job_created_on_a_is_done_by_b_while_a_worker_is_stopped(cluster, origin, media):
-    a, b, backends, _ = cluster
+    a, b, backend, _ = cluster
     stopped = a.worker_pid()
     os.kill(stopped, signal.SIGSTOP)
     try:
@@ -281,7 +254,7 @@ def test_job_created_on_a_is_done_by_b_while_a_worker_is_stopped(cluster, origin
         assert done["ffprobe"] is not None, done
         # A's worker never ran: the same process, stopped all along.
         assert a.worker_pid() == stopped and _state(stopped) == "T"
-        jobs = backends.rows("SELECT kind, state, attempts FROM jobs WHERE payload = ? ORDER BY id", (created["id"],))
+        jobs = backend.rows("SELECT kind, state, attempts FROM jobs WHERE payload = ? ORDER BY id", (created["id"],))
         assert [(j["kind"], j["state"], j["attempts"]) for j in jobs] == [("file-import", "done", 1)], jobs
         assert len(origin.requests_for(path=path)) == 1
     finally:
@@ -319,15 +292,11 @@ def test_64_clicks_on_a_link_with_3_downloads_split_across_both_nodes_serve_3(cl
 
 
 def test_every_log_line_of_a_node_carries_its_name(cluster):
-    a, b, backends, _ = cluster
+    a, b, backend, _ = cluster
     # Lines in every kind of log: nginx's error log (a refused body), the worker's (a file that
     # is no media cannot be probed), the dialects' (a failing health check).
-    files_dir = backends.data_dir / "files"
-    files_dir.rename(files_dir.with_name("files-away"))
-    try:
+    with backend.storage_unavailable():
         assert [a.health(url).status_code for url in (a.store_url, a.media_url)] == [503, 503]
-    finally:
-        files_dir.with_name("files-away").rename(files_dir)
     r = requests.post(a.store_url + "/api/items", data=b"x" * BIG, headers=XML_HEADERS, timeout=30)
     assert r.status_code == 413
     r = requests.post(b.store_url + "/api/items", data=b"x" * BIG, headers=XML_HEADERS, timeout=30)
@@ -355,17 +324,17 @@ def test_every_log_line_of_a_node_carries_its_name(cluster):
 
 
 def test_secrets_file_open_to_others_or_unreadable_is_refused(cluster, tmp_path):
-    a, _, backends, secrets = cluster
+    a, _, backend, secrets = cluster
     loose = tmp_path / "loose-secrets"
     loose.write_bytes(Path(secrets).read_bytes())
     for mode in (0o640, 0o604, 0o660):
         os.chmod(loose, mode)
-        r = subprocess.run([str(FETCHGATE), "serve", "--run-dir", str(tmp_path / "run"), *backends.node_options(),
+        r = subprocess.run([str(FETCHGATE), "serve", "--run-dir", str(tmp_path / "run"), *backend.serve_options(),
                             "--secrets-file", str(loose)], capture_output=True, text=True, timeout=30)
         assert r.returncode == 1, r.stdout + r.stderr
         assert f"the secrets file {loose} is open to its group or others (mode {mode:o}); chmod 600 it" in r.stderr
     missing = tmp_path / "missing"
-    r = subprocess.run([str(FETCHGATE), "serve", "--run-dir", str(tmp_path / "run"), *backends.node_options(),
+    r = subprocess.run([str(FETCHGATE), "serve", "--run-dir", str(tmp_path / "run"), *backend.serve_options(),
                         "--secrets-file", str(missing)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and f"cannot read the secrets file {missing}" in r.stderr, r.stderr
     # Nothing started: no nginx config rendered, no socket.
@@ -400,7 +369,7 @@ def test_secrets_create_never_replaces_and_carries_over_a_run_directory(tmp_path
 
 
 def test_kill_9_of_the_node_running_a_fetch_other_node_finishes_it_once(cluster, media_origin, media_files):
-    a, b, backends, _ = cluster
+    a, b, backend, _ = cluster
     tenant = a.create_account()
     on_a, on_b = FetchClient(a, tenant.token), FetchClient(b, tenant.token)
     name = f"node-kill-{uuid.uuid4().hex[:8]}"
@@ -420,26 +389,26 @@ def test_kill_9_of_the_node_running_a_fetch_other_node_finishes_it_once(cluster,
     done = on_b.wait(created["id"], timeout=JOB_LEASE_SECONDS + 60)
     assert done["status"] == "success", done
     assert done["size_bytes"] == len(media_files.slow_bytes)
-    jobs = backends.rows("SELECT state, attempts, lease_token FROM jobs WHERE kind = 'media.fetch' AND payload = ?",
+    jobs = backend.rows("SELECT state, attempts, lease_token FROM jobs WHERE kind = 'media.fetch' AND payload = ?",
                          (created["id"],))
     assert jobs == [{"state": "done", "attempts": 2, "lease_token": None}], jobs
-    (stored,) = backends.stored("f", created["id"])
+    (stored,) = backend.objects(f"f/{created['id']}")
     assert sha256_hex(stored.read_bytes()) == sha256_hex(media_files.slow_bytes)
     got = requests.get(on_b.fetch_signed_location(done), timeout=60)
     assert got.status_code == 200 and sha256_hex(got.content) == sha256_hex(media_files.slow_bytes)
     # Exactly once: another lease later nothing has run again.
     time.sleep(JOB_LEASE_SECONDS + 1)
-    assert backends.stored("f", created["id"]) == [stored]
+    assert backend.objects(f"f/{created['id']}") == [stored]
     assert on_b.fetch(created["id"])["finished_at"] == done["finished_at"]
-    assert backends.rows("SELECT attempts FROM jobs WHERE kind = 'media.fetch' AND payload = ?",
+    assert backend.rows("SELECT attempts FROM jobs WHERE kind = 'media.fetch' AND payload = ?",
                          (created["id"],)) == [{"attempts": 2}]
 
 
 def test_two_nodes_starting_at_once_on_an_empty_database_migrate_once(tmp_path):
-    backends = Backends(tmp_path / "backends")
+    backend = _backends.for_nodes(tmp_path / "backends", "migrate")
     secrets = make_secrets(tmp_path / "secrets")
-    nodes = [Node(tmp_path / n / "run", n, backends, secrets) for n in ("c", "d")]
-    assert not backends.database_path.exists()
+    nodes = [Node(tmp_path / n / "run", n, backend, secrets) for n in ("c", "d")]
+    assert backend.tables() == []
     starters = [threading.Thread(target=node.start) for node in nodes]
     try:
         for t in starters:
@@ -454,11 +423,12 @@ def test_two_nodes_starting_at_once_on_an_empty_database_migrate_once(tmp_path):
                 marker = "fetchgate serve: migrated the schema: applied "
                 if marker in line:
                     applied += [int(v) for v in line.split(marker, 1)[1].split(", ")]
-        versions = [r["version"] for r in backends.rows("SELECT version FROM schema_migrations ORDER BY version")]
+        versions = [r["version"] for r in backend.rows("SELECT version FROM schema_migrations ORDER BY version")]
         assert versions == list(range(1, len(versions) + 1)) and len(versions) >= 15, versions
         assert sorted(applied) == versions, f"applied by the two nodes together: {sorted(applied)}"
     finally:
         for node in nodes:
             node.stop()
+        backend.close()
     for node in nodes:
         assert node.proc.returncode == 0, node.logs()

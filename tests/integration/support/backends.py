@@ -12,6 +12,7 @@ under a storage key prefix such as "m/": local `Path`s, or `BucketObject`s with 
 `read_bytes()` and `stat().st_size`). Nothing else in the suite names an engine or a store kind.
 """
 import atexit
+import contextlib as _contextlib
 import itertools
 import os
 import re
@@ -108,13 +109,20 @@ class Moto:
                 return sorted(keys)
             token = _unescape(r.text.split("<NextContinuationToken>")[1].split("</NextContinuationToken>")[0])
 
+    def _signed(self, method, bucket, key):
+        """A presigned URL of one object (moto refuses unsigned GETs of objects: they are private)."""
+        import boto3
+        client = boto3.client("s3", endpoint_url=self.base, region_name="us-east-1", aws_access_key_id=STORAGE_KEY,
+                              aws_secret_access_key=STORAGE_SECRET)
+        return client.generate_presigned_url(method, Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+
     def get(self, bucket, key):
-        r = requests.get(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=60)
+        r = requests.get(self._signed("get_object", bucket, key), timeout=60)
         assert r.status_code == 200, f"GET {key}: {r.status_code} {r.text[:200]}"
         return r.content
 
     def head(self, bucket, key):
-        r = requests.head(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=10)
+        r = requests.head(self._signed("head_object", bucket, key), timeout=10)
         assert r.status_code == 200, f"HEAD {key}: {r.status_code}"
         return r.headers
 
@@ -175,6 +183,13 @@ class SQLiteLocal:
     def execute(self, sql, params=()):
         return sqlite_execute(self.database_path, sql, params)
 
+    def tables(self):
+        """The names of the database's tables (none before the first start: no file yet)."""
+        if not self.database_path.exists():
+            return []
+        return [r["name"] for r in self.rows("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                             "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
     def objects(self, prefix=""):
         """The stored files whose storage key starts with `prefix` ("m/", "f/abc"), as paths."""
         directory, _, start = prefix.rpartition("/")
@@ -185,46 +200,84 @@ class SQLiteLocal:
         return sorted(p for p in found if p.is_file())
 
 
-class PostgresS3:
+class _PostgresRows:
+    """`rows`, `execute` and `tables` on the PostgreSQL database at `self.database_url`."""
+
+    def rows(self, sql, params=()):
+        return _pg_rows(self.database_url, sql, params)
+
+    def execute(self, sql, params=()):
+        return _pg_execute(self.database_url, sql, params)
+
+    def tables(self):
+        return _pg_tables(self.database_url)
+
+
+class PostgresS3(_PostgresRows):
     """A database of its own in the run's PostgreSQL cluster and a prefix of its own in the run's bucket."""
     kind = "postgres-s3"
     _numbers = itertools.count(1)
 
-    def __init__(self, run_dir, label=None):
+    def __init__(self, run_dir, label=None, moto=None):
         shared = SharedServers.get()
         self.shared = shared
+        self.moto = moto or shared.moto
         n = next(PostgresS3._numbers)
         tag = re.sub(r"[^a-z0-9]+", "_", (label or Path(run_dir).parent.name).lower()).strip("_")[:30] or "stack"
         self.database = f"fg_{n}_{tag}"
         self.database_url = shared.create_database(self.database)
         self.prefix = f"{n}-{tag.replace('_', '-')}"
-        self.storage_url = (f"s3://{STORAGE_BUCKET}/{self.prefix}?endpoint={shared.moto.base}&region=us-east-1")
+        self.storage_url = (f"s3://{STORAGE_BUCKET}/{self.prefix}?endpoint={self.moto.base}&region=us-east-1")
 
     def serve_options(self):
         return ["--database-url", self.database_url, "--storage-url", self.storage_url,
                 "--storage-credentials-file", str(self.shared.credentials_file)]
 
     def _connect(self):
-        import psycopg
-        return psycopg.connect(self.database_url, autocommit=True, connect_timeout=10)
-
-    def rows(self, sql, params=()):
-        import psycopg.rows
-        with self._connect() as con:
-            with con.cursor(row_factory=psycopg.rows.dict_row) as cur:
-                cur.execute(_pg_placeholders(sql), tuple(params))
-                return [_sqlite_like(row) for row in cur.fetchall()]
-
-    def execute(self, sql, params=()):
-        with self._connect() as con:
-            with con.cursor() as cur:
-                cur.execute(_pg_placeholders(sql), tuple(params))
-                return cur.rowcount
+        return _pg_connect(self.database_url)
 
     def objects(self, prefix=""):
-        moto = self.shared.moto
+        moto = self.moto
         root = self.prefix + "/"
         return [BucketObject(moto, STORAGE_BUCKET, k, k[len(root):]) for k in moto.keys(STORAGE_BUCKET, root + prefix)]
+
+
+class PostgresLocal(_PostgresRows, SQLiteLocal):
+    """A PostgreSQL database the test runs itself (`database_url`) and the run directory's data/files/."""
+    kind = "postgres-local"
+
+    def __init__(self, run_dir, database_url):
+        super().__init__(run_dir)
+        self.database_url = database_url
+
+    def serve_options(self):
+        return ["--database-url", self.database_url]
+
+
+def _pg_connect(url):
+    import psycopg
+    return psycopg.connect(url, autocommit=True, connect_timeout=10)
+
+
+def _pg_rows(url, sql, params=()):
+    """Rows of a query (`?` placeholders) of the PostgreSQL database at `url`, as SQLite would give them."""
+    import psycopg.rows
+    with _pg_connect(url) as con:
+        with con.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            cur.execute(_pg_placeholders(sql), tuple(params))
+            return [_sqlite_like(row) for row in cur.fetchall()]
+
+
+def _pg_execute(url, sql, params=()):
+    with _pg_connect(url) as con:
+        with con.cursor() as cur:
+            cur.execute(_pg_placeholders(sql), tuple(params))
+            return cur.rowcount
+
+
+def _pg_tables(url):
+    return [r["tablename"] for r in _pg_rows(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                                 "ORDER BY tablename")]
 
 
 def _pg_placeholders(sql):
@@ -305,9 +358,73 @@ class SharedServers:
         subprocess.run(["rm", "-rf", str(self.directory)], capture_output=True)
 
 
+# --------------------------------------------------------------------------- one backend, several nodes
+
+class SharedSQLiteLocal(SQLiteLocal):
+    """One SQLite file and one data directory in `directory` that several nodes share (by their options)."""
+
+    def __init__(self, directory, label=None):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.database_path = self.directory / "shared.sqlite"
+        self.data_dir = self.directory / "shared-data"
+        self.files_dir = self.data_dir / "files"
+
+    def serve_options(self):
+        return ["--database-url", f"sqlite:{self.database_path}", "--data", str(self.data_dir)]
+
+    @_contextlib.contextmanager
+    def storage_unavailable(self):
+        """The file store gone for a while: its directory moved away, then back."""
+        away = self.files_dir.with_name("files-away")
+        self.files_dir.rename(away)
+        try:
+            yield
+        finally:
+            away.rename(self.files_dir)
+
+    def close(self):
+        pass
+
+
+class SharedPostgresS3(PostgresS3):
+    """A database in the run's cluster and a bucket prefix that several nodes share. The bucket is on a moto
+    of its own, so the storage can go away (`storage_unavailable`) without touching other stacks' files."""
+
+    def __init__(self, directory, label=None):
+        own = Moto()
+        own.start(buckets=[STORAGE_BUCKET])
+        super().__init__(directory, label, moto=own)
+
+    # A node probes a bucket that answered at most this often (S3FileStore.probeSeconds).
+    PROBE_SECONDS = 30
+
+    @_contextlib.contextmanager
+    def storage_unavailable(self):
+        """The bucket server stopped (long enough for every node to probe it again), then started again
+        on its port (moto keeps nothing: the stored files are gone)."""
+        self.moto.stop()
+        try:
+            time.sleep(self.PROBE_SECONDS + 1)
+            yield
+        finally:
+            self.moto.start(buckets=[STORAGE_BUCKET])
+
+    def close(self):
+        self.moto.stop()
+
+
 BACKENDS = {"sqlite": SQLiteLocal, "postgres-s3": PostgresS3}
+SHARED_BACKENDS = {"sqlite": SharedSQLiteLocal, "postgres-s3": SharedPostgresS3}
 
 
 def for_stack(run_dir, label=None):
     """The backend of one `fetchgate serve` whose run directory is `run_dir`, of this run's kind."""
     return BACKENDS[KIND](run_dir, label)
+
+
+def for_nodes(directory, label=None):
+    """One backend of this run's kind for several `fetchgate serve` nodes at once (`Server(..., backend=)`):
+    every node gets its `serve_options()`; `rows`, `objects`, `tables` read what they stored together.
+    `close()` it after the nodes stop."""
+    return SHARED_BACKENDS[KIND](directory, label)

@@ -58,14 +58,16 @@ _STORAGE_OPTIONS = {"--storage-url", "--storage-credentials-file", "--data"}
 
 
 class Server(LoopbackPorts):
-    def __init__(self, run_dir, extra_args=(), label=None):
+    def __init__(self, run_dir, extra_args=(), label=None, backend=None):
         self.run_dir = Path(run_dir)
         self.extra_args = list(extra_args)  # more `fetchgate serve` options (e.g. --smtp-url)
         # Where this stack's rows and stored files live (support/backends.py: SQLite and data/files/, or a
         # database and bucket prefix of its own on the run's PostgreSQL and moto); the test's own options win.
+        # `backend` is one several stacks share (backends.for_nodes).
         own = set(self.extra_args)
-        self.backend = _backends.for_stack(self.run_dir, label) if not own & (_DATABASE_OPTIONS | _STORAGE_OPTIONS) \
-            else _backends.SQLiteLocal(self.run_dir)
+        self.backend = backend or (_backends.for_stack(self.run_dir, label)
+                                   if not own & (_DATABASE_OPTIONS | _STORAGE_OPTIONS)
+                                   else _backends.SQLiteLocal(self.run_dir))
         self.store_port = free_port()
         self.media_port = free_port()
         while self.media_port == self.store_port:
