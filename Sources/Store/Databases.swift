@@ -29,6 +29,25 @@ public enum Databases {
     /// `postgres://` spelling is refused, so that one form names the engine everywhere).
     public static func isPostgres(_ url: String) -> Bool { url.hasPrefix("postgresql://") }
 
+    /// `url` fit for a message or a log: a password in it (`user:PASSWORD@host`, `password=…` in
+    /// the query) shown as `***`. (Better still, keep it out of the URL: libpq reads `passfile=` or PGPASSFILE.)
+    public static func redacted(_ url: String) -> String {
+        var text = url
+        if let colonSlashes = text.indices.first(where: { text[$0...].hasPrefix("://") }) {
+            let start = text.index(colonSlashes, offsetBy: 3)
+            let authorityEnd = text[start...].firstIndex(where: { "/?#".contains($0) }) ?? text.endIndex
+            if let at = text[start..<authorityEnd].lastIndex(of: "@"),
+               let colon = text[start..<at].firstIndex(of: ":") {
+                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+            }
+        }
+        guard let query = text.firstIndex(of: "?") else { return text }
+        let fields = text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { field in
+            field.lowercased().hasPrefix("password=") ? "password=***" : String(field)
+        }
+        return String(text[...query]) + fields.joined(separator: "&")
+    }
+
     /// PATH of `sqlite:PATH` (or `sqlite://PATH`, where an absolute PATH keeps its slash); nil for other URLs.
     static func sqlitePath(_ url: String) -> String? {
         guard url.hasPrefix("sqlite:") else { return nil }

@@ -73,7 +73,7 @@ func openDatabase() -> any Database {
         try Schema.migrate(db)
         return db
     } catch {
-        fail("cannot open database \(paths.databaseForCommands()): \(error)")
+        fail("cannot open database \(Databases.redacted(paths.databaseForCommands())): \(error)")
     }
 }
 

@@ -32,6 +32,17 @@ final class DatabasesTests: XCTestCase {
         }
     }
 
+    func testRedactedURLsHideOnlyThePassword() {
+        XCTAssertEqual(Databases.redacted("postgresql://fg:s3cr:et@db.example:5432/fetchgate?sslmode=require"),
+                       "postgresql://fg:***@db.example:5432/fetchgate?sslmode=require")
+        XCTAssertEqual(Databases.redacted("postgresql://fg@db/fetchgate?password=hunter2&statement_timeout=5s"),
+                       "postgresql://fg@db/fetchgate?password=***&statement_timeout=5s")
+        XCTAssertEqual(Databases.redacted("postgresql://db/fetchgate?PASSWORD=x"), "postgresql://db/fetchgate?password=***")
+        // An @ in the path or query is not the userinfo's.
+        XCTAssertEqual(Databases.redacted("postgresql://db/fg?application_name=a:b@c"), "postgresql://db/fg?application_name=a:b@c")
+        XCTAssertEqual(Databases.redacted("sqlite:/var/lib/fetchgate/store.sqlite"), "sqlite:/var/lib/fetchgate/store.sqlite")
+    }
+
     func testOptionsGiveAURL() {
         XCTAssertEqual(Databases.url(given: nil, path: "/run/f.sqlite"), "sqlite:/run/f.sqlite")
         XCTAssertEqual(Databases.url(given: "sqlite:/a", path: "/run/f.sqlite"), "sqlite:/a")
