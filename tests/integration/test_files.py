@@ -9,16 +9,18 @@ import urllib.parse as urlparse
 import pytest
 import requests
 
-from conftest import (HTTP_TIMEOUT, assert_close, assert_json_error, check_file_object, parse_json,
-                      secure_link_md5, sha256_file, sha256_hex, utcnow, wait_no_temp_files)
+from conftest import (HTTP_TIMEOUT, assert_close, assert_download_location, assert_json_error, backends,
+                      check_file_object, download_disposition, parse_json, pct, secure_link_md5, sha256_file,
+                      sha256_hex, utcnow, wait_no_temp_files)
+
+# nginx's signed /dl/ links (secure_link) are what a stack storing files on local disk hands out; a stack
+# storing them in a bucket answers with the bucket's presigned URLs instead, whose signature and expiry the
+# bucket checks (moto, the test bucket, checks neither), so these tests have no counterpart there.
+nginx_signed_links = pytest.mark.skipif(backends.KIND != "sqlite",
+                                        reason="nginx signed links: only a local-disk stack issues them")
 
 
 # --------------------------------------------------------------------------- helpers
-
-def pct(name):
-    """RFC 5987 percent-encoding of a UTF-8 name (attr-char kept)."""
-    return urlparse.quote(name, safe="!#$&+-.^_`|~")
-
 
 def fetch_location(location, **kw):
     """GET a signed link without credentials."""
@@ -156,17 +158,13 @@ def test_download_redirects_to_signed_link_with_equal_bytes(server, ready_clip, 
     r = client.get(f"/files/{f['id']}/clip.mp4")
     assert r.status_code == 302, r.text
     location = r.headers["Location"]
-    path, q = split_location(server, location)
-    assert path == f"/dl/m/{f['id']}.mp4"
-    assert q["name"] == "clip.mp4"
-    assert int(q["expires"]) > time.time()
-    # The signature is the documented one.
-    assert q["md5"] == secure_link_md5(server.signing_secret, path, q["expires"], q["name"])
+    # The link names the stored file, the name and type, and carries the documented signature.
+    assert_download_location(server, location, f"m/{f['id']}.mp4", "clip.mp4", "video/mp4")
 
     got = fetch_location(location)
     assert got.status_code == 200, got.text[:200]
     assert sha256_hex(got.content) == sha256_hex(media.mp4_bytes)
-    assert got.headers.get("Content-Disposition") == "attachment; filename*=UTF-8''clip.mp4"
+    assert got.headers.get("Content-Disposition") == download_disposition(server, "clip.mp4")
 
 
 def test_download_needs_credentials_but_link_does_not(server, ready_clip):
@@ -200,12 +198,11 @@ def test_non_ascii_name_in_link_and_content_disposition(server, files, media):
     assert f["download_url"].startswith(f"{server.media_url}/files/{f['id']}/")
     assert urlparse.unquote(f["download_url"].rsplit("/", 1)[1]) == name
     location = files.signed_location(f)
-    path, q = split_location(server, location)
-    assert q["name"] == pct(name)
+    assert_download_location(server, location, f"m/{f['id']}.mp4", name, "video/mp4")
     got = fetch_location(location)
     assert got.status_code == 200
     assert got.content == media.mp4_bytes
-    assert got.headers.get("Content-Disposition") == f"attachment; filename*=UTF-8''{pct(name)}"
+    assert got.headers.get("Content-Disposition") == download_disposition(server, name)
 
 
 def tamper(text):
@@ -213,6 +210,7 @@ def tamper(text):
     return ("A" if text[0] != "A" else "B") + text[1:]
 
 
+@nginx_signed_links
 @pytest.mark.parametrize("what", ["md5", "name", "expires", "path", "missing_md5"])
 def test_tampered_link_is_403(server, ready_clip, what, rng):
     client, f = ready_clip
@@ -234,6 +232,7 @@ def test_tampered_link_is_403(server, ready_clip, what, rng):
     assert_link_error(r, 403, "forbidden")
 
 
+@nginx_signed_links
 def test_expired_link_is_410(server, ready_clip):
     client, f = ready_clip
     path, q = split_location(server, client.signed_location(f))
@@ -250,6 +249,7 @@ def test_expired_link_is_410(server, ready_clip):
     assert bad.status_code == 403
 
 
+@nginx_signed_links
 def test_link_errors_are_labelled_json(server, files, rng):
     """Errors on /dl/ are JSON bodies; they must say so, not borrow the file's type from its extension."""
     f = files.wait(files.upload("labelled.mp4", rng.randbytes(2000), "video/mp4")["id"])
@@ -595,16 +595,18 @@ def test_download_works_for_names_with_url_special_characters(server, files, med
     got = fetch_location(r.headers["Location"])
     assert got.status_code == 200, f"name {name!r}: {r.headers['Location']} → {got.status_code} {got.text[:120]!r}"
     assert got.content == media.mp4_bytes
-    disposition = got.headers.get("Content-Disposition", "")
-    assert disposition.startswith("attachment; filename*=UTF-8''"), disposition
-    assert urlparse.unquote(disposition.split("''", 1)[1]) == name, disposition
+    assert got.headers.get("Content-Disposition") == download_disposition(server, name)
 
 
 def test_path_in_name_is_dropped(server, files):
     f = files.upload("clip.bin", b"abc", name="../../../etc/evil.bin")
     assert f["name"] == "evil.bin"
     (stored,) = server.stored_files(f["id"])
-    assert stored.parent == server.data_dir / "files" / "m"
+    assert stored.name == f"{f['id']}.bin"
+    if server.backend.kind == "sqlite":
+        assert stored.parent == server.data_dir / "files" / "m"
+    else:
+        assert stored.key == f"m/{stored.name}"
     assert not (server.run_dir.parent / "etc").exists()
 
 

@@ -23,7 +23,8 @@ class Stack:
 def stack(tmp_path_factory):
     stack = Stack()
     stack.run = tmp_path_factory.mktemp("migrate-source") / "run"
-    server = Server(stack.run)
+    # The source is a SQLite store with its files on local disk, whichever backend the run's other stacks use.
+    server = Server(stack.run, extra_args=["--database-url", f"sqlite:{stack.run / 'fetchgate.sqlite'}"])
     server.start()
     try:
         shop = stock_shop(server.create_account())

@@ -108,13 +108,18 @@ class Moto:
                 return sorted(keys)
             token = _unescape(r.text.split("<NextContinuationToken>")[1].split("</NextContinuationToken>")[0])
 
+    # moto checks no signature, but it answers an anonymous GET or HEAD of a private object 403: a request
+    # carrying any SigV4 Authorization header is the owner's.
+    OWNER = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIAFETCHGATETESTS01/20260101/us-east-1/s3/aws4_request, "
+                              "SignedHeaders=host, Signature=0"}
+
     def get(self, bucket, key):
-        r = requests.get(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=60)
+        r = requests.get(f"{self.base}/{bucket}/{_urlparse.quote(key)}", headers=self.OWNER, timeout=60)
         assert r.status_code == 200, f"GET {key}: {r.status_code} {r.text[:200]}"
         return r.content
 
     def head(self, bucket, key):
-        r = requests.head(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=10)
+        r = requests.head(f"{self.base}/{bucket}/{_urlparse.quote(key)}", headers=self.OWNER, timeout=10)
         assert r.status_code == 200, f"HEAD {key}: {r.status_code}"
         return r.headers
 
@@ -141,6 +146,13 @@ class BucketObject:
 
     def is_file(self):
         return True
+
+    def exists(self):
+        """Whether the bucket still holds the object (HEAD)."""
+        r = requests.head(f"{self.moto.base}/{self.bucket}/{_urlparse.quote(self.full_key)}", headers=Moto.OWNER,
+                          timeout=10)
+        assert r.status_code in (200, 404), f"HEAD {self.full_key}: {r.status_code}"
+        return r.status_code == 200
 
     def __eq__(self, other):
         return isinstance(other, BucketObject) and (self.bucket, self.full_key) == (other.bucket, other.full_key)
@@ -200,8 +212,12 @@ class PostgresS3:
         self.prefix = f"{n}-{tag.replace('_', '-')}"
         self.storage_url = (f"s3://{STORAGE_BUCKET}/{self.prefix}?endpoint={shared.moto.base}&region=us-east-1")
 
+    # The driver's `statement_timeout` URL parameter for `serve` (e.g. "10s"); None: the driver's default.
+    statement_timeout = None
+
     def serve_options(self):
-        return ["--database-url", self.database_url, "--storage-url", self.storage_url,
+        url = self.database_url + (f"?statement_timeout={self.statement_timeout}" if self.statement_timeout else "")
+        return ["--database-url", url, "--storage-url", self.storage_url,
                 "--storage-credentials-file", str(self.shared.credentials_file)]
 
     def _connect(self):
