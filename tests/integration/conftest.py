@@ -23,7 +23,8 @@ import pytest
 from support import backends
 from support.files import (FILE_KEYS, FILES_STATUSES, READY_TIMEOUT, FilesClient, MediaSamples,
                            assert_download_location, assert_json_error, check_file_object, download_disposition,
-                           parse_json, pct, secure_link_md5, sha256_file, sha256_hex)
+                           download_signature, nginx_signed_links, parse_json, secure_link_md5, sha256_file,
+                           sha256_hex)
 from support.http import HTTP_TIMEOUT
 from support.mail import mail_body, mails_to, outbox_messages, recipients, unique_email
 from support.origins import Origin

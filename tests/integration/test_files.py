@@ -9,15 +9,9 @@ import urllib.parse as urlparse
 import pytest
 import requests
 
-from conftest import (HTTP_TIMEOUT, assert_close, assert_download_location, assert_json_error, backends,
-                      check_file_object, download_disposition, parse_json, pct, secure_link_md5, sha256_file,
+from conftest import (HTTP_TIMEOUT, assert_close, assert_download_location, assert_json_error, check_file_object,
+                      download_disposition, nginx_signed_links, parse_json, secure_link_md5, sha256_file,
                       sha256_hex, utcnow, wait_no_temp_files)
-
-# nginx's signed /dl/ links (secure_link) are what a stack storing files on local disk hands out; a stack
-# storing them in a bucket answers with the bucket's presigned URLs instead, whose signature and expiry the
-# bucket checks (moto, the test bucket, checks neither), so these tests have no counterpart there.
-nginx_signed_links = pytest.mark.skipif(backends.KIND != "sqlite",
-                                        reason="nginx signed links: only a local-disk stack issues them")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -164,7 +158,7 @@ def test_download_redirects_to_signed_link_with_equal_bytes(server, ready_clip, 
     got = fetch_location(location)
     assert got.status_code == 200, got.text[:200]
     assert sha256_hex(got.content) == sha256_hex(media.mp4_bytes)
-    assert got.headers.get("Content-Disposition") == download_disposition(server, "clip.mp4")
+    assert got.headers.get("Content-Disposition") == download_disposition(server, location, "clip.mp4")
 
 
 def test_download_needs_credentials_but_link_does_not(server, ready_clip):
@@ -202,7 +196,7 @@ def test_non_ascii_name_in_link_and_content_disposition(server, files, media):
     got = fetch_location(location)
     assert got.status_code == 200
     assert got.content == media.mp4_bytes
-    assert got.headers.get("Content-Disposition") == download_disposition(server, name)
+    assert got.headers.get("Content-Disposition") == download_disposition(server, location, name)
 
 
 def tamper(text):
@@ -592,10 +586,11 @@ def test_download_works_for_names_with_url_special_characters(server, files, med
     assert f["status"] == "ready" and f["name"] == name
     r = files.get(urlparse.urlsplit(f["download_url"]).path)
     assert r.status_code == 302, r.text[:200]
-    got = fetch_location(r.headers["Location"])
+    location = r.headers["Location"]
+    got = fetch_location(location)
     assert got.status_code == 200, f"name {name!r}: {r.headers['Location']} → {got.status_code} {got.text[:120]!r}"
     assert got.content == media.mp4_bytes
-    assert got.headers.get("Content-Disposition") == download_disposition(server, name)
+    assert got.headers.get("Content-Disposition") == download_disposition(server, location, name)
 
 
 def test_path_in_name_is_dropped(server, files):
