@@ -69,10 +69,9 @@ final class S3LocationTests: XCTestCase {
     func testTheWholeFileLocationDoesNotPassTheClientsRangeOn() throws {
         XCTAssertEqual(try FileStores.nginxWholeFileLocation(url: "file:/srv/files"), "")
         let block = try FileStores.nginxWholeFileLocation(url: "s3://media/p?endpoint=http://127.0.0.1:9000")
-        for line in ["location ^~ /_s3whole/ {", "internal;", "proxy_pass http://127.0.0.1:9000/;", "proxy_set_header Range \"\";",
-                     "proxy_set_header If-Range \"\";", "proxy_set_header If-Modified-Since \"\";", "proxy_hide_header ETag;"] {
-            XCTAssertTrue(block.contains(line), line)
-        }
+        let wanted = ["location ^~ /_s3whole/ {", "internal;", "proxy_pass http://127.0.0.1:9000/;", "proxy_set_header Range \"\";",
+                      "proxy_set_header If-Range \"\";", "proxy_set_header If-Modified-Since \"\";", "proxy_hide_header ETag;"]
+        XCTAssertEqual(wanted.filter { !block.contains($0) }, [], block)
         XCTAssertFalse(try FileStores.nginxLocations(url: "s3://media/p?endpoint=http://127.0.0.1:9000").contains("_s3whole"))
     }
 
