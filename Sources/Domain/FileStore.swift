@@ -31,6 +31,9 @@ public enum DeliveryRoute: Equatable, Sendable {
     /// The reply stands for the file (a counted, stable link): the front server sends the bytes
     /// behind it, or the client is sent on to them.
     case behindReply
+    /// As `behindReply`, for a request the dialect judged to get the whole file (it carries no
+    /// Range that applies): the front server sends every byte, whatever Range the client sent.
+    case wholeBehindReply
     /// The reply gives the client a link of its own, good until `expires` (Unix seconds).
     case link(expires: Int64)
 }

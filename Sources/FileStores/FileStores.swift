@@ -52,16 +52,29 @@ public enum FileStores {
     /// The store's own nginx locations, to go in each server block: none for local disk (its
     /// `/_files/` and `/dl/` are in the template); for a bucket, the internal `/_s3/` that fetches
     /// a presigned URL from the endpoint and streams it to the client (Range passed through, no
-    /// buffering; the client's credentials, cookies and entity-tag conditions are not passed on;
+    /// buffering; the client's credentials, cookies and conditions, which the app judged, are not passed on;
     /// the reply's own Content-Disposition stands, and the bucket's ETag and error documents never reach the client).
     public static func nginxLocations(url: String) throws -> String {
         guard url.hasPrefix(S3Location.scheme) else { return "" }
+        return try proxyLocation(S3FileStore.internalLocation, url: url, extra: "")
+    }
+
+    /// For a bucket, the internal `/_s3whole/`: as `/_s3/`, for replies the app judged to send the
+    /// whole file, so the client's Range (and If-Range) is not passed on: the bucket would answer a
+    /// part, a 416 or, for a malformed one, an error where the app counted a whole download.
+    public static func nginxWholeFileLocation(url: String) throws -> String {
+        guard url.hasPrefix(S3Location.scheme) else { return "" }
+        return try proxyLocation(S3FileStore.wholeLocation, url: url,
+                                 extra: "proxy_set_header Range \"\";\n            proxy_set_header If-Range \"\";")
+    }
+
+    private static func proxyLocation(_ location: String, url: String, extra: String) throws -> String {
         // Signing needs no real keys: only the origin is wanted.
         let origin = try S3Location.parsed(url).client(accessKeyID: "-", secret: "-").origin()
         return """
                     # Stored files in the operator's bucket: the app names a presigned URL's path and query
                     # under /_s3/ (X-Accel-Redirect); nginx asks the endpoint and streams the reply.
-                    location ^~ \(S3FileStore.internalLocation)/ {
+                    location ^~ \(location)/ {
                         internal;
                         proxy_pass \(origin.base)/;
                         proxy_set_header Host "\(origin.host)";
@@ -72,6 +85,10 @@ public enum FileStores {
                         proxy_set_header Cookie "";
                         proxy_set_header If-Match "";
                         proxy_set_header If-None-Match "";
+                        # The app judged the conditions (and answered the ones that send no byte).
+                        proxy_set_header If-Modified-Since "";
+                        proxy_set_header If-Unmodified-Since "";
+                        \(extra)
                         proxy_http_version 1.1;
                         proxy_set_header Connection "";
                         proxy_buffering off;

@@ -51,7 +51,8 @@ public struct LocalDiskStore: FileStore {
 
     public func delivery(key: String, filename: String, contentType: String, route: DeliveryRoute) throws -> FileDelivery {
         switch route {
-        case .behindReply:
+        case .behindReply, .wholeBehindReply:
+            // nginx judges Range and conditions on the file itself, as the dialect did.
             return .internalPath(LocalDiskStore.internalLocation + key)
         case .link(let expires):
             guard let signer else { throw StorageError(description: "signed links need the signing secret") }

@@ -30,6 +30,8 @@ public struct S3FileStore: FileStore {
 
     /// The internal nginx location that proxies presigned URLs (`/_s3/` + the object's path and query).
     public static let internalLocation = "/_s3"
+    /// The same for a reply that sends the whole file: the client's Range is not passed on.
+    public static let wholeLocation = "/_s3whole"
     /// How long the presigned URL behind an internal path lives: nginx asks for it at once.
     static let internalSeconds: Int64 = 300
 
@@ -70,9 +72,10 @@ public struct S3FileStore: FileStore {
         case .link(let expires):
             return .presignedURL(try presigned(key, filename: filename, contentType: contentType,
                                                seconds: min(max(1, expires - now), SigV4.maxExpirySeconds), now: now))
-        case .behindReply:
+        case .behindReply, .wholeBehindReply:
             let url = try presigned(key, filename: filename, contentType: contentType, seconds: S3FileStore.internalSeconds, now: now)
-            return .internalPath(S3FileStore.internalLocation + S3FileStore.pathAndQuery(of: url))
+            let location = route == .wholeBehindReply ? S3FileStore.wholeLocation : S3FileStore.internalLocation
+            return .internalPath(location + S3FileStore.pathAndQuery(of: url))
         }
     }
 

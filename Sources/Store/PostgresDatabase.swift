@@ -16,6 +16,11 @@ import Glibc
 ///   SQLite's single writer. When PostgreSQL refuses one with serialization_failure (40001) or
 ///   deadlock_detected (40P01) the whole body runs again, up to `writeAttempts` times with a
 ///   short jittered pause, so **write bodies must be re-runnable: database work only**.
+///   A re-run runs alone: it holds the advisory lock `loneWriteLockKey` exclusively around its
+///   transaction, and every first run begins by taking it shared (`pg_try_advisory_xact_lock_shared`,
+///   polled while a re-run holds or awaits it). Without this, writers contending for the same rows
+///   (orders numbered per account, one item's counters) refused each other until some ran out of
+///   attempts. Both waits are bounded (`loneWriteWait`); past it the write goes ahead unguarded.
 ///   A read transaction (`snapshot`) is `REPEATABLE READ READ ONLY`: one snapshot for all its
 ///   queries, and a write inside it is refused. Nested transactions are savepoints.
 /// - `holdingWrite` units are serialized across every connection of the database by a session
@@ -43,6 +48,10 @@ public final class PostgresDatabase: Database {
     public static let migrationLockKey: Int64 = 0x6667_6d69_6772_6174
     /// The advisory lock key serializing `holdingWrite` units.
     public static let holdingWriteLockKey: Int64 = 0x6667_686f_6c64_7772
+    /// The advisory lock a re-run write holds exclusively and a first run takes shared.
+    public static let loneWriteLockKey: Int64 = 0x6667_6c6f_6e65_7772
+    /// How long a write waits for `loneWriteLockKey` (milliseconds) before it goes ahead without it.
+    public static let loneWriteWait = 500
 
     private final class Prepared {
         let name: String
@@ -288,7 +297,13 @@ public final class PostgresDatabase: Database {
         while true {
             try ensureConnected()
             conflicted = false
-            try executeScript(immediate ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let alone = immediate && attempt > 1 && lockAlone()
+            defer { if alone { unlockAlone() } }
+            if immediate && !alone {
+                try beginSharingWrites()
+            } else {
+                try executeScript(immediate ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            }
             depth = 1
             readOnly = !immediate
             do {
@@ -311,6 +326,39 @@ public final class PostgresDatabase: Database {
                 throw error
             }
         }
+    }
+
+    /// Takes `loneWriteLockKey` exclusively for a re-run, waiting at most `loneWriteWait` for the
+    /// writes that hold it shared; false if it could not (the re-run then goes ahead unguarded).
+    private func lockAlone() -> Bool {
+        let result = PQexec(connection, "SET lock_timeout = \(PostgresDatabase.loneWriteWait); "
+                            + "SELECT pg_advisory_lock(\(PostgresDatabase.loneWriteLockKey)); RESET lock_timeout")
+        defer { PQclear(result) }
+        return (try? check(result)) != nil
+    }
+
+    private func unlockAlone() {
+        if PQstatus(connection) == CONNECTION_OK {
+            PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(PostgresDatabase.loneWriteLockKey))"))
+        }
+    }
+
+    /// BEGIN of a first run: SERIALIZABLE, with `loneWriteLockKey` taken shared as its first
+    /// statement (so its snapshot is never older than a re-run that held the lock), polled every
+    /// millisecond or so for up to `loneWriteWait`, then begun without it.
+    private func beginSharingWrites() throws {
+        let begin = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+        var waited = 0
+        while waited < PostgresDatabase.loneWriteWait {
+            let result = PQexec(connection, begin + "; SELECT pg_try_advisory_xact_lock_shared(\(PostgresDatabase.loneWriteLockKey)) AS shared")
+            defer { PQclear(result) }
+            do { try check(result) } catch { rollBack(); throw error }
+            if PQntuples(result) == 1, String(cString: PQgetvalue(result, 0, 0)) == "t" { return }
+            rollBack()
+            usleep(useconds_t(1_000 + Int.random(in: 0...1_000)))
+            waited += 2
+        }
+        try executeScript(begin)
     }
 
     private func savepoint<T>(_ body: () throws -> T) throws -> T {

@@ -66,6 +66,15 @@ final class S3LocationTests: XCTestCase {
         }
     }
 
+    func testTheWholeFileLocationDoesNotPassTheClientsRangeOn() throws {
+        XCTAssertEqual(try FileStores.nginxWholeFileLocation(url: "file:/srv/files"), "")
+        let block = try FileStores.nginxWholeFileLocation(url: "s3://media/p?endpoint=http://127.0.0.1:9000")
+        let wanted = ["location ^~ /_s3whole/ {", "internal;", "proxy_pass http://127.0.0.1:9000/;", "proxy_set_header Range \"\";",
+                      "proxy_set_header If-Range \"\";", "proxy_set_header If-Modified-Since \"\";", "proxy_hide_header ETag;"]
+        XCTAssertEqual(wanted.filter { !block.contains($0) }, [], block)
+        XCTAssertFalse(try FileStores.nginxLocations(url: "s3://media/p?endpoint=http://127.0.0.1:9000").contains("_s3whole"))
+    }
+
     func testTheLocalStoreIsHealthyWhileItsDirectoryIsWritable() throws {
         let directory = NSTemporaryDirectory() + "filestores-check-\(UUID().uuidString)"
         let store = try FileStores.open(url: "file:" + directory)

@@ -21,8 +21,10 @@ import time
 import pytest
 
 from support import backends
-from support.files import (FILE_KEYS, FILES_STATUSES, READY_TIMEOUT, FilesClient, MediaSamples, assert_json_error,
-                           check_file_object, parse_json, secure_link_md5, sha256_file, sha256_hex)
+from support.files import (FILE_KEYS, FILES_STATUSES, READY_TIMEOUT, FilesClient, MediaSamples,
+                           assert_download_location, assert_json_error, check_file_object, download_disposition,
+                           download_signature, nginx_signed_links, parse_json, secure_link_md5, sha256_file,
+                           sha256_hex)
 from support.http import HTTP_TIMEOUT
 from support.mail import mail_body, mails_to, outbox_messages, recipients, unique_email
 from support.origins import Origin

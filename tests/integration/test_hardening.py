@@ -5,8 +5,17 @@ oversize fields. Everything goes through the real nginx."""
 import pytest
 import requests
 
-from conftest import (FORM_HEADERS, XML_HEADERS, assert_error, child_text, fetch, guid_of, order_item_of, order_xml,
-                      parse_xml)
+from conftest import (FORM_HEADERS, XML_HEADERS, assert_error, backends, child_text, fetch, guid_of, order_item_of,
+                      order_xml, parse_xml)
+
+# A stack storing files in a bucket (S3) sends a customer link's bytes from the bucket through nginx's /_s3/ proxy:
+# the app judges Range and conditions as nginx does for a file on disk and answers those that send no byte itself
+# (HEAD too); the bucket is asked for the Range only when the app found it applies. Two things differ by design: a
+# bucket serves one range at most, so a request for several gets the whole file (200, counted) where nginx answers
+# 206; and the bucket's ETag never reaches the client, so a client there has no entity tag to make a condition of.
+ON_A_BUCKET = backends.KIND == "postgres-s3"
+BUCKET_RANGES = {"bytes=40-,0-1": 200, "bytes=0-1,2-3": 200}
+no_etag_on_a_bucket = pytest.mark.skipif(ON_A_BUCKET, reason="a bucket-backed stack's replies carry no ETag to use")
 
 TWO_63 = 2 ** 63
 EXTREMES = ["0", "-1", str(2 ** 31), str(TWO_63 - 1), str(TWO_63), "99999999999999999999", "-" + str(TWO_63 + 1)]
@@ -147,7 +156,7 @@ RANGES = {
 
 @pytest.mark.parametrize("header", sorted(RANGES))
 def test_range_takes_a_download_only_when_bytes_are_sent(server, shop, header):
-    expected = RANGES[header]
+    expected = BUCKET_RANGES.get(header, RANGES[header]) if ON_A_BUCKET else RANGES[header]
     order = shop.create_order(["A"], id="R", send_email="false", download_limit="3")
     url = link(server, order, "A")
     # HEAD takes nothing and lets nginx itself judge the Range: the app's verdict must be nginx's.
@@ -183,13 +192,18 @@ CONDITIONALS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CONDITIONALS))
+ETAG_CASES = {"none_match_same", "both_agree", "match_same", "match_weak", "none_match_and_bad_range", "match_and_range"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=no_etag_on_a_bucket) if c in ETAG_CASES else c
+                                  for c in sorted(CONDITIONALS)])
 def test_conditional_get_takes_a_download_only_when_bytes_are_sent(server, shop, case):
     build, expected = CONDITIONALS[case]
     order = shop.create_order(["A"], id="C", send_email="false", download_limit="3")
     url = link(server, order, "A")
     head = requests.head(url, timeout=10)
-    headers = build({"etag": head.headers["ETag"], "date": head.headers["Last-Modified"]})
+    assert ("ETag" in head.headers) is not ON_A_BUCKET, head.headers
+    headers = build({"etag": head.headers.get("ETag"), "date": head.headers["Last-Modified"]})
     assert requests.head(url, headers=headers, timeout=10).status_code == expected, "nginx's own verdict"
     resp = fetch(url, headers=headers)
     assert resp.status_code == expected, f"{headers}: {resp.status_code} {resp.text[:200]!r}"
@@ -198,7 +212,8 @@ def test_conditional_get_takes_a_download_only_when_bytes_are_sent(server, shop,
     assert len(shop.downloads(path="/api/orders/C/downloads")) == taken
     if expected == 304:
         assert resp.content == b""
-        assert resp.headers["ETag"] == head.headers["ETag"]
+        if not ON_A_BUCKET:
+            assert resp.headers["ETag"] == head.headers["ETag"]
 
 
 def test_if_range_mismatch_sends_whole_file_and_counts(server, shop):
@@ -212,8 +227,10 @@ def test_if_range_mismatch_sends_whole_file_and_counts(server, shop):
 def test_if_range_matching_etag_with_unsatisfiable_range_takes_nothing(server, shop):
     order = shop.create_order(["A"], id="IR2", send_email="false", download_limit="3")
     url = link(server, order, "A")
-    etag = requests.head(url, timeout=10).headers["ETag"]
-    resp = fetch(url, headers={"Range": "bytes=100-", "If-Range": etag})
+    head = requests.head(url, timeout=10)
+    # The file's entity tag; a bucket-backed stack gives none, and If-Range takes its Last-Modified date as well.
+    validator = head.headers["Last-Modified"] if ON_A_BUCKET else head.headers["ETag"]
+    resp = fetch(url, headers={"Range": "bytes=100-", "If-Range": validator})
     assert resp.status_code == 416
     assert remaining(shop, "IR2", "A") == 3
 

@@ -5,7 +5,6 @@ headers and body, plus `Idempotent-Replayed: true`) and creates nothing more; th
 another request is refused with 422; a malformed key with 400; without the header nothing changes.
 """
 import os
-import sqlite3
 import threading
 import time
 import uuid
@@ -148,8 +147,7 @@ def upload_ids(client):
 
 
 def stored_file_count(server):
-    root = server.data_dir / "files"
-    return sum(1 for p in root.rglob("*") if p.is_file())
+    return len(server.stored_objects())
 
 
 @pytest.mark.parametrize("path", ["/api/uploads", "/api/uploads/create"])
@@ -319,16 +317,11 @@ def test_kill_9_during_keyed_creates_never_duplicates(server, shop):
 
 def age_keys(server, account_key, seconds, entries=1):
     """Moves the account's stored idempotency entries (`entries` of them) `seconds` into the past,
-    in the SQLite file."""
-    db = sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=10)
-    try:
-        with db:
-            changed = db.execute("""
-                UPDATE idempotency_keys SET created_at = created_at - ?
-                WHERE account_id = (SELECT account_id FROM credentials WHERE api_key = ?)
-                """, (seconds, account_key)).rowcount
-    finally:
-        db.close()
+    in the stack's database."""
+    changed = server.execute("""
+        UPDATE idempotency_keys SET created_at = created_at - ?
+        WHERE account_id = (SELECT account_id FROM credentials WHERE api_key = ?)
+        """, (seconds, account_key))
     assert changed == entries
     return changed
 
@@ -345,13 +338,9 @@ def test_entries_expire_after_24_hours(server, shop):
     assert child_text(parse_xml(fresh), "id") != child_text(parse_xml(first), "id")
     assert len(shop.order_ids()) == 2
     # The new entry replaced the expired one; the expired one is gone from the store.
-    db = sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=10)
-    try:
-        rows = db.execute("""
-            SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key = ?
-              AND account_id = (SELECT account_id FROM credentials WHERE api_key = ?)""", (k, shop.key)).fetchone()[0]
-        stale = db.execute("SELECT COUNT(*) FROM idempotency_keys WHERE created_at <= strftime('%s','now') - ?",
-                           (DAY,)).fetchone()[0]
-    finally:
-        db.close()
-    assert rows == 1 and stale == 0
+    (rows,) = server.rows("""
+        SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = ?
+          AND account_id = (SELECT account_id FROM credentials WHERE api_key = ?)""", (k, shop.key))
+    (stale,) = server.rows("SELECT COUNT(*) AS n FROM idempotency_keys WHERE created_at <= ?",
+                           (int(time.time()) - DAY,))
+    assert rows["n"] == 1 and stale["n"] == 0

@@ -8,7 +8,6 @@ fencing at completion protected the result, and the download ran to its end.
 The server runs with a 3 s lease (`fetchgate serve --job-lease`), so the heartbeat beats every
 second; the origin sends slowly enough that a transfer left running would take half a minute.
 """
-import sqlite3
 import time
 import uuid
 
@@ -29,29 +28,16 @@ def lease_server(tmp_path_factory):
         yield srv
 
 
-def database(server):
-    return sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=10, isolation_level=None)
-
-
 def job_of(server, file_id):
-    con = database(server)
-    try:
-        con.row_factory = sqlite3.Row
-        (row,) = con.execute("SELECT id, kind, state, attempts, lease_token, last_error FROM jobs WHERE subject_id = ?",
-                             (file_id,)).fetchall()
-        return dict(row)
-    finally:
-        con.close()
+    (row,) = server.rows("SELECT id, kind, state, attempts, lease_token, last_error FROM jobs WHERE subject_id = ?",
+                         (file_id,))
+    return row
 
 
 def set_lease(server, job_id, token, expires_at):
-    con = database(server)
-    try:
-        changed = con.execute("UPDATE jobs SET lease_token = ?, lease_expires_at = ? WHERE id = ? AND state = 'running'",
-                              (token, expires_at, job_id)).rowcount
-        assert changed == 1, f"job {job_id} is not running"
-    finally:
-        con.close()
+    changed = server.execute("UPDATE jobs SET lease_token = ?, lease_expires_at = ? WHERE id = ? AND state = 'running'",
+                             (token, expires_at, job_id))
+    assert changed == 1, f"job {job_id} is not running"
 
 
 def worker_log(server):

@@ -4,7 +4,10 @@ file and into a throwaway PostgreSQL cluster (tests/support/pgcluster.sh), each 
 copies nothing and still checks every table; a target holding rows the source lacks exits 1; the stack
 started again on the PostgreSQL copy serves what it served before."""
 import re
+import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +26,8 @@ class Stack:
 def stack(tmp_path_factory):
     stack = Stack()
     stack.run = tmp_path_factory.mktemp("migrate-source") / "run"
-    server = Server(stack.run)
+    # The source is a SQLite store with its files on local disk, whichever backend the run's other stacks use.
+    server = Server(stack.run, extra_args=["--database-url", f"sqlite:{stack.run / 'fetchgate.sqlite'}"])
     server.start()
     try:
         shop = stock_shop(server.create_account())
@@ -45,8 +49,10 @@ def source(stack):
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    cluster = tmp_path_factory.mktemp("pg")
+def postgres():
+    # Not under pytest's own temp directory: another pytest run starting meanwhile makes /tmp/pytest-of-USER owner-only
+    # again, and the cluster's postgres user could no longer reach its data directory.
+    cluster = Path(tempfile.mkdtemp(prefix="fetchgate-migrate-pg."))
     r = subprocess.run([str(PGCLUSTER), "start", str(cluster), str(free_port())], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
@@ -54,6 +60,7 @@ def postgres(tmp_path_factory):
         yield r.stdout.strip()
     finally:
         subprocess.run([str(PGCLUSTER), "stop", str(cluster)], check=True, timeout=120)
+        shutil.rmtree(cluster, ignore_errors=True)
 
 
 def fetchgate(*args, run_dir):

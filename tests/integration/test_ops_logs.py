@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import HTTP_TIMEOUT, XML_HEADERS, raw_http, running_server, wait_for
+from conftest import HTTP_TIMEOUT, XML_HEADERS, download_signature, raw_http, running_server, wait_for
 
 BIG = 9 * 1024 * 1024  # over the 8 MiB body limit of both servers' API locations
 
@@ -125,9 +125,9 @@ def test_no_credential_reaches_any_log(srv):
         requests.get(M + f"/files/{file_id}?key={token}", timeout=HTTP_TIMEOUT).json()), what="file ready")
     assert ready["status"] == "ready", ready
     link = get(M + f"/files/{file_id}/a.txt?key={token}", 302, "media signed link ?key=").headers["Location"]
-    signature = link.split("md5=", 1)[1].split("&", 1)[0]
+    signature = download_signature(srv, link)
     get(link, 200, "media signed download")
-    get(link, 416, "media 416 on /dl/", headers={"Range": "bytes=900000-"})
+    get(link, 416, "media 416 on the download link", headers={"Range": "bytes=900000-"})
     check(raw(media, "POST", f"/files?key={token}", [f"Content-Length: {3 * 1024 ** 3}", f"X-API-KEY: {token}"]).status,
           413, "media 413 upload")
     check(raw(media, "POST", f"/files/x?key={token}", ["Content-Length: 5", f"X-API-KEY: {token}"], b"hello").status,
@@ -172,7 +172,8 @@ def test_no_credential_reaches_any_log(srv):
     assert f'"GET /api/items?per_page=5&key=***&page=1 HTTP/1.1" 200' in text, text[-2000:]
     assert f'"POST /api/items/create?key=*** HTTP/1.1" 413' in text, text[-2000:]
     assert f'"TRACE /files?key=*** HTTP/1.1" 405' in text, text[-2000:]
-    assert "md5=***&expires=" in text, text[-2000:]
+    if srv.backend.kind == "sqlite":  # a presigned bucket URL is fetched from the bucket, not through our nginx
+        assert "md5=***&expires=" in text, text[-2000:]
     assert text.count("key=***") >= 20, text[-3000:]
     errors = error_log(srv)
     assert 'request: "POST /api/items/create?key=*** HTTP/1.1"' in errors, errors[-2000:]

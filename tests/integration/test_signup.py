@@ -6,7 +6,6 @@ name or email. Without the option the route is an unknown route (404).
 Each test sends from its own loopback source address (127.0.0.N): the limit counts per address,
 and tests must not spend each other's attempts."""
 import http.client
-import sqlite3
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -50,8 +49,7 @@ def send(server, body, source, method="POST", path="/api/account/create", conten
 
 
 def accounts(server):
-    with sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=30) as db:
-        return [row for row in db.execute("SELECT name, email FROM accounts ORDER BY id")]
+    return [(row["name"], row["email"]) for row in server.rows("SELECT name, email FROM accounts ORDER BY id")]
 
 
 def unique(prefix="shop"):

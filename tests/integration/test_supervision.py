@@ -81,7 +81,7 @@ def test_killed_supervisor_takes_its_processes_along_and_restarts_clean(tmp_path
     first = Server(run)
     first.start()
     try:
-        apps = [f"store-api --socket {run}/", f"files-api --socket {run}/", f"worker --database {run}/"]
+        apps = [f"store-api --socket {run}/", f"files-api --socket {run}/", f"/worker .*--data {run}/data "]
         assert all(_pids(p) for p in apps), "every app process should run under the supervisor"
         first.proc.kill()
         first.proc.wait(timeout=10)
@@ -93,6 +93,7 @@ def test_killed_supervisor_takes_its_processes_along_and_restarts_clean(tmp_path
         first.out.close()
 
     second = Server(run)
+    second.backend = first.backend  # the same database and stored files as the first
     second.store_port, second.media_port = first.store_port, first.media_port
     second.start()
     try:

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FORM_HEADERS, XML_HEADERS, assert_error, child_text, item_xml, parse_xml, rng_for, wait_no_temp_files
+from conftest import (FORM_HEADERS, XML_HEADERS, assert_error, child_text, item_xml, parse_xml, rng_for, sha256_file,
+                      wait_no_temp_files)
 
 
 def upload_ids(client, **params):
@@ -104,15 +105,9 @@ def test_large_upload_is_stored_intact(tenant, server, rng):
     assert float(child_text(up, "size_bytes")) == size
     del content
 
-    stored = [p for p in (server.data_dir / "files").rglob("*") if p.is_file() and p.stat().st_size == size]
-    assert stored, "no stored file of the uploaded size under data/files/"
-    digests = []
-    for p in stored:
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digests.append(h.hexdigest())
+    stored = [p for p in server.stored_objects() if p.stat().st_size == size]
+    assert stored, "no stored file of the uploaded size in the stack's storage"
+    digests = [sha256_file(p) for p in stored]
     assert digest in digests, "stored bytes differ from the uploaded bytes"
 
     assert wait_no_temp_files(server, seconds=3) == [], "nginx body buffer / app temp files left behind"
@@ -186,8 +181,8 @@ def test_good_handmade_multipart(tenant):
 def stored_with_digest(server, content):
     digest = hashlib.sha256(content).hexdigest()
     hits = []
-    for p in (server.data_dir / "files").rglob("*"):
-        if p.is_file() and p.stat().st_size == len(content) and hashlib.sha256(p.read_bytes()).hexdigest() == digest:
+    for p in server.stored_objects():
+        if p.stat().st_size == len(content) and hashlib.sha256(p.read_bytes()).hexdigest() == digest:
             hits.append(p)
     return hits
 
@@ -254,7 +249,7 @@ def test_aborted_upload_leaves_nothing(tenant, server):
     import base64
     import socket
     before = tenant.snapshot()
-    files_before = sorted(p for p in (server.data_dir / "files").rglob("*") if p.is_file())
+    files_before = server.stored_objects()
     auth = base64.b64encode(f"{tenant.key}:{tenant.token}".encode()).decode()
     with socket.create_connection(("127.0.0.1", server.store_port), timeout=5) as s:
         s.sendall((f"POST /api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n"
@@ -265,7 +260,7 @@ def test_aborted_upload_leaves_nothing(tenant, server):
         time.sleep(0.2)
     assert wait_no_temp_files(server, seconds=3) == []
     assert tenant.snapshot() == before
-    assert sorted(p for p in (server.data_dir / "files").rglob("*") if p.is_file()) == files_before
+    assert server.stored_objects() == files_before
 
 
 def test_upload_timestamps(tenant):

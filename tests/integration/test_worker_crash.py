@@ -7,7 +7,6 @@ The server runs with a short job lease (`fetchgate serve --job-lease`, passed to
 """
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 import uuid
@@ -42,13 +41,8 @@ def big_clip(tmp_path_factory):
 
 
 def job_rows(server, file_id):
-    con = sqlite3.connect(f"file:{server.run_dir / 'fetchgate.sqlite'}?mode=ro", uri=True, timeout=10)
-    try:
-        con.row_factory = sqlite3.Row
-        return [dict(r) for r in con.execute(
-            "SELECT id, kind, state, attempts, lease_token, last_error FROM jobs WHERE payload = ?", (file_id,))]
-    finally:
-        con.close()
+    return server.rows("SELECT id, kind, state, attempts, lease_token, last_error FROM jobs WHERE payload = ?",
+                       (file_id,))
 
 
 def test_kill_9_mid_import_completes_exactly_once(crash_server, origin, big_clip):
@@ -90,7 +84,7 @@ def test_kill_9_mid_import_completes_exactly_once(crash_server, origin, big_clip
     stored = crash_server.stored_files(file_id)
     assert len(stored) == 1, stored
     assert sha256_file(stored[0]) == sha256_hex(big_clip)
-    assert list((crash_server.data_dir / "files" / "m").glob(f"{file_id}*")) == stored
+    assert crash_server.stored_objects(f"m/{file_id}") == stored
     got = requests.get(files.signed_location(ready), timeout=60)
     assert got.status_code == 200 and sha256_hex(got.content) == sha256_hex(big_clip)
 

@@ -14,7 +14,7 @@ import requests
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from conftest import running_server, wait_for, webhook_secret
+from conftest import backends, running_server, wait_for, webhook_secret
 from support.browser import WIDTHS, chromium, console_errors, save_screenshot, wait
 
 ROUTES = ["signin", "signup", "files", "fetches", "jobs", "store", "usage"]
@@ -190,6 +190,18 @@ def test_signup_on_creates_an_account_that_works_at_once(signup_stack):
 
 # --------------------------------------------------------------------------------------- files
 
+# KNOWN PRODUCT BUG on a stack storing files in a bucket (S3), found running this file on postgres-s3, not fixed:
+# the dashboard's download (www/js/api.js `download`) asks for the file's link with a HEAD carrying the API key in
+# X-API-KEY and follows the 302; on a bucket the 302 leads to another origin (the presigned URL), so the browser
+# would re-send the key there (a cross-origin request that needs CORS, which fails here) and a GET-presigned URL
+# would refuse the HEAD on a real bucket. It needs a way for the API to hand the dashboard the link without
+# following it (the lead's call). Strict: a fix turns these into failures (XPASS) until the marks go.
+dashboard_download_on_a_bucket = pytest.mark.xfail(
+    backends.KIND == "postgres-s3", strict=True,
+    reason="dashboard download follows the 302 to the bucket's presigned URL with the API key (not fixed)")
+
+
+@dashboard_download_on_a_bucket
 def test_upload_probe_download_delete(fetch_server, fetch_api, media):
     mp4 = media.mp4  # clip.mp4, made by ffmpeg (support/files.py)
     with browser(fetch_server) as d:
@@ -229,6 +241,7 @@ def test_upload_probe_download_delete(fetch_server, fetch_api, media):
 
 # --------------------------------------------------------------------------------------- fetches
 
+@dashboard_download_on_a_bucket
 def test_fetch_from_a_local_origin_reaches_success(fetch_server, fetch_api, media_origin, media_files):
     with browser(fetch_server) as d:
         sign_in(d, fetch_api.token)

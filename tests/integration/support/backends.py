@@ -150,6 +150,13 @@ class BucketObject:
     def is_file(self):
         return True
 
+    def exists(self):
+        """Whether the bucket still holds the object (HEAD)."""
+        r = requests.head(f"{self.moto.base}/{self.bucket}/{_urlparse.quote(self.full_key)}", headers=Moto.OWNER,
+                          timeout=10)
+        assert r.status_code in (200, 404), f"HEAD {self.full_key}: {r.status_code}"
+        return r.status_code == 200
+
     def __eq__(self, other):
         return isinstance(other, BucketObject) and (self.bucket, self.full_key) == (other.bucket, other.full_key)
 
@@ -229,8 +236,12 @@ class PostgresS3(_PostgresRows):
         self.prefix = f"{n}-{tag.replace('_', '-')}"
         self.storage_url = (f"s3://{STORAGE_BUCKET}/{self.prefix}?endpoint={self.moto.base}&region=us-east-1")
 
+    # The driver's `statement_timeout` URL parameter for `serve` (e.g. "10s"); None: the driver's default.
+    statement_timeout = None
+
     def serve_options(self):
-        return ["--database-url", self.database_url, "--storage-url", self.storage_url,
+        url = self.database_url + (f"?statement_timeout={self.statement_timeout}" if self.statement_timeout else "")
+        return ["--database-url", url, "--storage-url", self.storage_url,
                 "--storage-credentials-file", str(self.shared.credentials_file)]
 
     def _connect(self):

@@ -2,14 +2,17 @@
 `FilesClient` for one token, link signing, and media made with ffmpeg."""
 import base64 as _base64
 import hashlib as _hashlib
+import hmac as _hmac
 import subprocess
 import time
 import urllib.parse as _urlparse
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import requests
 
+from . import backends as _backends
 from .http import HTTP_TIMEOUT, Client
 
 FILES_STATUSES = {"pending", "processing", "ready", "failed"}
@@ -142,6 +145,9 @@ def sha256_hex(data):
 
 
 def sha256_file(path):
+    """The SHA-256 of a stored file: a local path, or a bucket object (`read_bytes()`)."""
+    if not isinstance(path, (str, Path)):
+        return sha256_hex(path.read_bytes())
     h = _hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -153,6 +159,106 @@ def secure_link_md5(secret, path, expires, name_param):
     """nginx secure_link_md5 "$secure_link_expires$uri$arg_name <secret>", base64url without padding."""
     digest = _hashlib.md5(f"{expires}{path}{name_param} {secret}".encode()).digest()
     return _base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def pct(name):
+    """RFC 5987 percent-encoding of a UTF-8 name (attr-char kept)."""
+    return _urlparse.quote(name, safe="!#$&+-.^_`|~")
+
+
+def bucket_disposition(name):
+    """The Content-Disposition a presigned bucket download carries (HTTPCore ContentDisposition.attachment):
+    an ASCII `filename` fallback, and `filename*` when the fallback had to change the name."""
+    fallback, changed = "", False
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e and ch not in '"\\%;':
+            fallback += ch
+        elif ord(ch) < 0x20 or ord(ch) == 0x7f:
+            changed = True
+        else:
+            fallback, changed = fallback + "_", True
+    value = f'attachment; filename="{fallback or "download"}"'
+    return value + f"; filename*=UTF-8''{pct(name)}" if changed else value
+
+
+def download_disposition(server, location, name):
+    """The exact Content-Disposition of the bytes behind a download `location` on `server`'s storage: nginx's
+    signed /dl/ link (local files) names the file as its `name` parameter spells it; the bucket's answer to a
+    presigned GET (S3) carries what `response-content-disposition` asked for."""
+    if server.backend.kind == "sqlite":
+        raw = dict(p.split("=", 1) for p in _urlparse.urlsplit(location).query.split("&"))
+        assert _urlparse.unquote(raw["name"]) == name, location
+        return f"attachment; filename*=UTF-8''{raw['name']}"
+    return bucket_disposition(name)
+
+
+def sigv4_presign_signature(secret, region, method, host, path, query):
+    """The SigV4 query signature of a presigned request (`query`: decoded pairs without X-Amz-Signature)."""
+    def enc(text):
+        return _urlparse.quote(text, safe="-_.~")
+    canonical_query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(query))
+    canonical = "\n".join([method, path, canonical_query, f"host:{host}", "", "host", "UNSIGNED-PAYLOAD"])
+    amz_date = dict(query)["X-Amz-Date"]
+    scope = f"{amz_date[:8]}/{region}/s3/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, sha256_hex(canonical.encode())])
+    key = ("AWS4" + secret).encode()
+    for part in (amz_date[:8], region, "s3", "aws4_request"):
+        key = _hmac.new(key, part.encode(), _hashlib.sha256).digest()
+    return _hmac.new(key, to_sign.encode(), _hashlib.sha256).hexdigest()
+
+
+def download_signature(server, location):
+    """The signature a download Location carries: nginx's `md5`, or the presigned URL's `X-Amz-Signature`."""
+    query = dict(_urlparse.parse_qsl(_urlparse.urlsplit(location).query))
+    return query["md5"] if server.backend.kind == "sqlite" else query["X-Amz-Signature"]
+
+
+# nginx's signed /dl/ links (secure_link) are what a stack storing files on local disk hands out; a stack storing
+# them in a bucket answers downloads with the bucket's presigned URLs instead, whose methods, signature, expiry and
+# error documents are the bucket's to check (moto, the test bucket, checks none of them): a test of what nginx
+# does with a /dl/ link has no counterpart there.
+nginx_signed_links = pytest.mark.skipif(_backends.KIND != "sqlite",
+                                        reason="nginx signed /dl/ links: only a stack storing files on local disk issues them")
+
+
+def assert_download_location(server, location, storage_key, name, content_type=None):
+    """Checks the Location a download answers with, for `server`'s storage; returns its path and decoded query.
+
+    Local files: nginx's signed link `{media_url}/dl/<storage_key>?md5&expires&name`, signed with the run's
+    secret (secure_link_md5) and not yet expired. S3: a presigned GET of `<bucket>/<prefix>/<storage_key>` on
+    the storage endpoint, signed (SigV4, recomputed here) with the stack's storage keys, carrying the name
+    (`response-content-disposition`) and `content_type`, and not yet expired."""
+    parts = _urlparse.urlsplit(location)
+    backend = server.backend
+    if backend.kind == "sqlite":
+        assert f"{parts.scheme}://{parts.netloc}" == server.media_url, location
+        assert parts.path == f"/dl/{storage_key}", location
+        raw = dict(p.split("=", 1) for p in parts.query.split("&"))
+        assert set(raw) == {"md5", "expires", "name"}, location
+        assert _urlparse.unquote(raw["name"]) == name, location
+        assert int(raw["expires"]) > time.time(), location
+        assert raw["md5"] == secure_link_md5(server.signing_secret, parts.path, raw["expires"], raw["name"]), location
+        return parts.path, raw
+    backends = _backends
+    assert f"{parts.scheme}://{parts.netloc}" == backend.shared.moto.base, location
+    assert parts.path == f"/{backends.STORAGE_BUCKET}/{backend.prefix}/{storage_key}", location
+    pairs = _urlparse.parse_qsl(parts.query, keep_blank_values=True)
+    query = dict(pairs)
+    assert set(query) == {"response-content-disposition", "response-content-type", "X-Amz-Algorithm",
+                          "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+                          "X-Amz-Signature"}, location
+    assert query["response-content-disposition"] == bucket_disposition(name), location
+    if content_type is not None:
+        assert query["response-content-type"] == content_type, location
+    date = query["X-Amz-Date"]
+    assert query["X-Amz-Credential"] == f"{backends.STORAGE_KEY}/{date[:8]}/us-east-1/s3/aws4_request", location
+    assert query["X-Amz-SignedHeaders"] == "host", location
+    signed_at = datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    assert signed_at + int(query["X-Amz-Expires"]) > time.time(), location
+    unsigned = [(k, v) for k, v in pairs if k != "X-Amz-Signature"]
+    assert query["X-Amz-Signature"] == sigv4_presign_signature(backends.STORAGE_SECRET, "us-east-1", "GET",
+                                                               parts.netloc, parts.path, unsigned), location
+    return parts.path, query
 
 
 class MediaSamples:
