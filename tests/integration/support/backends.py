@@ -152,8 +152,7 @@ class BucketObject:
 
     def exists(self):
         """Whether the bucket still holds the object (HEAD)."""
-        r = requests.head(f"{self.moto.base}/{self.bucket}/{_urlparse.quote(self.full_key)}", headers=Moto.OWNER,
-                          timeout=10)
+        r = requests.head(self.moto._signed("head_object", self.bucket, self.full_key), timeout=10)
         assert r.status_code in (200, 404), f"HEAD {self.full_key}: {r.status_code}"
         return r.status_code == 200
 
