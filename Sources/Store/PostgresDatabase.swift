@@ -18,6 +18,9 @@ import Glibc
 ///   short jittered pause, so **write bodies must be re-runnable: database work only**.
 ///   A read transaction (`snapshot`) is `REPEATABLE READ READ ONLY`: one snapshot for all its
 ///   queries, and a write inside it is refused. Nested transactions are savepoints.
+/// - `rowLockedWrite` (queue claims) is `READ COMMITTED`, guarded by the `FOR NO KEY UPDATE
+///   SKIP LOCKED` row locks its statement takes: serializable claims fail each other under
+///   concurrency (measured: 8 claimers lost 40 % of their claims after 5 attempts), these never do.
 /// - `holdingWrite` units are serialized across every connection of the database by a session
 ///   advisory lock taken before their transaction begins (so a unit's first look sees every
 ///   unit committed before it, as under SQLite's write lock); they are not re-run.
@@ -43,6 +46,8 @@ public final class PostgresDatabase: Database {
     public static let migrationLockKey: Int64 = 0x6667_6d69_6772_6174
     /// The advisory lock key serializing `holdingWrite` units.
     public static let holdingWriteLockKey: Int64 = 0x6667_686f_6c64_7772
+    /// The transaction advisory lock key of `rowLockedWrite(exclusive: true)`.
+    public static let rowLockedWriteKey: Int64 = 0x6667_726f_776c_6f63
 
     private final class Prepared {
         let name: String
@@ -275,6 +280,26 @@ public final class PostgresDatabase: Database {
     // MARK: Transactions
 
     public func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
+        try transaction(immediate ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                        immediate: immediate, body)
+    }
+
+    /// `FOR NO KEY UPDATE`: the lock an `UPDATE` that leaves the key alone takes anyway, so a
+    /// picked row is not passed over by a foreign key check of a row that references it.
+    public var rowLockSkippingLocked: String { "FOR NO KEY UPDATE SKIP LOCKED" }
+
+    /// READ COMMITTED; `exclusive` takes a transaction advisory lock (`rowLockedWriteKey`) first,
+    /// so its statements' snapshots are taken after the previous holder committed.
+    public func rowLockedWrite<T>(exclusive: Bool, _ body: () throws -> T) throws -> T {
+        try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", immediate: true) {
+            if exclusive { _ = try query("SELECT pg_advisory_xact_lock(?)", [PostgresDatabase.rowLockedWriteKey]) }
+            return try body()
+        }
+    }
+
+    /// A transaction begun by `begin` (a write when `immediate`, re-run on a conflict), or a
+    /// savepoint inside the running one.
+    private func transaction<T>(_ begin: String, immediate: Bool, _ body: () throws -> T) throws -> T {
         if depth == 0, immediate, let held, !held.open { try open(held) }
         if depth > 0 {
             if immediate && readOnly {
@@ -286,7 +311,7 @@ public final class PostgresDatabase: Database {
         while true {
             try ensureConnected()
             conflicted = false
-            try executeScript(immediate ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try executeScript(begin)
             depth = 1
             readOnly = !immediate
             do {
