@@ -47,8 +47,6 @@ public final class PostgresDatabase: Database {
     public static let migrationLockKey: Int64 = 0x6667_6d69_6772_6174
     /// The advisory lock key serializing `holdingWrite` units.
     public static let holdingWriteLockKey: Int64 = 0x6667_686f_6c64_7772
-    /// The transaction advisory lock key of `rowLockedWrite(exclusive: true)`.
-    public static let rowLockedWriteKey: Int64 = 0x6667_726f_776c_6f63
 
     private final class Prepared {
         let name: String
@@ -288,6 +286,9 @@ public final class PostgresDatabase: Database {
     /// `FOR NO KEY UPDATE`: the lock an `UPDATE` that leaves the key alone takes anyway, so a
     /// picked row is not passed over by a foreign key check of a row that references it.
     public var rowLockSkippingLocked: String { "FOR NO KEY UPDATE SKIP LOCKED" }
+
+    /// The transaction advisory lock key of `rowLockedWrite(exclusive: true)`.
+    public static let rowLockedWriteKey: Int64 = 0x6667_726f_776c_6f63
 
     /// READ COMMITTED; `exclusive` takes a transaction advisory lock (`rowLockedWriteKey`) first,
     /// so its statements' snapshots are taken after the previous holder committed.
