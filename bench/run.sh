@@ -10,6 +10,9 @@
 #   C libfcgi hello-world  |  downloader-api GET /api/downloads (a JSON array of 200 downloads)
 #   a 1 GiB job uploaded to the account's own bucket (moto, multipart): throughput, worker peak RSS
 #   jobs-api GET /jobs?per_page=200 at 1 K and at 1 M jobs in the store (newest page and a deep keyset page)
+#   the store read and the jobs list (1 K jobs) on PostgreSQL  |  the same on SQLite  |  C hello-world
+#   the queue's claim rate on PostgreSQL (order emails into an outbox): 1 worker node  |  2 worker nodes
+# PostgreSQL is a throwaway cluster (tests/support/pgcluster.sh: fsync off) with a second `serve` on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FETCHGATE_BIN:-$PWD/.build/release}
@@ -19,9 +22,15 @@ RUN=$(mktemp -d /tmp/fetchgate-bench.XXXXXX)
 THREADS=$(( $(nproc) * 2 ))
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 STORE=$(free_port); MEDIA=$(free_port); BENCH=$(free_port)
+PG_STORE=$(free_port); PG_MEDIA=$(free_port); PG_PORT=$(free_port)
+PSQL=${PG_BIN:-/usr/lib/postgresql/15/bin}/psql
+CLAIM_WORKERS=()
 
 cleanup() {
   [ -n "${SERVE:-}" ] && kill -TERM "$SERVE" 2>/dev/null && wait "$SERVE" 2>/dev/null || true
+  [ -n "${SERVE_PG:-}" ] && kill -TERM "$SERVE_PG" 2>/dev/null && wait "$SERVE_PG" 2>/dev/null || true
+  for pid in "${CLAIM_WORKERS[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  tests/support/pgcluster.sh stop "$RUN/pg" >/dev/null 2>&1 || true
   [ -n "${HELLO:-}" ] && kill -9 "$HELLO" 2>/dev/null || true
   [ -n "${ORIGIN:-}" ] && kill -9 "$ORIGIN" 2>/dev/null || true
   [ -n "${MOTO:-}" ] && kill -9 "$MOTO" 2>/dev/null || true
@@ -51,6 +60,20 @@ for _ in $(seq 100); do
 done
 AUTH="Authorization: Basic $(base64 -w0 < <(tr -d '\n' < "$RUN/demo-credentials"))"
 curl -sf -H "$AUTH" "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" >/dev/null || { echo "store-api not answering"; cat "$RUN/serve.out"; exit 1; }
+
+# The same stack on PostgreSQL, its own demo account; idle while the SQLite one is measured and the other way round.
+PG_URL=$(tests/support/pgcluster.sh start "$RUN/pg" "$PG_PORT")
+mkdir -p "$RUN/pg-node"
+"$BIN/fetchgate" serve --run-dir "$RUN/pg-node" --database-url "$PG_URL" --store-port "$PG_STORE" --media-port "$PG_MEDIA" \
+  --threads "$THREADS" >"$RUN/serve-pg.out" 2>&1 & SERVE_PG=$!
+for _ in $(seq 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$PG_STORE/api/account" && [ -f "$RUN/pg-node/demo-credentials" ] && break
+  sleep 0.1
+done
+PG_AUTH="Authorization: Basic $(base64 -w0 < <(tr -d '\n' < "$RUN/pg-node/demo-credentials"))"
+PG_TOKEN=$(cut -d: -f2 "$RUN/pg-node/demo-credentials" | tr -d '\n')
+curl -sf -H "$PG_AUTH" "http://127.0.0.1:$PG_STORE/api/items/BILL-WAX.xml" >/dev/null \
+  || { echo "store-api on PostgreSQL not answering"; cat "$RUN/serve-pg.out"; exit 1; }
 
 # A 1 MiB file served both ways: nginx static, and an order link with plenty of downloads.
 mkdir -p "$RUN/static"
@@ -97,6 +120,7 @@ echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, FastCGI threads: $T
 NGINX=$(rps "http://127.0.0.1:$BENCH/return200")
 HELLO_RPS=$(rps "http://127.0.0.1:$BENCH/hello")
 OURS=$(rps "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" "$AUTH")
+OURS_PG=$(rps "http://127.0.0.1:$PG_STORE/api/items/BILL-WAX.xml" "$PG_AUTH")
 STATIC=$(rps "http://127.0.0.1:$BENCH/static/one-mib.bin")
 GET=$(rps "http://127.0.0.1:$STORE/get/$GUID")
 SIGNED_RPS=$(rps "$SIGNED")
@@ -123,6 +147,8 @@ print(f"ratio /get/GUID 1 MiB / nginx static 1 MiB: {get / static:.2f}  (goal >=
 print(f"ratio signed link 1 MiB / nginx static 1 MiB: {signed / static:.2f}  (goal >= 0.9)")
 print(f"ratio JSON list of 200 files / C hello-world: {listing / hello:.3f}  (goal >= 0.15)")
 PY
+python3 -c "import sys; pg, sq, hello = map(float, sys.argv[1:]); print(f'store-api GET /api/items/BILL-WAX.xml on PostgreSQL: {pg:.0f} req/s: ratio PostgreSQL / SQLite {pg / sq:.2f}, PostgreSQL / C hello-world {pg / hello:.2f}')" \
+  "$OURS_PG" "$OURS" "$HELLO_RPS"
 
 # ------------------------------------------------------------------ media fetches (yt-dlp)
 YTDLP=$("$BIN/fetchgate" doctor | awk -F'\t' '$1 == "yt-dlp" {print $3}')
@@ -204,13 +230,20 @@ PY
 JOBS_URL="http://127.0.0.1:$MEDIA/jobs?per_page=200"
 add_jobs 1000
 JOBS_1K=$(rps "$JOBS_URL" "X-API-KEY: $TOKEN")
+# The same on PostgreSQL: 1000 fetch rows of its demo account (it has no others).
+"$PSQL" "$PG_URL" -Atqc "INSERT INTO fetches (public_id, account_id, url, quality, status, step, origin, batch_id, created_at, updated_at)
+  SELECT 'bench-' || i, (SELECT account_id FROM credentials WHERE api_key = 'demo'), 'https://example.com/v', 'best', 'success', 'done',
+         'jobs', 'b-' || (i / 100), 1, 1 FROM generate_series(1, 1000) AS i"
+PG_JOBS_URL="http://127.0.0.1:$PG_MEDIA/jobs?per_page=200"
+curl -sf -H "X-API-KEY: $PG_TOKEN" "$PG_JOBS_URL" | python3 -c 'import sys, json; n = len(json.load(sys.stdin)["jobs"]); sys.exit(0 if n == 200 else f"the PostgreSQL page has {n} jobs")'
+JOBS_1K_PG=$(rps "$PG_JOBS_URL" "X-API-KEY: $PG_TOKEN")
 add_jobs 1000000
 JOBS_1M=$(rps "$JOBS_URL" "X-API-KEY: $TOKEN")
 JOBS_DEEP=$(rps "$JOBS_URL&after=500000" "X-API-KEY: $TOKEN")
 curl -sf -H "X-API-KEY: $TOKEN" "$JOBS_URL&after=500000" | python3 -c 'import sys, json; n = len(json.load(sys.stdin)["jobs"]); sys.exit(0 if n == 200 else f"the deep page has {n} jobs")'
 
 python3 - "$BIG_MIB" "$SMALL" "$QUEUE_SECONDS" "$HAND20_SECONDS" "$DL_COUNT" "$DL_RPS" "$HELLO_AGAIN" \
-  "${FETCH_TIMES[*]}" "${HAND_TIMES[*]}" "$JOBS_1K" "$JOBS_1M" "$JOBS_DEEP" <<'PY'
+  "${FETCH_TIMES[*]}" "${HAND_TIMES[*]}" "$JOBS_1K" "$JOBS_1M" "$JOBS_DEEP" "$JOBS_1K_PG" <<'PY'
 import statistics, sys
 big, small, queue, hand20, dl_count, dl_rps, hello = sys.argv[1:8]
 fetch = [float(x) for x in sys.argv[8].split()]
@@ -226,6 +259,9 @@ print(f"downloader-api GET /api/downloads ({dl_count} entries): {float(dl_rps):.
 jobs_1k, jobs_1m, jobs_deep = (float(x) for x in sys.argv[10:13])
 print(f"jobs-api GET /jobs?per_page=200: {jobs_1k:.0f} req/s at 1 K jobs, {jobs_1m:.0f} at 1 M (a deep keyset page {jobs_deep:.0f}), "
       f"C hello-world {float(hello):.0f} req/s: 1 M / 1 K {jobs_1m / jobs_1k:.2f}, deep / 1 K {jobs_deep / jobs_1k:.2f}  (goal >= 0.5)")
+jobs_pg = float(sys.argv[13])
+print(f"jobs-api GET /jobs?per_page=200 at 1 K jobs on PostgreSQL: {jobs_pg:.0f} req/s: ratio PostgreSQL / SQLite {jobs_pg / jobs_1k:.2f}, "
+      f"PostgreSQL / C hello-world {jobs_pg / float(hello):.3f}")
 PY
 
 # ------------------------------------------------------------------ a 1 GiB job into the account's bucket (moto)
@@ -256,3 +292,68 @@ WORKER_KB=$(awk '/VmHWM/ {print $2}' "/proc/$WORKER_PID/status")
 rm -f "$RUN/origin/one-gib.mp4"
 python3 -c "import sys; s = float(sys.argv[1]); print(f'1 GiB job to the account bucket (moto, multipart): probe + upload {s:.1f} s, {1024 / s:.0f} MiB/s; worker peak RSS {int(sys.argv[2]) // 1024} MiB (goal < 64 MiB)')" \
   "$UPLOAD_SECONDS" "$WORKER_KB"
+
+# ------------------------------------------------------------------ the queue's claim rate on PostgreSQL
+# Order emails into an outbox are the cheapest real job (no network: one small file each). A worker
+# node here is the `worker` process `serve` runs (nothing else of a node claims jobs) with the
+# node's defaults, its own data and outbox, on a fresh database of the same cluster: the queue is
+# filled in one transaction, the nodes nudged as a dialect does after a write, and timed until
+# every email is in an outbox. CPU is read from /proc: what postgres and the workers used.
+CLAIM_JOBS=${BENCH_CLAIM_JOBS:-3000}
+TICKS=$(getconf CLK_TCK)
+cpu_ticks() { # PID…: user + system ticks of these processes and of their children that ended
+  for pid in "$@"; do awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'
+}
+postgres_pids() { local main; main=$(head -1 "$RUN/pg/data/postmaster.pid"); echo "$main" $(pgrep -P "$main"); }
+claim_rate() { # NODES THREADS (the short lane's, 1 by default): sets CLAIMED to "jobs/s postgres-cores worker-cores"
+  local nodes=$1 threads=$2 url node pids=() t0 t1 pg0 pg1 w0 w1 done_count
+  tests/support/pgcluster.sh fresh "$RUN/pg" claims
+  url="${PG_URL%/*}/claims"
+  rm -rf "$RUN"/claims-*
+  for node in $(seq "$nodes"); do
+    mkdir -p "$RUN/claims-$node"
+    "$BIN/worker" --database-url "$url" --data "$RUN/claims-$node/data" --outbox "$RUN/claims-$node/outbox" \
+      --short-concurrency "$threads" --wake-socket "$RUN/claims-$node/worker.wake" --node-name "claims-$node" >"$RUN/claims-$node.log" 2>&1 & pids+=($!)
+  done
+  CLAIM_WORKERS=("${pids[@]}")
+  for _ in $(seq 100); do # migrated, and listening for nudges
+    [ "$(ls "$RUN"/claims-*/worker.wake 2>/dev/null | wc -l)" = "$nodes" ] \
+      && [ -n "$("$PSQL" "$url" -Atqc "SELECT to_regclass('jobs')" 2>/dev/null)" ] && break
+    sleep 0.1
+  done
+  "$PSQL" "$url" -Atqc "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at)
+    SELECT 'order-email', '{\"to\":\"customer' || i || '@example.com\",\"toName\":\"Customer\",\"subject\":\"Your downloads\",' ||
+           '\"body\":\"Hello,\\n\\nyour downloads are ready.\\n\",\"orderNumber\":\"' || i || '\"}', 0, 8, 0
+    FROM generate_series(1, $CLAIM_JOBS) AS i"
+  pg0=$(cpu_ticks $(postgres_pids)); w0=$(cpu_ticks "${pids[@]}"); t0=$(now)
+  for node in $(seq "$nodes"); do
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"!", sys.argv[1])' "$RUN/claims-$node/worker.wake"
+  done
+  for _ in $(seq 6000); do
+    done_count=$(find "$RUN"/claims-*/outbox -name '*.eml' 2>/dev/null | wc -l)
+    [ "$done_count" -ge "$CLAIM_JOBS" ] && break
+    sleep 0.02
+  done
+  t1=$(now); pg1=$(cpu_ticks $(postgres_pids)); w1=$(cpu_ticks "${pids[@]}")
+  [ "$done_count" = "$CLAIM_JOBS" ] || { echo "$done_count emails of $CLAIM_JOBS jobs" >&2; exit 1; }
+  # Every job done once: one attempt each, and one email each (the outbox names carry the job id).
+  for _ in $(seq 50); do
+    [ "$("$PSQL" "$url" -Atqc "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND attempts = 1")" = "$CLAIM_JOBS" ] && break
+    sleep 0.1
+  done
+  [ "$("$PSQL" "$url" -Atqc "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND attempts = 1")" = "$CLAIM_JOBS" ] \
+    || { echo "not every job was done exactly once:"; "$PSQL" "$url" -Atc "SELECT state, attempts, COUNT(*) FROM jobs GROUP BY 1, 2"; exit 1; } >&2
+  for pid in "${pids[@]}"; do kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; done
+  CLAIM_WORKERS=()
+  if grep -h "claim failed\|failed:\|lost its lease" "$RUN"/claims-*.log >&2; then echo "a worker logged failures" >&2; exit 1; fi
+  CLAIMED=$(python3 -c "import sys; n, t0, t1, pg, w, tick = map(float, sys.argv[1:]); s = t1 - t0; print(f'{n / s:.0f} {pg / tick / s:.2f} {w / tick / s:.2f}')" \
+    "$CLAIM_JOBS" "$t0" "$t1" "$((pg1 - pg0))" "$((w1 - w0))" "$TICKS")
+}
+echo "queue claim rate on PostgreSQL ($CLAIM_JOBS order emails into an outbox; CPU in cores, from /proc):"
+for run in "1 1" "2 1" "2 4"; do
+  read -r nodes threads <<<"$run"
+  claim_rate "$nodes" "$threads"
+  read -r rate pg_cores worker_cores <<<"$CLAIMED"
+  printf '  %s worker node(s), %s short-lane thread(s) each: %5s jobs/s  (postgres %s cores, workers %s)\n' \
+    "$nodes" "$threads" "$rate" "$pg_cores" "$worker_cores"
+done

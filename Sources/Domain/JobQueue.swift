@@ -38,6 +38,13 @@ public struct JobQueue {
     /// never claim the same job. With `perAccountCap`, a job of an account is claimable only
     /// while fewer than that many jobs of its kind and account run with a live lease, checked
     /// in the same statement (the rest wait in the queue; jobs without an account are not capped).
+    ///
+    /// Claimers on several connections (threads, nodes) do not wait for each other: the job is
+    /// picked with the engine's row lock that passes over rows other claimers hold
+    /// (`Database.rowLockSkippingLocked`), in a write guarded by that lock (`rowLockedWrite`).
+    /// The lock does not guard the cap's count of running jobs, so capped claims run one at a
+    /// time (`exclusive`): each counts after the previous one committed. The cap counts the
+    /// claims made with it; a lane's kinds are always claimed with its cap or always without.
     public func claim(kinds: [String], leaseSeconds: Int64, perAccountCap: Int? = nil) throws -> Job? {
         let now = clock.now()
         let token = Digest.randomToken(length: 24)
@@ -52,21 +59,23 @@ public struct JobQueue {
                 """
             arguments += [now, perAccountCap]
         }
-        return try db.write {
+        return try db.rowLockedWrite(exclusive: perAccountCap != nil) {
             try db.queryOne("""
                 UPDATE jobs SET state = 'running', lease_token = ?, lease_expires_at = ?, attempts = attempts + 1
                 WHERE id = (
                     SELECT j.id FROM jobs j WHERE j.kind IN (\(placeholders)) AND (
                         (j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_expires_at < ?))\(capped)
-                    ORDER BY j.run_at, j.id LIMIT 1)
+                    ORDER BY j.run_at, j.id LIMIT 1 \(db.rowLockSkippingLocked))
                 RETURNING *
                 """, arguments).map(Job.init(row:))
         }
     }
 
-    /// Extends the lease; false when the lease was lost (the job must stop).
+    /// Extends the lease; false when the lease was lost (the job must stop). One statement on the
+    /// job's row, fenced by the lease token: guarded by the row's lock (`rowLockedWrite`), so
+    /// beats and completions of other jobs never make it fail.
     public func heartbeat(_ job: Job, leaseSeconds: Int64) throws -> Bool {
-        try db.write {
+        try db.rowLockedWrite(exclusive: false) {
             try db.execute("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_token = ?",
                            [clock.now() + leaseSeconds, job.id, job.leaseToken]) == 1
         }
@@ -89,28 +98,50 @@ public struct JobQueue {
         return false
     }
 
-    /// Completes a running job (see `complete(_:effects:)` for a job) and records on its lease
-    /// whether that happened; a lease found lost is marked so.
+    /// Completes a running job (see `complete(_:)` for a job) and records on its lease whether
+    /// that happened; a lease found lost is marked so.
     @discardableResult
-    public func complete(_ lease: JobLease, effects: () throws -> Void = {}) throws -> Bool {
-        let done = try complete(lease.job, effects: effects)
+    public func complete(_ lease: JobLease) throws -> Bool {
+        record(try complete(lease.job), on: lease)
+    }
+
+    /// Completes a running job with its effects (see `complete(_:effects:)` for a job) and records
+    /// on its lease whether that happened; a lease found lost is marked so.
+    @discardableResult
+    public func complete(_ lease: JobLease, effects: () throws -> Void) throws -> Bool {
+        record(try complete(lease.job, effects: effects), on: lease)
+    }
+
+    private func record(_ done: Bool, on lease: JobLease) -> Bool {
         if done { lease.markCompleted() } else { lease.markLost() }
         return done
     }
 
-    /// Marks the job done, only if this worker still holds the lease. Runs `effects` in the
-    /// same transaction, so the job's result and its completion commit together or not at all.
+    /// Marks the job done, only if this worker still holds the lease: one statement on the job's
+    /// row fenced by the lease token, guarded by the row's lock like a claim (`rowLockedWrite`),
+    /// so workers completing jobs at once never make each other fail.
     @discardableResult
-    public func complete(_ job: Job, effects: () throws -> Void = {}) throws -> Bool {
+    public func complete(_ job: Job) throws -> Bool {
+        try db.rowLockedWrite(exclusive: false) { try markDone(job) }
+    }
+
+    /// Marks the job done, only if this worker still holds the lease. Runs `effects` in the
+    /// same transaction (a `write`, as the effects need), so the job's result and its completion
+    /// commit together or not at all.
+    @discardableResult
+    public func complete(_ job: Job, effects: () throws -> Void) throws -> Bool {
         try db.write {
-            let changed = try db.execute("""
-                UPDATE jobs SET state = 'done', finished_at = ?, lease_token = NULL, lease_expires_at = NULL, last_error = NULL
-                WHERE id = ? AND state = 'running' AND lease_token = ?
-                """, [clock.now(), job.id, job.leaseToken])
-            guard changed == 1 else { return false }
+            guard try markDone(job) else { return false }
             try effects()
             return true
         }
+    }
+
+    private func markDone(_ job: Job) throws -> Bool {
+        try db.execute("""
+            UPDATE jobs SET state = 'done', finished_at = ?, lease_token = NULL, lease_expires_at = NULL, last_error = NULL
+            WHERE id = ? AND state = 'running' AND lease_token = ?
+            """, [clock.now(), job.id, job.leaseToken]) == 1
     }
 
     /// Records a failure: retried later with exponential backoff, or failed for good when
@@ -131,10 +162,8 @@ public struct JobQueue {
     @discardableResult
     public func retry(_ lease: JobLease, at runAt: Int64?, error: String, effects: (_ final: Bool) throws -> Void = { _ in }) throws -> Bool {
         let job = lease.job
-        let done = try end(job, final: runAt == nil || job.attempts >= job.maxAttempts, runAt: runAt ?? clock.now(), error: error,
-                           effects: effects)
-        if done { lease.markCompleted() } else { lease.markLost() }
-        return done
+        return record(try end(job, final: runAt == nil || job.attempts >= job.maxAttempts, runAt: runAt ?? clock.now(), error: error,
+                              effects: effects), on: lease)
     }
 
     private func end(_ job: Job, final: Bool, runAt: Int64, error: String, effects: (_ final: Bool) throws -> Void) throws -> Bool {

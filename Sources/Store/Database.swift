@@ -36,6 +36,20 @@ public protocol Database: AnyObject {
     /// engine makes for `table.column` is past the largest there. SQLite does this by itself;
     /// PostgreSQL moves the identity sequence. A column with no identity is left alone.
     func advanceIdentity(table: String, column: String) throws
+    /// A clause that makes a `SELECT` lock the rows it returns and pass over rows another
+    /// transaction holds locked, so that several connections picking work from one table (a
+    /// queue claim) never wait on each other nor take the same row: PostgreSQL's
+    /// `FOR NO KEY UPDATE SKIP LOCKED`; empty on SQLite, whose writes run one at a time anyway.
+    var rowLockSkippingLocked: String { get }
+    /// Runs `body` as a write guarded by the row locks its statements take, not by the engine's
+    /// serializability checks: each statement sees every write committed before it started, and a
+    /// row it locks that changed meanwhile is checked against its conditions again (PostgreSQL:
+    /// READ COMMITTED). Meant for a statement that picks its rows with `rowLockSkippingLocked` and
+    /// changes only those: run as a serializable `write`, concurrent pickers would fail each other.
+    /// `exclusive`: such writes also run one at a time across every connection, so that one that
+    /// reads rows it does not lock (a count of running jobs) sees every earlier one committed.
+    /// SQLite: `write`. Inside a transaction, it joins that one (a savepoint).
+    func rowLockedWrite<T>(exclusive: Bool, _ body: () throws -> T) throws -> T
 }
 
 extension Database {
@@ -44,6 +58,10 @@ extension Database {
     public func schemaSQL(_ sql: String) -> String { sql }
 
     public func advanceIdentity(table: String, column: String) throws {}
+
+    public var rowLockSkippingLocked: String { "" }
+
+    public func rowLockedWrite<T>(exclusive: Bool, _ body: () throws -> T) throws -> T { try write(body) }
 
     public func queryOne(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Row? {
         try query(sql, arguments).first

@@ -23,6 +23,10 @@ import Glibc
 ///   attempts. Both waits are bounded (`loneWriteWait`); past it the write goes ahead unguarded.
 ///   A read transaction (`snapshot`) is `REPEATABLE READ READ ONLY`: one snapshot for all its
 ///   queries, and a write inside it is refused. Nested transactions are savepoints.
+/// - `rowLockedWrite` (queue claims) is `READ COMMITTED`, guarded by the `FOR NO KEY UPDATE
+///   SKIP LOCKED` row locks its statement takes: serializable claims fail each other under
+///   concurrency (measured: with 8 claimers 40 % of claim-and-complete cycles still failed after 5
+///   attempts), these never do.
 /// - `holdingWrite` units are serialized across every connection of the database by a session
 ///   advisory lock taken before their transaction begins (so a unit's first look sees every
 ///   unit committed before it, as under SQLite's write lock); they are not re-run.
@@ -286,6 +290,30 @@ public final class PostgresDatabase: Database {
     // MARK: Transactions
 
     public func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
+        try transaction(immediate ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                        immediate: immediate, serializable: immediate, body)
+    }
+
+    /// `FOR NO KEY UPDATE`: the lock an `UPDATE` that leaves the key alone takes anyway, so a
+    /// picked row is not passed over by a foreign key check of a row that references it.
+    public var rowLockSkippingLocked: String { "FOR NO KEY UPDATE SKIP LOCKED" }
+
+    /// The transaction advisory lock key of `rowLockedWrite(exclusive: true)`.
+    public static let rowLockedWriteKey: Int64 = 0x6667_726f_776c_6f63
+
+    /// READ COMMITTED; `exclusive` takes a transaction advisory lock (`rowLockedWriteKey`) first,
+    /// so its statements' snapshots are taken after the previous holder committed.
+    public func rowLockedWrite<T>(exclusive: Bool, _ body: () throws -> T) throws -> T {
+        try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", immediate: true, serializable: false) {
+            if exclusive { _ = try query("SELECT pg_advisory_xact_lock(?)", [PostgresDatabase.rowLockedWriteKey]) }
+            return try body()
+        }
+    }
+
+    /// A transaction begun by `begin` (a write when `immediate`, re-run on a conflict), or a
+    /// savepoint inside the running one. A `serializable` write shares the lone-write lock on its
+    /// first run and holds it alone on a re-run (see the type's comment); a row-locked one needs neither.
+    private func transaction<T>(_ begin: String, immediate: Bool, serializable: Bool, _ body: () throws -> T) throws -> T {
         if depth == 0, immediate, let held, !held.open { try open(held) }
         if depth > 0 {
             if immediate && readOnly {
@@ -297,12 +325,12 @@ public final class PostgresDatabase: Database {
         while true {
             try ensureConnected()
             conflicted = false
-            let alone = immediate && attempt > 1 && lockAlone()
+            let alone = serializable && attempt > 1 && lockAlone()
             defer { if alone { unlockAlone() } }
-            if immediate && !alone {
-                try beginSharingWrites()
+            if serializable && !alone {
+                try beginSharingWrites(begin)
             } else {
-                try executeScript(immediate ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try executeScript(begin)
             }
             depth = 1
             readOnly = !immediate
@@ -346,8 +374,7 @@ public final class PostgresDatabase: Database {
     /// BEGIN of a first run: SERIALIZABLE, with `loneWriteLockKey` taken shared as its first
     /// statement (so its snapshot is never older than a re-run that held the lock), polled every
     /// millisecond or so for up to `loneWriteWait`, then begun without it.
-    private func beginSharingWrites() throws {
-        let begin = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+    private func beginSharingWrites(_ begin: String) throws {
         var waited = 0
         while waited < PostgresDatabase.loneWriteWait {
             let result = PQexec(connection, begin + "; SELECT pg_try_advisory_xact_lock_shared(\(PostgresDatabase.loneWriteLockKey)) AS shared")

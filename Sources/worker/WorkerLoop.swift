@@ -58,33 +58,40 @@ final class WorkerLoop {
     }
 }
 
-/// Extends a running job's lease every third of its length, on its own connection and thread;
-/// when the lease is found lost, marks it so (the handler stops) and ends.
+/// Extends a running job's lease every third of its length, on its own thread; when the
+/// lease is found lost, marks it so (the handler stops) and ends. Its connection is opened at
+/// the first beat, so a job shorter than that costs no connection; `stop` ends it at once.
 final class Heartbeat: @unchecked Sendable {
-    private let done = Flag()
+    private let condition = NSCondition()
+    private var stopped = false
     private var thread: WorkerThread?
 
     init(databaseURL: String, lease: JobLease, leaseSeconds: Int64) {
-        let done = self.done
-        thread = WorkerThread {
-            guard let db = try? Databases.open(url: databaseURL) else { return }
-            let queue = JobQueue(db: db)
-            let interval = max(1, leaseSeconds / 3)
-            var waited: Int64 = 0
-            while !done.isSet {
-                usleep(100_000)
-                waited += 100
-                if waited >= interval * 1000 {
-                    waited = 0
-                    // An error (a busy database) is tried again at the next beat.
-                    if (try? queue.heartbeat(lease, leaseSeconds: leaseSeconds)) == false { return }
-                }
+        let interval = Double(max(1, leaseSeconds / 3))
+        thread = WorkerThread { [self] in
+            var queue: JobQueue?
+            while waitUnlessStopped(seconds: interval) {
+                // An error (a busy database, no connection yet) is tried again at the next beat.
+                if queue == nil { queue = try? JobQueue(db: Databases.open(url: databaseURL)) }
+                if let queue, (try? queue.heartbeat(lease, leaseSeconds: leaseSeconds)) == false { return }
             }
         }
     }
 
+    /// Waits `seconds`; false when stopped before or meanwhile.
+    private func waitUnlessStopped(seconds: Double) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while !stopped && condition.wait(until: deadline) {}
+        return !stopped
+    }
+
     func stop() {
-        done.set()
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
         thread?.join()
     }
 }

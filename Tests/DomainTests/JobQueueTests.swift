@@ -1,6 +1,8 @@
 import XCTest
 import Domain
+import Foundation
 import Store
+import Synchronization
 
 final class JobQueueTests: DomainTestCase {
     func testClaimLeaseFenceAndReap() throws {
@@ -104,6 +106,74 @@ final class JobQueueTests: DomainTestCase {
         XCTAssertEqual(again.attempts, 2)
         XCTAssertFalse(try queue.complete(short), "the first holder is fenced out")
         XCTAssertTrue(try queue.complete(again))
+    }
+
+    // MARK: concurrent claimers
+
+    /// Eight workers, each on its own connection, drain 200 jobs: each job is claimed and
+    /// completed exactly once, and no claim fails (on PostgreSQL they pass over each other's
+    /// locked rows instead of failing each other's serializable transactions).
+    func testConcurrentClaimersTakeEachJobOnce() throws {
+        let queue = JobQueue(db: db)
+        var ids: [Int64] = []
+        for i in 0..<200 { ids.append(try queue.enqueue(kind: "k", payload: "job \(i)")) }
+        let claimed = Mutex<[Int64]>([])
+        let errors = claimersAtOnce(8) { queue in
+            while let job = try queue.claim(kinds: ["k"], leaseSeconds: 60) {
+                guard try queue.complete(job) else { throw Lost(id: job.id) }
+                claimed.withLock { $0.append(job.id) }
+            }
+        }
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(claimed.withLock { $0 }.sorted(), ids)
+        XCTAssertEqual(try db.queryOne("SELECT COUNT(*) AS n FROM jobs WHERE state = 'done' AND attempts = 1")?.int("n"), 200)
+    }
+
+    /// Eight workers claim at the same moment from ten due jobs of one account with a cap of
+    /// two: exactly two run, round after round (each round's two completed first). Two claimers
+    /// counting the same running jobs and both claiming would make three.
+    func testPerAccountCapHoldsUnderConcurrentClaimers() throws {
+        let account = try makeAccount().0.id
+        let queue = JobQueue(db: db)
+        for i in 0..<10 { try queue.enqueue(kind: "capped", payload: "job \(i)", accountID: account) }
+        for round in 0..<5 {
+            let claimed = Mutex<[Job]>([])
+            let errors = claimersAtOnce(8) { queue in
+                if let job = try queue.claim(kinds: ["capped"], leaseSeconds: 60, perAccountCap: 2) { claimed.withLock { $0.append(job) } }
+            }
+            XCTAssertEqual(errors, [], "round \(round)")
+            let jobs = claimed.withLock { $0 }
+            XCTAssertEqual(jobs.count, 2, "round \(round)")
+            XCTAssertEqual(try db.queryOne("SELECT COUNT(*) AS n FROM jobs WHERE state = 'running'")?.int("n"), 2, "round \(round)")
+            for job in jobs { XCTAssertTrue(try queue.complete(job)) }
+        }
+        XCTAssertEqual(try db.queryOne("SELECT COUNT(*) AS n FROM jobs WHERE state = 'done'")?.int("n"), 10)
+    }
+
+    private struct Lost: Error { let id: Int64 }
+
+    /// Runs `body` on `count` threads of their own, each with a queue on a connection of its own,
+    /// all starting together once every connection is open; returns what they threw.
+    private func claimersAtOnce(_ count: Int, _ body: @escaping @Sendable (JobQueue) throws -> Void) -> [String] {
+        let url = databaseURL
+        let gate = NSCondition(), errors = Mutex<[String]>([])
+        nonisolated(unsafe) var waiting = count
+        let done = DispatchGroup()
+        for _ in 0..<count {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                let queue = Result { JobQueue(db: try Databases.open(url: url)) }
+                gate.lock()
+                waiting -= 1
+                if waiting == 0 { gate.broadcast() }
+                while waiting > 0 { gate.wait() }
+                gate.unlock()
+                do { try body(queue.get()) } catch { errors.withLock { $0.append("\(error)") } }
+            }.start()
+        }
+        done.wait()
+        return errors.withLock { $0 }
     }
 }
 
