@@ -80,7 +80,7 @@ enum FetchEndpoints {
     /// 302 to a short-lived signed link, as Files downloads.
     static let download: FetchEndpoint = { call in
         try FetchDownload.redirect(try call.app.fetches.get(accountID: call.accountID, publicID: call.capture("id")),
-                                   host: call.app.host) { fetch in
+                                   host: call.app.host, params: call.params) { fetch in
             Failure(status: 409, code: "not_ready", message: "Fetch \(fetch.id) is \(fetch.status.rawValue), not ready")
         }
     }

@@ -41,7 +41,7 @@ enum FileEndpoints {
             throw Failure(status: 409, code: "not_ready", message: "File \(file.id) is \(file.status.rawValue), not ready")
         }
         return try SignedDownload.redirect(call.app.host, key: key, filename: file.name,
-                                           contentType: file.contentType ?? ContentTypes.guess(filename: file.name))
+                                           contentType: file.contentType ?? ContentTypes.guess(filename: file.name), params: call.params)
     }
 
     /// multipart/form-data with either `file` (binary) or `file_url`, and an optional `name`.

@@ -153,7 +153,8 @@ enum JobEndpoints {
 
     /// 302 to a short-lived signed link served by nginx; 409 `not_ready` unless the file is stored here.
     static let download: JobsEndpoint = { call in
-        try FetchDownload.redirect(try call.app.jobs.get(accountID: call.accountID, id: call.capture("id")), host: call.app.host) { fetch in
+        try FetchDownload.redirect(try call.app.jobs.get(accountID: call.accountID, id: call.capture("id")), host: call.app.host,
+                                   params: call.params) { fetch in
             Failure(status: 409, code: "not_ready", message: "Job \(fetch.id) is \(fetch.jobStatus.rawValue) and has no file here")
         }
     }

@@ -25,10 +25,10 @@ public protocol PlaylistSource: Sendable {
 /// A fetch's stored file as both dialects hand it out: 302 to a short-lived signed link (as
 /// Files downloads), or `notReady` while the fetch has no file here.
 public enum FetchDownload {
-    public static func redirect(_ fetch: Fetch, host: HostSettings, notReady: (Fetch) -> Failure) throws -> Response {
+    public static func redirect(_ fetch: Fetch, host: HostSettings, params: Params, notReady: (Fetch) -> Failure) throws -> Response {
         guard fetch.status == .success, let key = fetch.storageKey, let filename = fetch.filename else { throw notReady(fetch) }
         return try SignedDownload.redirect(host, key: key, filename: filename,
-                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename))
+                                           contentType: fetch.contentType ?? ContentTypes.guess(filename: filename), params: params)
     }
 }
 

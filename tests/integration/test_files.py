@@ -161,6 +161,23 @@ def test_download_redirects_to_signed_link_with_equal_bytes(server, ready_clip, 
     assert got.headers.get("Content-Disposition") == download_disposition(server, location, "clip.mp4")
 
 
+def test_redirect_false_answers_the_link_as_json(server, ready_clip, media):
+    """The dashboard's way to a download: the link itself as JSON, nothing to follow with the API key."""
+    client, f = ready_clip
+    r = client.get(f"/files/{f['id']}/clip.mp4", params={"redirect": "false"})
+    assert r.status_code == 200, r.text
+    assert "Location" not in r.headers and r.headers["Cache-Control"] == "no-store"
+    link = parse_json(r)
+    assert set(link) == {"url", "expires_at"}, link
+    assert_download_location(server, link["url"], f"m/{f['id']}.mp4", "clip.mp4", "video/mp4")
+    assert sha256_hex(fetch_location(link["url"]).content) == sha256_hex(media.mp4_bytes)
+    # The redirect's own body names the same kind of link; true is the default.
+    r = client.get(f"/files/{f['id']}/clip.mp4", params={"redirect": "true"})
+    assert r.status_code == 302 and set(parse_json(r)) == {"url", "expires_at"}
+    assert parse_json(r)["url"] == r.headers["Location"]
+    assert_json_error(client.get(f"/files/{f['id']}/clip.mp4", params={"redirect": "no"}), 400, "bad_request")
+
+
 def test_download_needs_credentials_but_link_does_not(server, ready_clip):
     client, f = ready_clip
     assert_json_error(requests.get(f"{server.media_url}/files/{f['id']}/clip.mp4", allow_redirects=False,

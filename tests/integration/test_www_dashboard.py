@@ -14,7 +14,7 @@ import requests
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from conftest import backends, running_server, wait_for, webhook_secret
+from conftest import assert_download_location, running_server, wait_for, webhook_secret
 from support.browser import WIDTHS, chromium, console_errors, save_screenshot, wait
 
 ROUTES = ["signin", "signup", "files", "fetches", "jobs", "store", "usage"]
@@ -190,18 +190,6 @@ def test_signup_on_creates_an_account_that_works_at_once(signup_stack):
 
 # --------------------------------------------------------------------------------------- files
 
-# KNOWN PRODUCT BUG on a stack storing files in a bucket (S3), found running this file on postgres-s3, not fixed:
-# the dashboard's download (www/js/api.js `download`) asks for the file's link with a HEAD carrying the API key in
-# X-API-KEY and follows the 302; on a bucket the 302 leads to another origin (the presigned URL), so the browser
-# would re-send the key there (a cross-origin request that needs CORS, which fails here) and a GET-presigned URL
-# would refuse the HEAD on a real bucket. It needs a way for the API to hand the dashboard the link without
-# following it (the lead's call). Strict: a fix turns these into failures (XPASS) until the marks go.
-dashboard_download_on_a_bucket = pytest.mark.xfail(
-    backends.KIND == "postgres-s3", strict=True,
-    reason="dashboard download follows the 302 to the bucket's presigned URL with the API key (not fixed)")
-
-
-@dashboard_download_on_a_bucket
 def test_upload_probe_download_delete(fetch_server, fetch_api, media):
     mp4 = media.mp4  # clip.mp4, made by ffmpeg (support/files.py)
     with browser(fetch_server) as d:
@@ -219,11 +207,13 @@ def test_upload_probe_download_delete(fetch_server, fetch_api, media):
         assert video["codec"] in text_of(d, "#file-details-codecs")
         assert text_of(d, "#file-details-duration").startswith(f"0:0{int(probe['duration'])}")
         save_screenshot(d, "dashboard-files-details-desktop")
-        # Download: the signed link, no token in it, the same bytes.
+        # Download: the stack's link (nginx's signed /dl/ link, or the bucket's presigned URL), no token in it,
+        # the same bytes.
         record_link_clicks(d)
         q(d, f'button[data-action="download"][data-id="{made["id"]}"]').click()
         href = clicked_link(d)
-        assert "/dl/" in href and fetch_api.token not in href, href
+        assert_download_location(fetch_server, href, f"m/{made['id']}.mp4", "clip.mp4", "video/mp4")
+        assert fetch_api.token not in href, href
         got = requests.get(href, timeout=30)
         assert got.status_code == 200 and got.content == mp4.read_bytes()
         # Delete asks first: Cancel keeps it, Delete removes it.
@@ -241,7 +231,6 @@ def test_upload_probe_download_delete(fetch_server, fetch_api, media):
 
 # --------------------------------------------------------------------------------------- fetches
 
-@dashboard_download_on_a_bucket
 def test_fetch_from_a_local_origin_reaches_success(fetch_server, fetch_api, media_origin, media_files):
     with browser(fetch_server) as d:
         sign_in(d, fetch_api.token)
@@ -259,7 +248,9 @@ def test_fetch_from_a_local_origin_reaches_success(fetch_server, fetch_api, medi
         record_link_clicks(d)
         q(d, f'#fetches-list [data-id="{f["id"]}"] button[data-action="download"]').click()
         href = clicked_link(d)
-        assert f"/dl/f/{f['id']}.mp4" in href and fetch_api.token not in href, href
+        [f] = fetch_api.listing()["fetches"]
+        assert_download_location(fetch_server, href, f"f/{f['id']}.mp4", f["filename"], "video/mp4")
+        assert fetch_api.token not in href, href
         got = requests.get(href, timeout=30)
         assert got.status_code == 200 and got.content == media_files.mp4_bytes
 

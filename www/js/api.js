@@ -136,19 +136,15 @@ export function pathOf(url) {
 }
 
 /**
- * Starts a download of an API download route (302 to a signed /dl/ link): a HEAD with the header
- * follows the redirect on this origin, and the final URL is the signed link, which carries no token.
+ * Starts a download of an API download route: asked with `redirect=false`, it answers the
+ * short-lived link as JSON instead of a 302 (the link may be a bucket's, on another origin, which
+ * this page's API key must never reach), and the link, which carries no token, is clicked.
  */
 export async function download(url, filename) {
-  let response;
-  try {
-    response = await fetch(pathOf(url), { method: "HEAD", credentials: CREDENTIALS, headers: headers() });
-  } catch {
-    throw new ApiError(0, "offline", "The server could not be reached.");
-  }
-  if (!response.ok) throw new ApiError(response.status, null, `The download is not available (${response.status}).`);
-  saveLink(response.url, filename);
-  return response.url;
+  const path = pathOf(url);
+  const link = await api("GET", path + (path.includes("?") ? "&" : "?") + "redirect=false");
+  saveLink(link.url, filename);
+  return link.url;
 }
 
 /** Clicks a temporary <a download> to a link that needs no credentials. */
