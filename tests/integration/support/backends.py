@@ -72,6 +72,7 @@ class Moto:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
+        self._client = None
 
     def start(self, buckets=()):
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
@@ -79,9 +80,9 @@ class Moto:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(self.base + "/", timeout=1)
+                requests.get(self.base + "/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or slow to answer its first
                 assert self.proc.poll() is None, f"moto exited with {self.proc.returncode}"
                 assert time.monotonic() < deadline, "moto did not start"
                 time.sleep(0.2)
@@ -108,15 +109,25 @@ class Moto:
                 return sorted(keys)
             token = _unescape(r.text.split("<NextContinuationToken>")[1].split("</NextContinuationToken>")[0])
 
+    def client(self):
+        """A boto3 S3 client of this server: moto refuses unsigned reads of objects (it checks no signature)."""
+        if self._client is None:
+            import boto3
+            self._client = boto3.client("s3", endpoint_url=self.base, region_name="us-east-1",
+                                        aws_access_key_id=STORAGE_KEY, aws_secret_access_key=STORAGE_SECRET)
+        return self._client
+
     def get(self, bucket, key):
-        r = requests.get(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=60)
-        assert r.status_code == 200, f"GET {key}: {r.status_code} {r.text[:200]}"
-        return r.content
+        return self.client().get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def head(self, bucket, key):
-        r = requests.head(f"{self.base}/{bucket}/{_urlparse.quote(key)}", timeout=10)
-        assert r.status_code == 200, f"HEAD {key}: {r.status_code}"
-        return r.headers
+        return {"Content-Length": str(self.client().head_object(Bucket=bucket, Key=key)["ContentLength"])}
+
+    def put(self, bucket, key, content):
+        self.client().put_object(Bucket=bucket, Key=key, Body=content)
+
+    def delete(self, bucket, key):
+        self.client().delete_object(Bucket=bucket, Key=key)
 
 
 def _unescape(text):
@@ -142,6 +153,9 @@ class BucketObject:
     def is_file(self):
         return True
 
+    def unlink(self):
+        self.moto.delete(self.bucket, self.full_key)
+
     def __eq__(self, other):
         return isinstance(other, BucketObject) and (self.bucket, self.full_key) == (other.bucket, other.full_key)
 
@@ -160,6 +174,7 @@ class BucketObject:
 class SQLiteLocal:
     """The default: the run directory's SQLite file and its data/files/ directory."""
     kind = "sqlite"
+    gone_link_status = 404  # nginx's answer to a signed /dl/ link whose file was removed
 
     def __init__(self, run_dir, label=None):
         self.run_dir = Path(run_dir)
@@ -184,10 +199,22 @@ class SQLiteLocal:
         found = root.rglob("*") if not prefix else root.glob(f"{start}*")
         return sorted(p for p in found if p.is_file())
 
+    def download_link(self, key, media_url):
+        """(origin, path) of the link a download of storage key `key` 302s to: nginx's signed /dl/ link."""
+        return media_url, f"/dl/{key}"
+
+    def put(self, key, content):
+        """Stores `content` under storage key `key` as `serve` would; the stored file (a path)."""
+        path = self.files_dir / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return path
+
 
 class PostgresS3:
     """A database of its own in the run's PostgreSQL cluster and a prefix of its own in the run's bucket."""
     kind = "postgres-s3"
+    gone_link_status = 403  # the bucket's answer to a presigned GET of a removed key (S3 without ListBucket)
     _numbers = itertools.count(1)
 
     def __init__(self, run_dir, label=None):
@@ -225,6 +252,34 @@ class PostgresS3:
         moto = self.shared.moto
         root = self.prefix + "/"
         return [BucketObject(moto, STORAGE_BUCKET, k, k[len(root):]) for k in moto.keys(STORAGE_BUCKET, root + prefix)]
+
+    def download_link(self, key, media_url):
+        """(origin, path) of the link a download of storage key `key` 302s to: the object's presigned URL."""
+        return self.shared.moto.base, f"/{STORAGE_BUCKET}/{self.prefix}/{key}"
+
+    def put(self, key, content):
+        """Stores `content` under storage key `key` in the stack's prefix; the stored file (a bucket object)."""
+        moto, full_key = self.shared.moto, f"{self.prefix}/{key}"
+        moto.put(STORAGE_BUCKET, full_key, content)
+        return BucketObject(moto, STORAGE_BUCKET, full_key, key)
+
+
+class PostgresOwnStorage(PostgresS3):
+    """A database of its own in the run's cluster for a stack whose test names its own storage
+    (`--storage-url`, `--data`): the test reads those stored files where it put them."""
+    kind = "postgres"
+
+    def serve_options(self):
+        return ["--database-url", self.database_url]
+
+    def download_link(self, key, media_url):
+        raise AssertionError("this stack's storage is the test's own: check its links there")
+
+    def objects(self, prefix=""):
+        raise AssertionError("this stack's storage is the test's own: read it there")
+
+    def put(self, key, content):
+        raise AssertionError("this stack's storage is the test's own: write it there")
 
 
 def _pg_placeholders(sql):
@@ -311,3 +366,9 @@ BACKENDS = {"sqlite": SQLiteLocal, "postgres-s3": PostgresS3}
 def for_stack(run_dir, label=None):
     """The backend of one `fetchgate serve` whose run directory is `run_dir`, of this run's kind."""
     return BACKENDS[KIND](run_dir, label)
+
+
+def database_only(run_dir, label=None):
+    """The backend of a stack whose test names its own storage but not its database: the database
+    is of this run's kind, the stored files the test's."""
+    return PostgresOwnStorage(run_dir, label) if KIND == "postgres-s3" else SQLiteLocal(run_dir, label)
