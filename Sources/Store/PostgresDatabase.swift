@@ -15,7 +15,9 @@ import Glibc
 ///   `BEGIN ISOLATION LEVEL SERIALIZABLE`: writers behave as if they ran one at a time, like
 ///   SQLite's single writer. When PostgreSQL refuses one with serialization_failure (40001) or
 ///   deadlock_detected (40P01) the whole body runs again, up to `writeAttempts` times with a
-///   short jittered pause, so **write bodies must be re-runnable: database work only**.
+///   short jittered pause, so **write bodies must be re-runnable: database work only**. A re-run
+///   holds an advisory lock (`retryLockKey`, taken before its BEGIN) until it ends: writers that
+///   collided run again one at a time, each on a snapshot taken after the one before committed.
 ///   A read transaction (`snapshot`) is `REPEATABLE READ READ ONLY`: one snapshot for all its
 ///   queries, and a write inside it is refused. Nested transactions are savepoints.
 /// - `holdingWrite` units are serialized across every connection of the database by a session
@@ -43,6 +45,8 @@ public final class PostgresDatabase: Database {
     public static let migrationLockKey: Int64 = 0x6667_6d69_6772_6174
     /// The advisory lock key serializing `holdingWrite` units.
     public static let holdingWriteLockKey: Int64 = 0x6667_686f_6c64_7772
+    /// The advisory lock key a write transaction holds while it runs again after a conflict.
+    public static let retryLockKey: Int64 = 0x6667_7265_7472_7977
 
     private final class Prepared {
         let name: String
@@ -283,8 +287,15 @@ public final class PostgresDatabase: Database {
             return try savepoint(body)
         }
         var attempt = 1
+        var holdsRetryLock = false
+        defer { if holdsRetryLock { advisoryUnlock(PostgresDatabase.retryLockKey) } }
         while true {
             try ensureConnected()
+            if attempt > 1 && !holdsRetryLock {
+                // Before BEGIN, so that the re-run's snapshot is taken after the lock is held.
+                _ = try query("SELECT pg_advisory_lock(?)", [PostgresDatabase.retryLockKey])
+                holdsRetryLock = true
+            }
             conflicted = false
             try executeScript(immediate ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             depth = 1
@@ -388,8 +399,12 @@ public final class PostgresDatabase: Database {
     private func unlockUnits() {
         guard holdsUnitLock else { return }
         holdsUnitLock = false
+        advisoryUnlock(PostgresDatabase.holdingWriteLockKey)
+    }
+
+    private func advisoryUnlock(_ key: Int64) {
         if PQstatus(connection) == CONNECTION_OK {
-            PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(PostgresDatabase.holdingWriteLockKey))"))
+            PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(key))"))
         }
     }
 
