@@ -326,7 +326,7 @@ public final class PostgresDatabase: Database {
             try ensureConnected()
             conflicted = false
             let alone = serializable && attempt > 1 && lockAlone()
-            defer { if alone { unlockAlone() } }
+            defer { if alone { advisoryUnlock(PostgresDatabase.loneWriteLockKey) } }
             if serializable && !alone {
                 try beginSharingWrites(begin)
             } else {
@@ -363,12 +363,6 @@ public final class PostgresDatabase: Database {
                             + "SELECT pg_advisory_lock(\(PostgresDatabase.loneWriteLockKey)); RESET lock_timeout")
         defer { PQclear(result) }
         return (try? check(result)) != nil
-    }
-
-    private func unlockAlone() {
-        if PQstatus(connection) == CONNECTION_OK {
-            PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(PostgresDatabase.loneWriteLockKey))"))
-        }
     }
 
     /// BEGIN of a first run: SERIALIZABLE, with `loneWriteLockKey` taken shared as its first
@@ -465,8 +459,12 @@ public final class PostgresDatabase: Database {
     private func unlockUnits() {
         guard holdsUnitLock else { return }
         holdsUnitLock = false
+        advisoryUnlock(PostgresDatabase.holdingWriteLockKey)
+    }
+
+    private func advisoryUnlock(_ key: Int64) {
         if PQstatus(connection) == CONNECTION_OK {
-            PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(PostgresDatabase.holdingWriteLockKey))"))
+            PQclear(PQexec(connection, "SELECT pg_advisory_unlock(\(key))"))
         }
     }
 

@@ -29,9 +29,14 @@ enum FileImportHandler: FileJobHandler {
         // The one rule for every way a file arrives (parameters of an origin's type dropped).
         let type = ContentTypes.normalize(fetched.contentType.map { String($0.prefix { $0 != ";" }) }, filename: file.name)
         var stillThere = true
+        // Put once: on PostgreSQL the body runs again after a conflict, and the put moved the temp file.
+        var put = false
         let completed = try context.queue.complete(lease) {
-            do { try storage.put(temporaryPath: temp, key: key) } catch {
-                throw JobError.transient("\(error)", reason: MediaFileError(.storageFailed))
+            if !put {
+                do { try storage.put(temporaryPath: temp, key: key) } catch {
+                    throw JobError.transient("\(error)", reason: MediaFileError(.storageFailed))
+                }
+                put = true
             }
             stillThere = try context.files.finish(publicID: file.id, storageKey: key, sizeBytes: fetched.sizeBytes,
                                                   contentType: type, probe: probe)

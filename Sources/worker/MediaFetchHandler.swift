@@ -56,18 +56,35 @@ enum MediaFetchHandler: JobHandler {
             throw error
         }
         try lease.check()
+        // The files are put once: on PostgreSQL the transaction's body runs again after a conflict,
+        // and a put moves its temporary file away (a second put would find none).
+        var put = false
+        var deleted = false
         try context.queue.complete(lease) {
-            guard try fetches.succeed(publicID: fetch.id, stored, objectKey: objectKey) else { return } // deleted meanwhile
-            do {
-                if objectKey == nil { try context.settings.storage.put(temporaryPath: result.path, key: key) }
-                for (file, sidecar) in zip(result.sidecars, stored.sidecars) {
-                    try context.settings.storage.put(temporaryPath: file.path, key: sidecar.storageKey)
+            deleted = false
+            guard try fetches.succeed(publicID: fetch.id, stored, objectKey: objectKey) else { // deleted meanwhile
+                deleted = true
+                return
+            }
+            if !put {
+                do {
+                    if objectKey == nil { try context.settings.storage.put(temporaryPath: result.path, key: key) }
+                    for (file, sidecar) in zip(result.sidecars, stored.sidecars) {
+                        try context.settings.storage.put(temporaryPath: file.path, key: sidecar.storageKey)
+                    }
+                } catch {
+                    throw JobError.transient("fetch \(fetch.id): \(error)",
+                                             reason: FetchFailure(code: .storageFailed, message: "the fetched file could not be stored"))
                 }
-            } catch {
-                throw JobError.transient("fetch \(fetch.id): \(error)",
-                                         reason: FetchFailure(code: .storageFailed, message: "the fetched file could not be stored"))
+                put = true
             }
             try announce(fetch.id, in: context)
+        }
+        // Put by an earlier run of the body, then found deleted by a later one: nothing names them now.
+        if put && deleted {
+            for storageKey in (objectKey == nil ? [key] : []) + stored.sidecars.map(\.storageKey) {
+                try? context.settings.storage.remove(key: storageKey)
+            }
         }
     }
 

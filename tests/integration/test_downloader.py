@@ -126,12 +126,13 @@ def test_list_fields_and_progress(fetch_server, media_origin, media_files):
     seen = []
     deadline = time.monotonic() + 60
     while True:
-        e = downloader.entry(download_id)
+        asked = downloader.get(f"/api/download/{download_id}/file")
+        e = downloader.entry(download_id)  # after the file was asked for: not completed then either
         seen.append(e)
         if e["status"] in ("completed", "failed") or time.monotonic() > deadline:
             break
         # Not there yet: the seed's first 404.
-        assert detail_of(downloader.get(f"/api/download/{download_id}/file"), 404) == NOT_READY
+        assert detail_of(asked, 404) == NOT_READY
         time.sleep(0.2)
     assert e["status"] == "completed", e
     moving = sorted({s["progress"] for s in seen if s["status"] == "downloading"})

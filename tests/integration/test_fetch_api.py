@@ -6,7 +6,6 @@ Fetch URLs point at a loopback listener that accepts connections and never answe
 runs them (once the worker's handler is joined in) keeps them unfinished for the whole test.
 """
 import socket
-import sqlite3
 import subprocess
 import threading
 import time
@@ -17,6 +16,7 @@ import pytest
 import requests
 
 from conftest import FETCHGATE, REPO, FilesClient, assert_json_error, parse_json, running_server
+from support.files import assert_download_location
 
 QUALITIES = "best, 1080p, 720p, 480p, 360p, audio, mp4"
 STATUS_KEYS = {"id", "url", "status", "quality", "step", "progress", "title", "filename", "size_bytes", "content_type",
@@ -223,19 +223,12 @@ def mark_success(server, fetch_id, content, title):
     """Stands in for the worker (not joined in yet) for the delivery test ONLY: writes the bytes
     where the worker stores them and marks the fetch a success in the database, its job done."""
     key = f"f/{fetch_id}.mp4"
-    path = server.data_dir / "files" / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    db = sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=30)
-    try:
-        with db:
-            db.execute("UPDATE jobs SET state = 'done', lease_token = NULL WHERE subject_id = ?", (fetch_id,))
-            db.execute("""UPDATE fetches SET status = 'success', step = 'done', storage_key = ?, filename = ?,
-                          size_bytes = ?, content_type = 'video/mp4', title = ?, finished_at = started_at
-                          WHERE public_id = ?""", (key, f"{title}.mp4", len(content), title, fetch_id))
-    finally:
-        db.close()
-    return path
+    stored = server.store_object(key, content)
+    server.execute("UPDATE jobs SET state = 'done', lease_token = NULL WHERE subject_id = ?", (fetch_id,))
+    server.execute("""UPDATE fetches SET status = 'success', step = 'done', storage_key = ?, filename = ?,
+                      size_bytes = ?, content_type = 'video/mp4', title = ?, finished_at = started_at
+                      WHERE public_id = ?""", (key, f"{title}.mp4", len(content), title, fetch_id))
+    return stored
 
 
 def test_finished_fetch_is_sent_by_nginx(fetch_api, silent):
@@ -258,12 +251,13 @@ def test_finished_fetch_is_sent_by_nginx(fetch_api, silent):
     ranged = requests.get(f"{base}/api/download/{created['id']}/file", headers={**headers, "Range": "bytes=10-19"}, timeout=10)
     assert ranged.status_code == 206 and ranged.content == content[10:20]
 
-    # Seed 000: the status object names the link, which answers 302 to a signed URL nginx serves.
+    # Seed 000: the status object names the link, which answers 302 to the backend's signed URL.
     shown = parse_json(fetch_api.get(f"/fetch/{created['id']}"))
     assert shown["status"] == "success"
     assert shown["download_url"] == f"{base}/fetch/{created['id']}/{quoted}"
     link = fetch_api.get(urlparse.urlsplit(shown["download_url"]).path)
     assert link.status_code == 302, link.text
+    assert_download_location(fetch_api.server, link.headers["Location"], f"f/{created['id']}.mp4", shown["filename"])
     signed = requests.get(link.headers["Location"], timeout=10)
     assert signed.status_code == 200 and signed.content == content
 
@@ -288,7 +282,7 @@ def _option(argv, name):
 
 
 def test_serve_hands_fetch_options_to_the_right_children(fetch_server):
-    worker = _argv(fetch_server, "worker --database")
+    worker = _argv(fetch_server, "/worker")
     assert _option(worker, "--fetch-cap") == "2"
     assert _option(worker, "--retention-days") == "7"
     assert _option(worker, "--max-fetch-duration") == "600"

@@ -6,7 +6,6 @@ retries, cancellation, deletion, kill -9 of the worker, retention.
 """
 import os
 import signal
-import sqlite3
 import time
 import urllib.parse as _urlparse
 import uuid
@@ -15,7 +14,8 @@ import pytest
 import requests
 
 from conftest import (FetchClient, assert_json_error, fetch_jobs, fetch_row, ffprobe_of, parse_json,
-                      processes_mentioning, running_server, sha256_file, sha256_hex, stored_fetch_files, wait_for)
+                      processes_mentioning, running_server, sha256_hex, stored_fetch_files, wait_for)
+from support.files import assert_download_location
 from support.fetch import FETCH_CAP, FETCH_KEYS, JOB_LEASE_SECONDS, PRESETS, fetch_serve_options
 from support.media_origin import PAGE_TITLE
 
@@ -23,11 +23,9 @@ REPLAYED = "Idempotent-Replayed"
 
 
 def signed_bytes(api, f):
-    """The bytes behind a successful fetch's download_url (302 → signed /dl/ link, no credentials)."""
+    """The bytes behind a successful fetch's download_url (302 → the backend's signed link, no credentials)."""
     location = api.fetch_signed_location(f)
-    parts = _urlparse.urlsplit(location)
-    assert f"{parts.scheme}://{parts.netloc}" == api.server.media_url, location
-    assert parts.path == f"/dl/f/{f['id']}.{f['filename'].rsplit('.', 1)[1]}", location
+    assert_download_location(api.server, location, f"f/{f['id']}.{f['filename'].rsplit('.', 1)[1]}", f["filename"])
     r = requests.get(location, allow_redirects=False, timeout=30)
     assert r.status_code == 200, f"{location}: {r.status_code} {r.text[:200]}"
     assert r.headers["Content-Type"] == f["content_type"], r.headers
@@ -40,7 +38,7 @@ def assert_stored_once(server, f, data=None):
     assert len(stored) == 1, stored
     assert stored[0].stat().st_size == f["size_bytes"]
     if data is not None:
-        assert sha256_file(stored[0]) == sha256_hex(data)
+        assert sha256_hex(stored[0].read_bytes()) == sha256_hex(data)
     return stored[0]
 
 
@@ -323,7 +321,7 @@ def test_delete_finished_fetch_removes_row_and_bytes(fetch_server, fetch_api, me
     assert_json_error(fetch_api.delete(f"/fetch/{f['id']}"), 404, "not_found")
     assert stored_fetch_files(fetch_server, f["id"]) == []
     assert fetch_row(fetch_server, f["id"]) is None
-    assert requests.get(location, allow_redirects=False, timeout=10).status_code == 404
+    assert requests.get(location, allow_redirects=False, timeout=10).status_code == fetch_server.backend.gone_link_status
 
 
 # ------------------------------------------------------------------------------------------ kill -9
@@ -383,12 +381,8 @@ RETENTION_SWEEP_WAIT = 90  # CONTRACT: how often the worker's retention sweep ru
 
 
 def backdate(server, public_id, days):
-    con = sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=10, isolation_level=None)
-    try:
-        con.execute("UPDATE fetches SET created_at = created_at - ?, started_at = started_at - ?, "
-                    "finished_at = finished_at - ? WHERE public_id = ?", (days * 86400,) * 3 + (public_id,))
-    finally:
-        con.close()
+    server.execute("UPDATE fetches SET created_at = created_at - ?, started_at = started_at - ?, "
+                   "finished_at = finished_at - ? WHERE public_id = ?", (days * 86400,) * 3 + (public_id,))
 
 
 def test_retention_is_off_by_default(fetch_server, fetch_api, retention_server, media_origin):

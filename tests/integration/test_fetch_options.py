@@ -5,7 +5,6 @@ download name; sidecar subtitles are stored as `f/<id>.<lang>.<ext>` with the me
 `fetches.sidecars`, and removed with it.
 """
 import json
-import sqlite3
 import uuid
 
 from conftest import (assert_json_error, fetch_row, ffprobe_of, parse_json, processes_mentioning, stored_fetch_files,
@@ -19,13 +18,8 @@ TRACK_PAGE = ('<html><head><title>Tracked Clip</title></head><body><video src="/
 
 def write_options(server, public_id, options):
     """What the jobs dialect stores: FetchOptions as JSON (every non-optional key present)."""
-    con = sqlite3.connect(str(server.run_dir / "fetchgate.sqlite"), timeout=10)
-    try:
-        with con:
-            assert con.execute("UPDATE fetches SET options = ? WHERE public_id = ? AND status = 'pending'",
-                               (json.dumps(options), public_id)).rowcount == 1
-    finally:
-        con.close()
+    assert server.execute("UPDATE fetches SET options = ? WHERE public_id = ? AND status = 'pending'",
+                          (json.dumps(options), public_id)) == 1
 
 
 def test_options_reach_the_worker_and_sidecars_go_with_the_media(fetch_server, fetch_api, media_origin):
@@ -50,7 +44,7 @@ def test_options_reach_the_worker_and_sidecars_go_with_the_media(fetch_server, f
                                             "sizeBytes": len(VTT)}], row["sidecars"]
     stored = stored_fetch_files(fetch_server, f["id"])
     assert [p.name for p in stored] == [f"{f['id']}.en.vtt", f"{f['id']}.mkv"], stored
-    assert stored[0].read_text() == VTT
+    assert stored[0].read_bytes() == VTT.encode()
     assert stored[1].stat().st_size == done["size_bytes"]
     # Deleting the fetch removes the media and its sidecar.
     r = fetch_api.delete(f"/fetch/{f['id']}")

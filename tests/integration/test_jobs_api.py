@@ -3,6 +3,7 @@ yt-dlp against the local media origin: create → Completed, cancel (the process
 second), retry, bulk (all or nothing), paused batches (rename, start), the exact cap under 50
 concurrent creators (a stack with `--job-cap 20`), usage, signed job webhooks, the error shape.
 """
+import collections
 import concurrent.futures
 import json
 import threading
@@ -15,7 +16,8 @@ import requests
 
 from conftest import (FilesClient, assert_json_error, fetch_jobs, fetch_row, parse_json, processes_mentioning,
                       running_server, wait_for, webhook_secret)
-from support.fetch import fetch_serve_options, query
+from support.files import assert_download_location
+from support.fetch import fetch_serve_options, query, stored_fetch_files
 from support.media_origin import PLAYLIST_TITLE
 
 JOB_CAP = 20
@@ -96,6 +98,7 @@ def test_create_runs_to_completed_with_a_signed_download(jobs_server, jobs, medi
     assert j["download_url"] == f"{jobs_server.media_url}/jobs/{j['id']}/file/v.mp4"
     r = jobs.get(_urlparse.urlsplit(j["download_url"]).path)
     assert r.status_code == 302, r.text
+    assert_download_location(jobs_server, r.headers["Location"], f"f/{j['id']}.mp4", "v.mp4", "video/mp4")
     got = requests.get(r.headers["Location"], timeout=30)
     assert got.status_code == 200 and got.content == media_files.mp4_bytes
     # The header name's case does not matter.
@@ -105,7 +108,7 @@ def test_create_runs_to_completed_with_a_signed_download(jobs_server, jobs, medi
     assert r.status_code == 200, r.text
     kept = check_job(parse_json(r))
     assert (kept["status"], kept["file"], kept["download_url"]) == ("Completed", None, None)
-    assert not list((jobs_server.data_dir / "files" / "f").glob(j["id"] + "*"))
+    assert stored_fetch_files(jobs_server, j["id"]) == []
     assert_json_error(jobs.delete(f"/jobs/{j['id']}/file"), 404, "not_found")
 
 
@@ -311,7 +314,8 @@ def test_cap_is_exact_under_50_concurrent_creators(jobs_server, jobs, media_orig
     created = [t for s, _, t in results if s == 201]
     refused = [(s, ra, t) for s, ra, t in results if s != 201]
     assert len(created) == JOB_CAP, [s for s, _, _ in results]
-    assert all(s == 429 and ra == "5" and json.loads(t)["error"]["code"] == "too_many_jobs" for s, ra, t in refused), refused[:3]
+    assert all(s == 429 and ra == "5" and json.loads(t)["error"]["code"] == "too_many_jobs" for s, ra, t in refused), \
+        (collections.Counter((s, json.loads(t)["error"]["code"]) for s, _, t in refused), refused[:3])
     assert len(refused) == 100 - JOB_CAP
     assert most[0] == JOB_CAP
     assert_json_error(r, 429, "too_many_jobs")

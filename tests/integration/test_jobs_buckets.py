@@ -119,7 +119,13 @@ def test_an_upload_that_fails_for_now_resumes_without_fetching_again(buckets_ser
     assert row["status"] == "pending", row
     fetched = len(media_origin.requests(contains=name))
     assert fetched >= 1
+    # The retry (due after a 2 s backoff) is held until the server is back with the bucket made anew:
+    # moto answers before its bucket exists, and a busy machine may take longer than the backoff to start it.
+    [queued] = fetch_jobs(buckets_server, job["id"])
+    hold = "UPDATE jobs SET run_at = run_at {} 3600 WHERE id = ? AND state = 'queued' AND attempts = 1"
+    assert buckets_server.execute(hold.format("+"), (queued["id"],)) == 1, queued
     moto.start()
+    assert buckets_server.execute(hold.format("-"), (queued["id"],)) == 1
     done = jobs.wait(job["id"])
     assert done["status"] == "Completed" and done["s3_url"], done
     assert moto.objects() == [f"media/{job['id']}.mp4"]

@@ -9,7 +9,6 @@ at once, at once, then 3 s, 18 s … later) and may reach `localhost` by name on
 import json
 import os
 import signal
-import sqlite3
 import threading
 import time
 import uuid
@@ -91,40 +90,26 @@ def receiver():
         r.close()
 
 
-def connect(server):
-    return sqlite3.connect(server.run_dir / "fetchgate.sqlite", timeout=10)
-
-
-def enqueue(server, account_id, url, body, attempts=0):
-    """Queues a message as `WebhookService.enqueue` does; `attempts` already used (to reach the last)."""
+def enqueue(server, account_id, url, body, attempts=0, job_account=True):
+    """Queues a message as `WebhookService.enqueue` does; `attempts` already used (to reach the last).
+    `job_account=False`: the job row names no account (the message still does)."""
     message = {"account_id": account_id, "subject_id": str(uuid.uuid4()), "message_id": "msg_" + uuid.uuid4().hex[:24],
                "url": url, "body": body}
     now = int(time.time())
-    with connect(server) as con:
-        con.execute("INSERT INTO jobs (account_id, kind, payload, subject_id, run_at, max_attempts, attempts, created_at) "
-                    "VALUES (?, 'webhook.deliver', ?, ?, ?, 8, ?, ?)",
-                    (account_id, json.dumps(message), message["message_id"], now, attempts, now))
+    server.execute("INSERT INTO jobs (account_id, kind, payload, subject_id, run_at, max_attempts, attempts, created_at) "
+                   "VALUES (?, 'webhook.deliver', ?, ?, ?, 8, ?, ?)",
+                   (account_id if job_account else None, json.dumps(message), message["message_id"], now, attempts, now))
     return message
 
 
 def deliveries(server, message):
-    con = connect(server)
-    try:
-        con.row_factory = sqlite3.Row
-        return [dict(r) for r in con.execute(
-            "SELECT account_id, subject_id, message_id, url, attempt, attempted_at, status, duration_ms, error "
-            "FROM webhook_deliveries WHERE subject_id = ? ORDER BY id", (message["subject_id"],))]
-    finally:
-        con.close()
+    return server.rows("SELECT account_id, subject_id, message_id, url, attempt, attempted_at, status, duration_ms, error "
+                       "FROM webhook_deliveries WHERE subject_id = ? ORDER BY id", (message["subject_id"],))
 
 
 def job(server, message):
-    con = connect(server)
-    try:
-        return con.execute("SELECT state, attempts, last_error FROM jobs WHERE subject_id = ?",
-                           (message["message_id"],)).fetchone()
-    finally:
-        con.close()
+    row, = server.rows("SELECT state, attempts, last_error FROM jobs WHERE subject_id = ?", (message["message_id"],))
+    return row["state"], row["attempts"], row["last_error"]
 
 
 def secret_of(server, account, rotate=False):
@@ -283,6 +268,7 @@ def test_a_refused_address_is_never_reached(hooks, receiver):
 
 def test_a_message_of_an_account_that_is_gone_is_dropped(hooks, receiver):
     r = receiver()
-    message = enqueue(hooks, 999_999, r.url(), body_for())
+    # The job row cannot name a missing account (its foreign key is enforced on PostgreSQL): only the message does.
+    message = enqueue(hooks, 999_999, r.url(), body_for(), job_account=False)
     wait_for(lambda: job(hooks, message)[0] == "done", timeout=10, interval=0.05, what="the job to end")
     assert r.hits == [] and deliveries(hooks, message) == []

@@ -73,6 +73,7 @@ class Moto:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
+        self._client = None
 
     def start(self, buckets=()):
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
@@ -80,9 +81,9 @@ class Moto:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(self.base + "/", timeout=1)
+                requests.get(self.base + "/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or slow to answer its first
                 assert self.proc.poll() is None, f"moto exited with {self.proc.returncode}"
                 assert time.monotonic() < deadline, "moto did not start"
                 time.sleep(0.2)
@@ -109,22 +110,29 @@ class Moto:
                 return sorted(keys)
             token = _unescape(r.text.split("<NextContinuationToken>")[1].split("</NextContinuationToken>")[0])
 
-    def _signed(self, method, bucket, key):
-        """A presigned URL of one object (moto refuses unsigned GETs of objects: they are private)."""
-        import boto3
-        client = boto3.client("s3", endpoint_url=self.base, region_name="us-east-1", aws_access_key_id=STORAGE_KEY,
-                              aws_secret_access_key=STORAGE_SECRET)
-        return client.generate_presigned_url(method, Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+    def client(self):
+        """A boto3 S3 client of this server: moto refuses unsigned reads of objects (it checks no signature)."""
+        if self._client is None:
+            import boto3
+            self._client = boto3.client("s3", endpoint_url=self.base, region_name="us-east-1",
+                                        aws_access_key_id=STORAGE_KEY, aws_secret_access_key=STORAGE_SECRET)
+        return self._client
 
     def get(self, bucket, key):
-        r = requests.get(self._signed("get_object", bucket, key), timeout=60)
-        assert r.status_code == 200, f"GET {key}: {r.status_code} {r.text[:200]}"
-        return r.content
+        return self.client().get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def head(self, bucket, key):
-        r = requests.head(self._signed("head_object", bucket, key), timeout=10)
-        assert r.status_code == 200, f"HEAD {key}: {r.status_code}"
-        return r.headers
+        return {"Content-Length": str(self.client().head_object(Bucket=bucket, Key=key)["ContentLength"])}
+
+    def put(self, bucket, key, content):
+        self.client().put_object(Bucket=bucket, Key=key, Body=content)
+
+    def delete(self, bucket, key):
+        self.client().delete_object(Bucket=bucket, Key=key)
+
+    def _signed(self, method, bucket, key):
+        """A presigned URL of one object (moto refuses unsigned requests for objects: they are private)."""
+        return self.client().generate_presigned_url(method, Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
 
 
 def _unescape(text):
@@ -156,6 +164,9 @@ class BucketObject:
         assert r.status_code in (200, 404), f"HEAD {self.full_key}: {r.status_code}"
         return r.status_code == 200
 
+    def unlink(self):
+        self.moto.delete(self.bucket, self.full_key)
+
     def __eq__(self, other):
         return isinstance(other, BucketObject) and (self.bucket, self.full_key) == (other.bucket, other.full_key)
 
@@ -174,6 +185,7 @@ class BucketObject:
 class SQLiteLocal:
     """The default: the run directory's SQLite file and its data/files/ directory."""
     kind = "sqlite"
+    gone_link_status = 404  # nginx's answer to a signed /dl/ link whose file was removed
 
     def __init__(self, run_dir, label=None):
         self.run_dir = Path(run_dir)
@@ -205,6 +217,17 @@ class SQLiteLocal:
         found = root.rglob("*") if not prefix else root.glob(f"{start}*")
         return sorted(p for p in found if p.is_file())
 
+    def download_link(self, key, media_url):
+        """(origin, path) of the link a download of storage key `key` 302s to: nginx's signed /dl/ link."""
+        return media_url, f"/dl/{key}"
+
+    def put(self, key, content):
+        """Stores `content` under storage key `key` as `serve` would; the stored file (a path)."""
+        path = self.files_dir / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return path
+
 
 class _PostgresRows:
     """`rows`, `execute` and `tables` on the PostgreSQL database at `self.database_url`."""
@@ -222,6 +245,7 @@ class _PostgresRows:
 class PostgresS3(_PostgresRows):
     """A database of its own in the run's PostgreSQL cluster and a prefix of its own in the run's bucket."""
     kind = "postgres-s3"
+    gone_link_status = 403  # the bucket's answer to a presigned GET of a removed key (S3 without ListBucket)
     _numbers = itertools.count(1)
 
     def __init__(self, run_dir, label=None, moto=None):
@@ -250,6 +274,34 @@ class PostgresS3(_PostgresRows):
         moto = self.moto
         root = self.prefix + "/"
         return [BucketObject(moto, STORAGE_BUCKET, k, k[len(root):]) for k in moto.keys(STORAGE_BUCKET, root + prefix)]
+
+    def download_link(self, key, media_url):
+        """(origin, path) of the link a download of storage key `key` 302s to: the object's presigned URL."""
+        return self.moto.base, f"/{STORAGE_BUCKET}/{self.prefix}/{key}"
+
+    def put(self, key, content):
+        """Stores `content` under storage key `key` in the stack's prefix; the stored file (a bucket object)."""
+        moto, full_key = self.moto, f"{self.prefix}/{key}"
+        moto.put(STORAGE_BUCKET, full_key, content)
+        return BucketObject(moto, STORAGE_BUCKET, full_key, key)
+
+
+class PostgresOwnStorage(PostgresS3):
+    """A database of its own in the run's cluster for a stack whose test names its own storage
+    (`--storage-url`, `--data`): the test reads those stored files where it put them."""
+    kind = "postgres"
+
+    def serve_options(self):
+        return ["--database-url", self.database_url]
+
+    def download_link(self, key, media_url):
+        raise AssertionError("this stack's storage is the test's own: check its links there")
+
+    def objects(self, prefix=""):
+        raise AssertionError("this stack's storage is the test's own: read it there")
+
+    def put(self, key, content):
+        raise AssertionError("this stack's storage is the test's own: write it there")
 
 
 class PostgresLocal(_PostgresRows, SQLiteLocal):
@@ -438,3 +490,8 @@ def for_nodes(directory, label=None):
     every node gets its `serve_options()`; `rows`, `objects`, `tables` read what they stored together.
     `close()` it after the nodes stop."""
     return SHARED_BACKENDS[KIND](directory, label)
+
+def database_only(run_dir, label=None):
+    """The backend of a stack whose test names its own storage but not its database: the database
+    is of this run's kind, the stored files the test's."""
+    return PostgresOwnStorage(run_dir, label) if KIND == "postgres-s3" else SQLiteLocal(run_dir, label)

@@ -63,11 +63,17 @@ class Server(LoopbackPorts):
         self.extra_args = list(extra_args)  # more `fetchgate serve` options (e.g. --smtp-url)
         # Where this stack's rows and stored files live (support/backends.py: SQLite and data/files/, or a
         # database and bucket prefix of its own on the run's PostgreSQL and moto); the test's own options win.
-        # `backend` is one several stacks share (backends.for_nodes).
+        # `backend` is one several stacks share (backends.for_nodes); a test that names only its own storage
+        # still gets the run's kind of database.
         own = set(self.extra_args)
-        self.backend = backend or (_backends.for_stack(self.run_dir, label)
-                                   if not own & (_DATABASE_OPTIONS | _STORAGE_OPTIONS)
-                                   else _backends.SQLiteLocal(self.run_dir))
+        if backend is not None:
+            self.backend = backend
+        elif not own & (_DATABASE_OPTIONS | _STORAGE_OPTIONS):
+            self.backend = _backends.for_stack(self.run_dir, label)
+        elif not own & _DATABASE_OPTIONS:
+            self.backend = _backends.database_only(self.run_dir, label)
+        else:
+            self.backend = _backends.SQLiteLocal(self.run_dir)
         self.store_port = free_port()
         self.media_port = free_port()
         while self.media_port == self.store_port:
@@ -218,6 +224,10 @@ class Server(LoopbackPorts):
     def stored_objects(self, prefix=""):
         """The stored files under a storage key prefix ("m/", "f/<id>"): paths, or bucket objects."""
         return self.backend.objects(prefix)
+
+    def store_object(self, key, content):
+        """Puts `content` where this stack keeps storage key `key` (as a worker would); the stored file."""
+        return self.backend.put(key, content)
 
     def stored_files(self, file_id):
         """Stored bytes of one Files API file: storage key m/<id>[.ext]."""
