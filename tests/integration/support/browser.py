@@ -1,8 +1,11 @@
 """Headless Chromium (Debian's chromium + chromium-driver) driven by Selenium, for the dashboard and
 the store's XSLT pages. Screenshots go under the test output folder (FETCHGATE_TEST_OUTPUT, default
 <checkout>/test-output/screenshots), one per page and width."""
+import atexit
 import os
 import pathlib
+import shutil
+import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -13,6 +16,11 @@ CHROMEDRIVER = os.environ.get("FETCHGATE_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 # The widths every page is looked at: a desktop and a phone.
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+
+# Chromium leaves a directory of its own in TMPDIR at each start (org.chromium.Chromium.*, a singleton
+# socket): the browsers of this run get a TMPDIR of their own, removed when the run ends.
+_TMPDIR = tempfile.mkdtemp(prefix="fetchgate-chromium.")
+atexit.register(shutil.rmtree, _TMPDIR, True)
 
 OUTPUT = pathlib.Path(os.environ.get("FETCHGATE_TEST_OUTPUT",
                                      pathlib.Path(__file__).resolve().parents[3] / "test-output"))
@@ -40,7 +48,8 @@ def chromium(width="desktop", dark=False):
         options.add_argument("--blink-settings=preferredColorScheme=0")
     # Console errors (a CSP refusal, a failed script) are read back by the tests.
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    service = Service(executable_path=CHROMEDRIVER, env={**os.environ, "TMPDIR": _TMPDIR})
+    driver = webdriver.Chrome(service=service, options=options)
     # Headless Chromium keeps its window at least 500 px wide whatever --window-size says: a phone's
     # width (and a mobile viewport) comes from DevTools' device metrics instead.
     if size[0] < 500:
