@@ -72,7 +72,7 @@ integration-sqlite integration-postgres: build test-deps
 	tests/integration/run-backends.sh $(CURDIR)/$(BIN) $(PY) $(if $(findstring postgres,$@),postgres-s3,sqlite)
 
 fuzz-short: deps
-	cd Fuzz && ./run.sh all 20
+	cd Fuzz && ./run.sh all 10
 
 fuzz: deps
 	cd Fuzz && FUZZ_LIMITS=1 ./run.sh all 300

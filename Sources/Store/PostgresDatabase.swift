@@ -43,6 +43,8 @@ public final class PostgresDatabase: Database {
     private var readOnly = false
     /// Set when a statement of the running transaction met 40001 or 40P01.
     private var conflicted = false
+    /// Whether a statement of the running write broke a unique constraint (23505).
+    private var duplicated = false
 
     /// Prepared statements kept per connection; the oldest is deallocated past this.
     public static let statementCacheSize = 256
@@ -261,6 +263,7 @@ public final class PostgresDatabase: Database {
             message = "the connection to PostgreSQL was lost: \(message)"
         }
         if sqlstate == "40001" || sqlstate == "40P01" { conflicted = true }
+        if sqlstate == "23505" { duplicated = true }
         throw PostgresError(sqlstate: sqlstate, message: message.trimmingSuffix("\n"))
     }
 
@@ -322,9 +325,11 @@ public final class PostgresDatabase: Database {
             return try savepoint(body)
         }
         var attempt = 1
+        var reranForDuplicate = false
         while true {
             try ensureConnected()
             conflicted = false
+            duplicated = false
             let alone = serializable && attempt > 1 && lockAlone()
             defer { if alone { advisoryUnlock(PostgresDatabase.loneWriteLockKey) } }
             if serializable && !alone {
@@ -344,7 +349,12 @@ public final class PostgresDatabase: Database {
                 depth = 0
                 readOnly = false
                 rollBack()
-                if immediate && conflicted && attempt < PostgresDatabase.writeAttempts {
+                // A unique key broken in a serializable write may be a race PostgreSQL reports as
+                // 23505, not 40001 (a number the write computed from a read through another index, taken
+                // by a concurrent write meanwhile): it runs once more, alone, and a second one is the data's.
+                let duplicateRace = serializable && duplicated && !conflicted && !reranForDuplicate
+                if duplicateRace { reranForDuplicate = true }
+                if immediate && (conflicted || duplicateRace) && attempt < PostgresDatabase.writeAttempts {
                     // 1, 2, 4, 8 ms and up to as much again, so two retrying writers drift apart.
                     let base = 1_000 << (attempt - 1)
                     usleep(useconds_t(base + Int.random(in: 0...base)))
