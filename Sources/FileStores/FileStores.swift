@@ -50,11 +50,16 @@ public enum FileStores {
         """
 
     /// The store's own nginx locations, to go in each server block: none for local disk (its
-    /// `/_files/` and `/dl/` are in the template); for a bucket, the internal `/_s3/` that fetches
-    /// a presigned URL from the endpoint and streams it to the client (Range passed through, no
-    /// buffering; the client's credentials, cookies and conditions, which the app judged, are not passed on;
-    /// the reply's own Content-Disposition stands, and the bucket's ETag and error documents never reach the client).
+    /// `/_files/` and `/dl/` are in the template); for a bucket, `rangedLocation` and `wholeFileLocation`.
     public static func nginxLocations(url: String) throws -> String {
+        try rangedLocation(url: url) + wholeFileLocation(url: url)
+    }
+
+    /// For a bucket, the internal `/_s3/` that fetches a presigned URL from the endpoint and streams
+    /// it to the client (Range passed through, no buffering; the client's credentials, cookies and
+    /// conditions, which the app judged, are not passed on; the reply's own Content-Disposition
+    /// stands, and the bucket's ETag and error documents never reach the client).
+    static func rangedLocation(url: String) throws -> String {
         guard url.hasPrefix(S3Location.scheme) else { return "" }
         return try proxyLocation(S3FileStore.internalLocation, url: url, extra: "")
     }
@@ -62,7 +67,7 @@ public enum FileStores {
     /// For a bucket, the internal `/_s3whole/`: as `/_s3/`, for replies the app judged to send the
     /// whole file, so the client's Range (and If-Range) is not passed on: the bucket would answer a
     /// part, a 416 or, for a malformed one, an error where the app counted a whole download.
-    public static func nginxWholeFileLocation(url: String) throws -> String {
+    static func wholeFileLocation(url: String) throws -> String {
         guard url.hasPrefix(S3Location.scheme) else { return "" }
         return try proxyLocation(S3FileStore.wholeLocation, url: url,
                                  extra: "proxy_set_header Range \"\";\n            proxy_set_header If-Range \"\";")

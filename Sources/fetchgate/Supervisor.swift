@@ -131,8 +131,7 @@ struct Supervisor {
         let config = try NginxConfig(paths: paths, template: template, www: www,
                                      listen: listen, storePort: storePort, mediaPort: mediaPort,
                                      maxUpload: arguments["max-upload"] ?? "2g", maxBody: BodyLimit.defaultBytes,
-                                     signer: URLSigner(secret: secret), storageLocations: try FileStores.nginxLocations(url: paths.storageURL)
-                                         + FileStores.nginxWholeFileLocation(url: paths.storageURL),
+                                     signer: URLSigner(secret: secret), storageLocations: try FileStores.nginxLocations(url: paths.storageURL),
                                      mediaRoutes: try NginxConfig.routeLines(of: .media, binDirectory: binDirectory,
                                                                              scratch: paths.runDirectory))
         try config.write()

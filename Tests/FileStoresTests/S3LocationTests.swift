@@ -1,6 +1,6 @@
 import XCTest
 import Domain
-import FileStores
+@testable import FileStores
 import Foundation
 
 /// `s3://` storage URLs, bucket keys from a file or the environment, the nginx location of a
@@ -52,14 +52,16 @@ final class S3LocationTests: XCTestCase {
 
     func testABucketStoreBringsItsInternalNginxLocation() throws {
         XCTAssertEqual(try FileStores.nginxLocations(url: "file:/srv/files"), "")
-        let block = try FileStores.nginxLocations(url: "s3://media/p?endpoint=http://127.0.0.1:9000")
+        let url = "s3://media/p?endpoint=http://127.0.0.1:9000"
+        XCTAssertEqual(try FileStores.nginxLocations(url: url), try FileStores.rangedLocation(url: url) + FileStores.wholeFileLocation(url: url))
+        let block = try FileStores.rangedLocation(url: url)
         for line in ["location ^~ /_s3/ {", "internal;", "proxy_pass http://127.0.0.1:9000/;", "proxy_set_header Host \"127.0.0.1:9000\";",
                      "proxy_buffering off;", "proxy_set_header Authorization \"\";", "proxy_hide_header ETag;"] {
             XCTAssertTrue(block.contains(line), line)
         }
         XCTAssertFalse(block.contains("Range"), "Range goes through as the client sent it")
         XCTAssertFalse(block.contains("proxy_ssl"))
-        let aws = try FileStores.nginxLocations(url: "s3://media/p?region=eu-west-1")
+        let aws = try FileStores.rangedLocation(url: "s3://media/p?region=eu-west-1")
         for line in ["proxy_pass https://media.s3.eu-west-1.amazonaws.com/;", "proxy_set_header Host \"media.s3.eu-west-1.amazonaws.com\";",
                      "proxy_ssl_server_name on;", "proxy_ssl_verify on;", "proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;"] {
             XCTAssertTrue(aws.contains(line), line)
@@ -67,12 +69,12 @@ final class S3LocationTests: XCTestCase {
     }
 
     func testTheWholeFileLocationDoesNotPassTheClientsRangeOn() throws {
-        XCTAssertEqual(try FileStores.nginxWholeFileLocation(url: "file:/srv/files"), "")
-        let block = try FileStores.nginxWholeFileLocation(url: "s3://media/p?endpoint=http://127.0.0.1:9000")
+        XCTAssertEqual(try FileStores.wholeFileLocation(url: "file:/srv/files"), "")
+        let block = try FileStores.wholeFileLocation(url: "s3://media/p?endpoint=http://127.0.0.1:9000")
         let wanted = ["location ^~ /_s3whole/ {", "internal;", "proxy_pass http://127.0.0.1:9000/;", "proxy_set_header Range \"\";",
                       "proxy_set_header If-Range \"\";", "proxy_set_header If-Modified-Since \"\";", "proxy_hide_header ETag;"]
         XCTAssertEqual(wanted.filter { !block.contains($0) }, [], block)
-        XCTAssertFalse(try FileStores.nginxLocations(url: "s3://media/p?endpoint=http://127.0.0.1:9000").contains("_s3whole"))
+        XCTAssertFalse(try FileStores.rangedLocation(url: "s3://media/p?endpoint=http://127.0.0.1:9000").contains("_s3whole"))
     }
 
     func testTheLocalStoreIsHealthyWhileItsDirectoryIsWritable() throws {
