@@ -267,9 +267,6 @@ class PostgresS3(_PostgresRows):
         return ["--database-url", url, "--storage-url", self.storage_url,
                 "--storage-credentials-file", str(self.shared.credentials_file)]
 
-    def _connect(self):
-        return _pg_connect(self.database_url)
-
     def objects(self, prefix=""):
         moto = self.moto
         root = self.prefix + "/"
@@ -408,8 +405,7 @@ class SharedServers:
         self.credentials_file.chmod(0o600)
 
     def create_database(self, name):
-        import psycopg
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as con:
+        with _pg_connect(self.admin_url) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}"')
             con.execute(f'CREATE DATABASE "{name}"')
         return self.admin_url.rsplit("/", 1)[0] + "/" + name
