@@ -230,7 +230,7 @@ def fetch_jobs(server, public_id):
 
 def stored_fetch_files(server, public_id):
     """The stored bytes of a fetch: storage key f/<public_id>.<ext>."""
-    return [o for o in server.stored_objects(f"f/{public_id}") if o.name.split(".", 1)[0] == public_id]
+    return server.stored_files(public_id, prefix="f")
 
 
 def ffprobe_of(row):

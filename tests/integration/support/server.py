@@ -229,9 +229,9 @@ class Server(LoopbackPorts):
         """Puts `content` where this stack keeps storage key `key` (as a worker would); the stored file."""
         return self.backend.put(key, content)
 
-    def stored_files(self, file_id):
-        """Stored bytes of one Files API file: storage key m/<id>[.ext]."""
-        return [o for o in self.stored_objects(f"m/{file_id}") if o.name.split(".", 1)[0] == file_id]
+    def stored_files(self, file_id, prefix="m"):
+        """Stored bytes of one file by its id: storage key <prefix>/<id>[.ext] (m: a Files API file, f: a fetch's)."""
+        return [o for o in self.stored_objects(f"{prefix}/{file_id}") if o.name.split(".", 1)[0] == file_id]
 
 
 @_contextlib.contextmanager
