@@ -14,9 +14,7 @@ stopped for a few seconds and started again.
 - the same processes (no restart by the supervisor, none by the test) answer every kind of request
   again within a few seconds of the server's start, and the worker finishes a job queued after it.
 """
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -37,34 +35,10 @@ SUCCESS = {"item read": 200, "item create": 201, "order create": 201, "files lis
 STORE_KINDS = {"item read", "item create", "order create"}
 
 
-class Cluster:
-    """A PostgreSQL 15 cluster of this test's own (pgcluster.sh, as the postgres user when root)."""
-
-    def __init__(self, directory):
-        self.directory = str(directory)
-        self.port = _backends.free_port()
-
-    def _run(self, *args):
-        r = subprocess.run([str(_backends.PGCLUSTER), *args], capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, f"pgcluster {' '.join(args)}: {r.stdout}{r.stderr}"
-        return r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
-
-    def start(self):
-        return self._run("start", self.directory, str(self.port))
-
-    def stop(self):
-        self._run("stop", self.directory)
-
-    def restart(self):
-        self._run("restart", self.directory)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("db-restart")
-    # Not under pytest's base temp: a pytest session starting meanwhile (anyone's) makes that 0700 again,
-    # and the postgres user then cannot reach its own cluster (pgcluster.sh opens the path to it once).
-    cluster = Cluster(tempfile.mkdtemp(prefix="fetchgate-db-restart."))
+    cluster = _backends.PgCluster(prefix="fetchgate-db-restart.")
     url = cluster.start()
     run_dir = root / "run"
     server = Server(run_dir, fetch_serve_options(), backend=_backends.PostgresLocal(run_dir, url))
@@ -73,8 +47,7 @@ def stack(tmp_path_factory):
         yield server, cluster
     finally:
         server.stop()
-        cluster.stop()
-        shutil.rmtree(cluster.directory, ignore_errors=True)
+        cluster.remove()
     assert server.proc.returncode == 0, server.logs()
 
 

@@ -4,16 +4,13 @@ file and into a throwaway PostgreSQL cluster (tests/support/pgcluster.sh), each 
 copies nothing and still checks every table; a target holding rows the source lacks exits 1; the stack
 started again on the PostgreSQL copy serves what it served before."""
 import re
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from conftest import FETCHGATE, REPO, SHOP_FILES, Server, StoreClient, fetch, free_port, guid_of, stock_shop
+from conftest import FETCHGATE, SHOP_FILES, Server, StoreClient, fetch, guid_of, stock_shop
+from support.backends import PgCluster
 
-PGCLUSTER = REPO / "tests" / "support" / "pgcluster.sh"
 TABLES = ["accounts", "credentials", "uploads", "items", "downloads", "orders", "order_items", "jobs", "media_files",
           "idempotency_keys", "fetches", "webhook_deliveries", "batches", "buckets", "signup_attempts"]
 
@@ -50,17 +47,12 @@ def source(stack):
 
 @pytest.fixture(scope="module")
 def postgres():
-    # Not under pytest's own temp directory: another pytest run starting meanwhile makes /tmp/pytest-of-USER owner-only
-    # again, and the cluster's postgres user could no longer reach its data directory.
-    cluster = Path(tempfile.mkdtemp(prefix="fetchgate-migrate-pg."))
-    r = subprocess.run([str(PGCLUSTER), "start", str(cluster), str(free_port())], capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 0, r.stderr
+    cluster = PgCluster(prefix="fetchgate-migrate-pg.")
+    url = cluster.start()
     try:
-        yield r.stdout.strip()
+        yield url
     finally:
-        subprocess.run([str(PGCLUSTER), "stop", str(cluster)], check=True, timeout=120)
-        shutil.rmtree(cluster, ignore_errors=True)
+        cluster.remove()
 
 
 def fetchgate(*args, run_dir):

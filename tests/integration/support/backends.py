@@ -371,6 +371,36 @@ def _sqlite_like(row):
     return out
 
 
+class PgCluster:
+    """A throwaway PostgreSQL 15 cluster (tests/support/pgcluster.sh, as the postgres user when root) in a
+    directory of its own. Not under pytest's base temp: a pytest session starting meanwhile (anyone's) makes
+    that 0700 again, and the postgres user then cannot reach its cluster (pgcluster.sh opens the path once)."""
+
+    def __init__(self, prefix="fetchgate-pg."):
+        self.directory = tempfile.mkdtemp(prefix=prefix)
+        self.port = free_port()
+
+    def _run(self, *args):
+        r = subprocess.run([str(PGCLUSTER), *args], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, f"pgcluster {' '.join(args)}: {r.stdout}{r.stderr}"
+        return r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+
+    def start(self):
+        """Starts it (made at the first start); its URL."""
+        return self._run("start", self.directory, str(self.port))
+
+    def stop(self):
+        self._run("stop", self.directory)
+
+    def restart(self):
+        self._run("restart", self.directory)
+
+    def remove(self):
+        """Stops it and removes its directory."""
+        self.stop()
+        subprocess.run(["rm", "-rf", self.directory], capture_output=True)
+
+
 class SharedServers:
     """The run's PostgreSQL cluster and moto server, started on first use and stopped at exit."""
     _instance = None
@@ -393,11 +423,8 @@ class SharedServers:
 
     def __init__(self):
         self.directory = Path(tempfile.mkdtemp(prefix="fetchgate-backends."))
-        self.pg_dir = self.directory / "pg"
-        r = subprocess.run([str(PGCLUSTER), "start", str(self.pg_dir), str(free_port())], capture_output=True, text=True,
-                           timeout=120)
-        assert r.returncode == 0, f"pgcluster start failed: {r.stdout}{r.stderr}"
-        self.admin_url = r.stdout.strip().splitlines()[-1]
+        self.cluster = PgCluster()
+        self.admin_url = self.cluster.start()
         self.moto = Moto()
         self.moto.start(buckets=[STORAGE_BUCKET])
         self.credentials_file = self.directory / "storage.credentials"
@@ -412,7 +439,7 @@ class SharedServers:
 
     def stop(self):
         self.moto.stop()
-        subprocess.run([str(PGCLUSTER), "stop", str(self.pg_dir)], capture_output=True, timeout=120)
+        self.cluster.remove()
         subprocess.run(["rm", "-rf", str(self.directory)], capture_output=True)
 
 
