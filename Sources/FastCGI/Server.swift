@@ -1,6 +1,7 @@
 import CFastCGI
 import HTTPCore
 import Support
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,16 +23,23 @@ public final class Server: @unchecked Sendable {
 
         public init(socketPath: String, threads: Int = 0, maxBodyBytes: Int = BodyLimit.defaultBytes, backlog: Int32 = 1024, socketMode: mode_t = 0o600) {
             self.socketPath = socketPath
-            self.threads = threads > 0 ? threads : max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            self.threads = threads > 0 ? threads : Configuration.defaultThreads
             self.maxBodyBytes = maxBodyBytes
             self.backlog = backlog
             self.socketMode = socketMode
         }
+
+        /// Request threads when none are asked for: two per core.
+        public static var defaultThreads: Int { max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
     }
 
     public let configuration: Configuration
     private var listenSocket: Int32 = -1
     private let stopping = Flag()
+    /// Connections the web server keeps open between requests (`fastcgi_keep_conn`), one slot per
+    /// thread (-1: none): a thread waiting on one reads nothing else until nginx sends the next
+    /// request or closes it, so a stop closes them itself.
+    private let keptConnections = Mutex<[Int32]>([])
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -57,8 +65,9 @@ public final class Server: @unchecked Sendable {
         }
         chmod(configuration.socketPath, configuration.socketMode)
 
-        let threads = (0..<configuration.threads).map { _ in
-            WorkerThread { [self] in Worker(server: self, makeHandler: makeHandler).loop() }
+        keptConnections.withLock { $0 = Array(repeating: -1, count: configuration.threads) }
+        let threads = (0..<configuration.threads).map { slot in
+            WorkerThread { [self] in Worker(server: self, slot: slot, makeHandler: makeHandler).loop() }
         }
 
         StopSignals.wait()
@@ -66,22 +75,36 @@ public final class Server: @unchecked Sendable {
         FCGX_ShutdownPending()
         // Wakes every thread blocked in accept(); in-flight requests run to completion.
         shutdown(listenSocket, Int32(SHUT_RDWR))
+        // And every thread waiting for the next request on a kept connection: its read ends. Only
+        // the reading side: a slot is cleared once a request has arrived, so a reply being written
+        // on a connection libfcgi reopened under the same number still goes out whole.
+        keptConnections.withLock { fds in
+            for fd in fds where fd >= 0 { shutdown(fd, Int32(SHUT_RD)) }
+        }
         for thread in threads { thread.join() }
         close(listenSocket)
         unlink(configuration.socketPath)
     }
 
     var isStopping: Bool { stopping.isSet }
+
+    /// The thread in `slot` waits for the next request on `fd` (or, -1, on no kept connection).
+    func keep(slot: Int, fd: Int32) {
+        keptConnections.withLock { $0[slot] = fd }
+    }
+
     var socket: Int32 { listenSocket }
 }
 
 /// One thread's accept loop with its own request, handler and output buffer.
 final class Worker {
     let server: Server
+    let slot: Int
     let makeHandler: @Sendable () -> Handler
 
-    init(server: Server, makeHandler: @escaping @Sendable () -> Handler) {
+    init(server: Server, slot: Int, makeHandler: @escaping @Sendable () -> Handler) {
         self.server = server
+        self.slot = slot
         self.makeHandler = makeHandler
     }
 
@@ -95,6 +118,7 @@ final class Worker {
         let limit = server.configuration.maxBodyBytes
 
         while !server.isStopping, FCGX_Accept_r(&request) >= 0 {
+            server.keep(slot: slot, fd: -1)
             // Everything the handler needs is copied out before FCGX_Finish_r.
             let params = Worker.params(request.envp)
             let declared = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
@@ -128,8 +152,12 @@ final class Worker {
                 }
             }
             FCGX_Finish_r(&request)
+            // Still open when nginx asked to keep it (its upstream pool): published before the
+            // loop looks at the stop flag again, so a stop either sees it or this thread stops.
+            server.keep(slot: slot, fd: request.ipcFd)
             if output.capacity > 1 << 20 { output = []; output.reserveCapacity(64 * 1024) }
         }
+        server.keep(slot: slot, fd: -1)
         FCGX_Free(&request, 1)
     }
 
