@@ -17,17 +17,17 @@ struct NginxConfig {
     /// `mediaRoutes`: the media server's dialects' route lines (`--routes`), for the `Allow` of
     /// the 405s nginx answers itself there (`AllowMap`).
     init(paths: RunPaths, template: String, www: String, listen: String, storePort: Int, mediaPort: Int, maxUpload: String,
-         maxBody: Int, signer: URLSigner, storageLocations: String = "", mediaRoutes: [String]) throws {
+         maxBody: Int, signer: URLSigner, storageLocations: String = "", mediaRoutes: [String], pool: UpstreamPool) throws {
         self.paths = paths
         self.template = template
-        var blocks = ["UPSTREAMS": DialectRow.all.map { NginxConfig.upstream($0, paths: paths) }.joined(separator: "\n"),
+        var blocks = ["UPSTREAMS": DialectRow.all.map { NginxConfig.upstream($0, paths: paths, pool: pool) }.joined(separator: "\n"),
                       "ALLOW_MAP_MEDIA": AllowMap.nginxMap(variable: "fg_allow_media", routeLines: mediaRoutes),
                       // The file store's own locations (a bucket's /_s3/), in both servers.
                       "STORAGE_LOCATIONS": storageLocations]
         for server in DialectRow.Server.allCases {
-            let own = DialectRow.all.filter { $0.server == server }.flatMap(NginxConfig.locations)
+            let own = DialectRow.all.filter { $0.server == server }.flatMap { NginxConfig.locations($0, pool: pool) }
             let borrowed = DialectRow.all.filter { $0.server != server }.flatMap { dialect in
-                dialect.alsoOnOtherServer.map { NginxConfig.passLocation(dialect, prefix: $0) }
+                dialect.alsoOnOtherServer.map { NginxConfig.passLocation(dialect, prefix: $0, pool: pool) }
             }
             blocks[server.locationsPlaceholder] = (own + borrowed).joined(separator: "\n")
         }
@@ -37,6 +37,7 @@ struct NginxConfig {
         let user = getuid() == 0 ? "user root root;" : ""
         values = [
             "USER": user,
+            "WORKERS": String(pool.workers),
             "RUN_DIR": paths.runDirectory,
             "DATA_DIR": paths.data,
             "BODY_TEMP": paths.bodyTemp,
@@ -64,12 +65,12 @@ struct NginxConfig {
         return text
     }
 
-    /// No upstream keepalive and no fastcgi_keep_conn: parked connections starve libfcgi threads.
-    static func upstream(_ dialect: DialectRow, paths: RunPaths) -> String {
+    /// The dialect's socket, with the connection pool its threads allow (`UpstreamPool`).
+    static func upstream(_ dialect: DialectRow, paths: RunPaths, pool: UpstreamPool) -> String {
         """
             upstream \(dialect.upstream) {
                 server unix:\(paths.socket(dialect));
-            }
+        \(pool.upstreamLines)    }
 
         """
     }
@@ -77,7 +78,7 @@ struct NginxConfig {
     /// The dialect's `location ^~` blocks. In an upload location nginx buffers the body to a file
     /// on the data volume and passes only its path; the app copies the file part into storage
     /// in the kernel, and nginx removes the temp file.
-    static func locations(_ dialect: DialectRow) -> [String] {
+    static func locations(_ dialect: DialectRow, pool: UpstreamPool) -> [String] {
         dialect.uploadPrefixes.map { prefix in
             """
                         # \(dialect.executable): uploads (the body arrives as a file on the data volume).
@@ -89,18 +90,20 @@ struct NginxConfig {
                             fastcgi_read_timeout 600s;
                             include {{CONF_DIR}}/fastcgi.conf;
                             fastcgi_param REQUEST_BODY_FILE $request_body_file;
+                            \(pool.locationLine)
                             fastcgi_pass \(dialect.upstream);
                         }
 
                 """
-        } + dialect.prefixes.map { passLocation(dialect, prefix: $0) }
+        } + dialect.prefixes.map { passLocation(dialect, prefix: $0, pool: pool) }
     }
 
-    static func passLocation(_ dialect: DialectRow, prefix: String) -> String {
+    static func passLocation(_ dialect: DialectRow, prefix: String, pool: UpstreamPool) -> String {
         """
                     # \(dialect.executable)
                     location ^~ \(prefix) {
                         include {{CONF_DIR}}/fastcgi.conf;
+                        \(pool.locationLine)
                         fastcgi_pass \(dialect.upstream);
                     }
 

@@ -7,6 +7,7 @@ import Support
 import Foundation
 import Store
 import FileStores
+import FastCGI
 
 /// `fetchgate serve`: renders the nginx config, migrates, makes sure the demo account
 /// exists, starts nginx and every FastCGI process, restarts any that dies (within a
@@ -133,7 +134,10 @@ struct Supervisor {
                                      maxUpload: arguments["max-upload"] ?? "2g", maxBody: BodyLimit.defaultBytes,
                                      signer: URLSigner(secret: secret), storageLocations: try FileStores.nginxLocations(url: paths.storageURL),
                                      mediaRoutes: try NginxConfig.routeLines(of: .media, binDirectory: binDirectory,
-                                                                             scratch: paths.runDirectory))
+                                                                             scratch: paths.runDirectory),
+                                     pool: UpstreamPool(workers: UpstreamPool.defaultWorkers,
+                                                        threads: arguments.int("threads").flatMap { $0 > 0 ? $0 : nil }
+                                                            ?? FastCGI.Server.Configuration.defaultThreads))
         try config.write()
         let nginx = arguments["nginx"] ?? "nginx"
         let check = try Subprocess.run([nginx, "-t", "-q", "-p", paths.runDirectory, "-c", paths.nginxConfig])
