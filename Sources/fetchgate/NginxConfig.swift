@@ -38,6 +38,8 @@ struct NginxConfig {
         values = [
             "USER": user,
             "WORKERS": String(pool.workers),
+            // The template's own locations that pass to a dialect keep its connections too.
+            "KEEP_CONN": pool.locationLine,
             "RUN_DIR": paths.runDirectory,
             "DATA_DIR": paths.data,
             "BODY_TEMP": paths.bodyTemp,
