@@ -50,7 +50,7 @@ let package = Package(
 
         // The host every dialect runs in: options, process, FastCGI server, the request pipeline
         // (route, authenticate, read input, map failures) and the wire formats.
-        .target(name: "Dialect", dependencies: ["FastCGI", "HTTPCore", "Domain", "FileStores", "Store", "Support", "Crypto"]),
+        .target(name: "Dialect", dependencies: ["FastCGI", "HTTPCore", "Domain", "FileStores", "Store", "Support", "Crypto", "Formats"]),
 
         // `/user/s3|gcs|oss|blob|bucket` for the jobs dialect to register (generic over the App).
         .target(name: "BucketEndpoints", dependencies: ["Dialect", "HTTPCore", "Domain", "BucketStore", "Buckets", "Support"]),

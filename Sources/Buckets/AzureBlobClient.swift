@@ -1,5 +1,13 @@
 import Crypto
+import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPCore
 import Outbound
 
@@ -55,7 +63,7 @@ public struct AzureBlobClient: BucketClient {
         }
         let standard = ["content-encoding", "content-language", "content-length", "content-md5", "content-type", "date",
                         "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range"].map(header)
-        let msHeaders = headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }
+        let msHeaders = headers.map { ($0.0.lowercased(), Whitespace.trim($0.1, newlines: false)) }
             .filter { $0.0.hasPrefix("x-ms-") }.sorted { $0.0 < $1.0 }.map { "\($0.0):\($0.1)\n" }.joined()
         let grouped = Dictionary(grouping: query, by: { $0.0.lowercased() })
         let resourceQuery = grouped.keys.sorted().map { name in

@@ -1,6 +1,13 @@
 import CCurl
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Outbound
 
 /// One request of a bucket client, through `GuardedTransfer` (the endpoint checked by the
@@ -112,7 +119,7 @@ struct BucketHTTP: Sendable {
 enum UploadFile {
     /// Runs `body` with the open file and its size; the file is closed afterwards.
     static func with<T>(_ path: String, _ body: (_ fd: Int32, _ size: Int64) throws -> T) throws -> T {
-        let fd = Foundation.open(path, O_RDONLY)
+        let fd = Glibc.open(path, O_RDONLY)
         guard fd >= 0 else { throw BucketError(.localFile, "cannot open the file to upload") }
         defer { close(fd) }
         var info = stat()

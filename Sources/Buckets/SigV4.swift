@@ -1,6 +1,13 @@
 import Crypto
 import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The small part of AWS Signature Version 4 that libcurl does not do: query signing
 /// (presigned GET URLs). Requests themselves are signed by libcurl (`CURLOPT_AWS_SIGV4`).
@@ -43,7 +50,7 @@ public struct SigV4: Sendable {
         let encodedQuery: [(name: String, value: String)] = query.map { (SigV4.encode($0.0), SigV4.encode($0.1)) }
         let sortedQuery = encodedQuery.sorted { a, b in a.name == b.name ? a.value < b.value : a.name < b.name }
         let canonicalQuery = sortedQuery.map { $0.name + "=" + $0.value }.joined(separator: "&")
-        let sortedHeaders = headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }.sorted { $0.0 < $1.0 }
+        let sortedHeaders = headers.map { ($0.0.lowercased(), Whitespace.trim($0.1, newlines: false)) }.sorted { $0.0 < $1.0 }
         let canonicalHeaders = sortedHeaders.map { "\($0.0):\($0.1)\n" }.joined()
         let signedHeaders = sortedHeaders.map(\.0).joined(separator: ";")
         let canonicalRequest = [method, path, canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].joined(separator: "\n")

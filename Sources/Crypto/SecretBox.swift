@@ -1,5 +1,12 @@
 import CCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Secrets at rest (bucket keys, SAS tokens): AES-256-GCM under a 32-byte master key, through
 /// OpenSSL's EVP interface. Each seal draws a fresh random 12-byte nonce. The sealed text is
@@ -95,7 +102,7 @@ public enum MasterKey {
     /// two processes starting at once never write two keys) when `create` and it is absent.
     public static func load(path: String, create: Bool) throws -> [UInt8] {
         if create {
-            let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
             if fd >= 0 {
                 defer { close(fd) }
                 let key = Digest.randomBytes(SecretBox.keyBytes)

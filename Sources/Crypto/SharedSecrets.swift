@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The secrets every node of one service shares, in one file (`fetchgate secrets create PATH`,
 /// given to each node's `fetchgate serve --secrets-file PATH`): the URL-signing secret (nginx's
@@ -91,7 +98,7 @@ public struct SharedSecrets: Equatable, Sendable {
 
     /// Writes these secrets to a new file at `path` (mode 0600, never over an existing file).
     public func create(path: String) throws {
-        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
             throw SecretBoxError("cannot create \(path): \(String(cString: strerror(errno)))"
                                  + (errno == EEXIST ? " (an existing secrets file is never replaced)" : ""))

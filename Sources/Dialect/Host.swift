@@ -3,7 +3,15 @@ import Domain
 import FastCGI
 import FileStores
 import Store
+import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPCore
 import Support
 
@@ -162,7 +170,7 @@ public struct HostSettings: Sendable {
         if let secrets {
             signer = URLSigner(secret: secrets.signingSecret)
         } else if let file = arguments["signing-secret-file"] {
-            guard let secret = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+            guard let secret = (try? String(contentsOfFile: file, encoding: .utf8)).map { Whitespace.trim($0) },
                   !secret.isEmpty else {
                 throw OptionError("empty or unreadable signing secret in \(file)")
             }

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Store
 
 /// A fetch: media a client asked for by URL, acquired by the worker (`MediaFetchJob`, yt-dlp)

@@ -1,4 +1,12 @@
+import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The typed options of a download job (seed 002's `POST /jobs`), beyond the quality preset:
 /// the container, audio only, a height cap, a clip, subtitles and the download name. Stored as
@@ -73,7 +81,7 @@ public struct FetchOptions: Codable, Equatable, Sendable {
         }
         if let filename {
             try FieldRules.text(filename, field: "filename", maxBytes: FieldRules.maxFilenameBytes)
-            guard !filename.trimmingCharacters(in: .whitespaces).isEmpty else { throw DomainError.invalid("filename must not be empty") }
+            guard !Whitespace.trim(filename, newlines: false).isEmpty else { throw DomainError.invalid("filename must not be empty") }
         }
     }
 

@@ -1,4 +1,12 @@
+import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Store
 
 /// Fetches (seeds 000 and 003): create (the row and its queued `MediaFetchJob` in one
@@ -229,10 +237,10 @@ public struct FetchService {
     /// The download name: the title without path separators and control characters (at most
     /// 200 bytes; "download" when nothing is left), a dot and the extension.
     public static func filename(title: String?, ext: String) -> String {
-        var base = UploadService.sanitize(filename: (title ?? "").replacingOccurrences(of: "\\", with: "_")
-            .replacingOccurrences(of: "/", with: "_"))
+        var base = UploadService.sanitize(filename: (title ?? "").replacing("\\", with: "_")
+            .replacing("/", with: "_"))
         while base.utf8.count > 200 { base.removeLast() }
-        base = base.trimmingCharacters(in: .whitespaces)
+        base = Whitespace.trim(base, newlines: false)
         if base.isEmpty || base == "." || base == ".." { base = "download" }
         return cleanExtension(ext).map { base + "." + $0 } ?? base
     }

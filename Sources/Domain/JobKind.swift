@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A kind of queued work, as the side that queues it sees it: its name (the `jobs.kind`
 /// column), its payload, and the lane that runs it. Declared beside the service that queues
@@ -34,6 +41,29 @@ public enum JobPayload {
     }
 
     static func isJSON(_ text: String) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)) != nil
+        (try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8))) != nil
+    }
+
+    /// Any JSON value, top-level fragments too (JSONDecoder takes them): read and dropped.
+    private struct AnyJSON: Decodable {
+        struct Key: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: Decoder) throws {
+            if var array = try? decoder.unkeyedContainer() {
+                while !array.isAtEnd { _ = try array.decode(AnyJSON.self) }
+            } else if let object = try? decoder.container(keyedBy: Key.self) {
+                for key in object.allKeys { _ = try object.decode(AnyJSON.self, forKey: key) }
+            } else {
+                let value = try decoder.singleValueContainer()
+                if value.decodeNil() || (try? value.decode(Bool.self)) != nil || (try? value.decode(Decimal.self)) != nil
+                    || (try? value.decode(Double.self)) != nil { return }
+                _ = try value.decode(String.self)
+            }
+        }
     }
 }

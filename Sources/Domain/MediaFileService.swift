@@ -1,6 +1,13 @@
 import Crypto
 import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Store
 
 /// Files API: create (upload or URL import), list, show, delete; and the worker's side

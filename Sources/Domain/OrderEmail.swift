@@ -1,5 +1,12 @@
 import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The message a customer gets for an order: each item with its absolute link, and the expiry.
 /// Composed when queued (what was promised is what is sent), delivered later by the worker.

@@ -1,6 +1,13 @@
 import Crypto
 import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Store
 
 /// Orders of an account: list, show, create, update, delete, expire, send the email.

@@ -1,6 +1,13 @@
 import Buckets
 import Domain
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Outbound
 
 /// Opens the file store a URL names, so that no dialect names one: `file:DIR` (local disk) and
@@ -20,7 +27,7 @@ public enum FileStores {
             let location = try S3Location.parsed(url)
             let keys = try S3Location.credentials(file: credentialsFile, environment: environment)
             return S3FileStore(client: try location.client(accessKeyID: keys.accessKeyID, secret: keys.secret), prefix: location.prefix,
-                               scratch: scratch ?? ScratchSpace(dataDirectory: NSTemporaryDirectory() + "fetchgate"))
+                               scratch: scratch ?? ScratchSpace(dataDirectory: FileManager.default.temporaryDirectory.path + "/fetchgate"))
         }
         guard url.hasPrefix("file:"), url.count > "file:".count else {
             throw StorageError(description: "unsupported file store URL '\(url)': expected file:DIR or s3://BUCKET/PREFIX?endpoint=…")

@@ -1,7 +1,14 @@
 import Buckets
 import Crypto
 import Domain
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPCore
 import Outbound
 import Synchronization
@@ -89,7 +96,7 @@ public struct S3FileStore: FileStore {
 
     /// `/bucket/key?query` of `scheme://authority/bucket/key?query`.
     static func pathAndQuery(of url: String) -> String {
-        guard let scheme = url.range(of: "://"), let slash = url[scheme.upperBound...].firstIndex(of: "/") else { return "/" }
+        guard let scheme = url.firstRange(of: "://"), let slash = url[scheme.upperBound...].firstIndex(of: "/") else { return "/" }
         return String(url[slash...])
     }
 

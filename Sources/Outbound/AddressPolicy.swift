@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The SSRF guard: which URLs the service may fetch. Only http/https; the host is resolved
 /// here and every address must be public (no loopback, private, link-local, CGNAT,

@@ -1,5 +1,12 @@
 import CCurl
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One libcurl request to a target that passed `AddressPolicy.check`: curl resolves nothing
 /// itself (the host is pinned to the checked addresses with `CURLOPT_RESOLVE`), opens sockets

@@ -1,5 +1,12 @@
 import Formats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A plain-text email rendered as RFC 5322 bytes (CRLF lines, UTF-8 body, RFC 2047 headers).
 public struct MailMessage: Equatable, Sendable {
@@ -50,7 +57,14 @@ public struct MailMessage: Equatable, Sendable {
             "",
         ]
         // Normalise to CRLF; a line with a single "." is fine (curl dot-stuffs), but keep lines short-ish.
-        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var scalars = String.UnicodeScalarView()
+        var afterCR = false
+        for scalar in body.unicodeScalars {
+            if scalar == "\n" && afterCR { afterCR = false; continue }
+            afterCR = scalar == "\r"
+            scalars.append(afterCR ? "\n" : scalar)
+        }
+        let normalized = String(scalars)
         lines.append(contentsOf: normalized.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
         return Array(lines.joined(separator: "\r\n").utf8)
     }
@@ -62,8 +76,8 @@ public struct MailMessage: Equatable, Sendable {
         if clean.isEmpty { return "<\(address)>" }
         let encoded = encodeHeader(clean)
         guard encoded == clean else { return "\(encoded) <\(address)>" } // an encoded word is one atom
-        let specials = CharacterSet(charactersIn: "()<>[]:;@\\,.\"")
-        return clean.rangeOfCharacter(from: specials) == nil ? "\(clean) <\(address)>" : "\"\(clean)\" <\(address)>"
+        let specials: Set<Character> = ["(", ")", "<", ">", "[", "]", ":", ";", "@", "\\", ",", ".", "\""]
+        return !clean.contains(where: specials.contains) ? "\(clean) <\(address)>" : "\"\(clean)\" <\(address)>"
     }
 
     /// ASCII stays; anything else becomes an RFC 2047 encoded word. CR/LF never pass.

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The embedded default: each message becomes `<name>.eml` in a directory, written to a
 /// temp file and renamed, so a reader never sees half a message and a retry overwrites.

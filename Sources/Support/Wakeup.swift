@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +14,7 @@ import Glibc
 /// never a job, since the queue in the database stays the truth.
 public final class Wakeup: @unchecked Sendable {
     private let fd: Int32
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var generation: UInt64 = 0
     private var thread: WorkerThread?
     private let stopped = Flag()
@@ -37,7 +41,7 @@ public final class Wakeup: @unchecked Sendable {
     /// since `since` (the generation the caller last saw) returns at once.
     @discardableResult
     public func wait(milliseconds: Int, since seen: inout UInt64) -> Bool {
-        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
+        let deadline = Condition.deadline(afterMilliseconds: milliseconds)
         condition.lock()
         defer { condition.unlock() }
         while generation == seen && !stopped.isSet {
@@ -127,5 +131,45 @@ public final class WakeSender: @unchecked Sendable {
                 sendto(fd, &one, 1, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
+    }
+}
+
+/// A mutex and a condition variable (pthreads; waits measured on the monotonic clock).
+final class Condition: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(cond, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    func broadcast() { pthread_cond_broadcast(cond) }
+
+    /// Waits (the lock held) until woken or `deadline` passes; false once it has passed.
+    func wait(until deadline: timespec) -> Bool {
+        var deadline = deadline
+        return pthread_cond_timedwait(cond, mutex, &deadline) != ETIMEDOUT
+    }
+
+    static func deadline(afterMilliseconds milliseconds: Int) -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let nanoseconds = Int(now.tv_nsec) + (milliseconds % 1000) * 1_000_000
+        return timespec(tv_sec: now.tv_sec + milliseconds / 1000 + nanoseconds / 1_000_000_000,
+                        tv_nsec: nanoseconds % 1_000_000_000)
     }
 }
