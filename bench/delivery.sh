@@ -89,6 +89,15 @@ start_stack() {
   done
   echo "fetchgate serve did not start:" >&2; cat "$dir/serve.out" >&2; exit 1
 }
+files_upload() { # TOKEN MEDIA_PORT FILE: the Files API id, once the file is ready
+  local id
+  id=$(curl -sf -H "X-API-KEY: $1" -F "file=@$3" "http://127.0.0.1:$2/files" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+  for _ in $(seq 300); do
+    curl -sf -H "X-API-KEY: $1" "http://127.0.0.1:$2/files/$id" | grep -q '"status":"ready"' && { echo "$id"; return 0; }
+    sleep 0.1
+  done
+  echo "file $id not ready" >&2; exit 1
+}
 nginx_reload() { # DIR: new workers (their upstream pools empty), the old ones gone
   local master old
   master=$(cat "$1/nginx.pid")
@@ -169,11 +178,7 @@ for name in "${NAMES[@]}"; do
     | sed -n 's:.*<guid>\(.*\)</guid>.*:\1:p' | head -1)
   GET[$name]="/get/$guid"
   # Files API: upload, wait until ready, take the signed link.
-  id=$(curl -sf "${KEY[@]}" -F "file=@$file" "http://127.0.0.1:$MEDIA/files" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
-  for _ in $(seq 200); do
-    curl -sf "${KEY[@]}" "http://127.0.0.1:$MEDIA/files/$id" | grep -q '"status":"ready"' && break
-    sleep 0.1
-  done
+  id=$(files_upload "$TOKEN" "$MEDIA" "$file")
   SIGNED[$name]=$(curl -s -o /dev/null -w '%{redirect_url}' "${KEY[@]}" "http://127.0.0.1:$MEDIA/files/$id/$name.bin")
   # Downloader: a completed download of the same stored object (the row written straight into the store).
   DL[$name]=$(python3 - "$RUN/fetchgate.sqlite" "$id" "$name" <<'PY'
@@ -356,12 +361,7 @@ if [ "$QUICK" != 1 ]; then
     --storage-credentials-file "$RUN/s3-keys"
   S3_TOKEN=$(cut -d: -f2 "$RUN/s3/demo-credentials" | tr -d '\n')
   for name in 1MiB 100MiB; do
-    id=$(curl -sf -H "X-API-KEY: $S3_TOKEN" -F "file=@$RUN/static/$name.bin" "http://127.0.0.1:$S3_MEDIA/files" \
-      | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
-    for _ in $(seq 300); do
-      curl -sf -H "X-API-KEY: $S3_TOKEN" "http://127.0.0.1:$S3_MEDIA/files/$id" | grep -q '"status":"ready"' && break
-      sleep 0.1
-    done
+    id=$(files_upload "$S3_TOKEN" "$S3_MEDIA" "$RUN/static/$name.bin")
     url="http://127.0.0.1:$S3_MEDIA/files/$id/$name.bin"
     location=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H "X-API-KEY: $S3_TOKEN" "$url")
     case $location in "302 http://127.0.0.1:$MOTO_PORT/"*) ;; *) echo "the S3 download is no redirect to moto: $location" >&2; exit 1 ;; esac
