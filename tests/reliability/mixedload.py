@@ -26,12 +26,12 @@ SMALL = bytes(range(256)) * 4  # 1 KiB: what every upload sends
 
 
 class Record:
-    __slots__ = ("op", "started", "ended", "status", "error", "ident", "acked", "dialect")
+    __slots__ = ("op", "started", "ended", "status", "error", "ident", "acked", "dialect", "body")
 
     def __init__(self, op, dialect, ident=None):
         self.op, self.dialect, self.ident = op, dialect, ident
         self.started = time.monotonic()
-        self.ended = self.status = self.error = None
+        self.ended = self.status = self.error = self.body = None
         self.acked = False
 
     def __repr__(self):
@@ -77,6 +77,8 @@ class MixedLoad:
             r = session.request(method, url, headers=headers, timeout=TIMEOUT, allow_redirects=False, **kw)
             rec.status = r.status_code
             rec.acked = r.status_code == expect and (check is None or check(r))
+            if not rec.acked:
+                rec.body = r.content[:300]
             return r if rec.acked else None
         except requests.RequestException as e:
             rec.error = type(e).__name__
