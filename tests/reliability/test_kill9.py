@@ -96,7 +96,9 @@ def test_kill_9_under_load(reliability_server, media_origin, webhook_receiver, f
             if not ready:
                 time.sleep(0.05)
                 continue
-            target = rng.choice(ready)
+            # At random among the ready targets killed least so far: every one of them is killed.
+            fewest = min(sum(1 for k in kills if k[0] == t) for t in ready)
+            target = rng.choice([t for t in ready if sum(1 for k in kills if k[0] == t) == fewest])
             killed_at, started_at, answered_at = kill_and_wait(server, target, probes)
             last_start[target] = started_at
             starts.append(started_at - killed_at)
