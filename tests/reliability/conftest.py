@@ -3,19 +3,15 @@
 tests/integration/conftest.py is loaded here under its own module name and every fixture and
 helper it defines is re-exported (pytest finds fixtures among a conftest's attributes), so a test
 here imports from `conftest` exactly as an integration test does, and `support.*` is importable.
-Nothing of the Server helpers is copied.
-
-The one knob: FETCHGATE_RELIABILITY=short|full (default short). `make reliability` runs `full`
-(bounded: at most 15 min on a 2-core machine); the SQLite leg of `make integration` runs `short`.
-`budget(short, full)` picks the figure of the run. Figures a test measured are recorded with the
-`figures` fixture: printed in the terminal summary, and appended as JSON lines to
-FETCHGATE_RELIABILITY_REPORT when that names a file (what RELIABILITY.md quotes).
+Nothing of the Server helpers is copied. The suite's own test modules import helpers from
+`support.*` and `reliability` (the knob FETCHGATE_RELIABILITY=short|full, `budget`, figures), not
+from `conftest`: given tests/integration and tests/reliability in one run, pytest may leave either
+directory's conftest as the module `conftest`. `make reliability` runs `full` (bounded: at most
+15 min on a 2-core machine); the SQLite leg of `make integration` runs `short`. The `figures`
+fixture records what a test measured (printed in the terminal summary; see reliability.py).
 """
 import importlib.util
-import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -34,32 +30,8 @@ globals().update({name: value for name, value in vars(_integration).items()
 
 from support.fetch import fetch_serve_options  # noqa: E402
 
-MODE = os.environ.get("FETCHGATE_RELIABILITY", "short")
-assert MODE in ("short", "full"), f"FETCHGATE_RELIABILITY={MODE!r}: expected short or full"
-FULL = MODE == "full"
-
-
-def budget(short, full):
-    """The figure of this run's mode (a duration, a count)."""
-    return full if FULL else short
-
-
-# --------------------------------------------------------------------------- figures
-
-_FIGURES = []
-
-
-class Figures:
-    """What a test measured, by name: `figures.record("kill9", max_gap_s=0.41, kills=30)`."""
-
-    def record(self, check, **values):
-        entry = {"check": check, "mode": MODE, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **values}
-        _FIGURES.append(entry)
-        path = os.environ.get("FETCHGATE_RELIABILITY_REPORT")
-        if path:
-            with open(path, "a") as out:
-                out.write(json.dumps(entry, sort_keys=True) + "\n")
-        return entry
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reliability import FIGURES, MODE, Figures  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +40,10 @@ def figures():
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _FIGURES:
+    if not FIGURES:
         return
     terminalreporter.section(f"reliability figures (FETCHGATE_RELIABILITY={MODE})")
-    for entry in _FIGURES:
+    for entry in FIGURES:
         values = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("check", "mode", "at"))
         terminalreporter.write_line(f"{entry['check']}: {values}")
 

@@ -15,7 +15,9 @@ import subprocess
 
 import pytest
 
-from conftest import Server, assert_error, assert_json_error, parse_json, wait_for, wait_no_temp_files
+from support.files import assert_json_error, parse_json
+from support.server import Server, wait_for, wait_no_temp_files
+from support.store import assert_error
 from support.backends import SQLiteLocal
 from support.fetch import FetchClient, fetch_serve_options, stored_fetch_files
 

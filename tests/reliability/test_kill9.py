@@ -21,7 +21,8 @@ import time
 
 import requests
 
-from conftest import budget, wait_for
+from reliability import budget
+from support.server import wait_for
 from mixedload import MixedLoad
 
 KILLS = budget(8, 60)

@@ -5,7 +5,7 @@ every acknowledged fetch done exactly once, no stored-file row without its bytes
 """
 import collections
 
-from conftest import budget
+from reliability import budget
 from mixedload import MixedLoad
 
 SECONDS = budget(20, 300)

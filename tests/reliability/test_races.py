@@ -18,7 +18,7 @@ import uuid
 
 import requests
 
-from conftest import message_of
+from support.store import message_of
 
 JOB_CAP = 500  # `fetchgate serve`'s default --job-cap
 CREATORS = 64
@@ -74,9 +74,11 @@ def test_100_token_rotations_raced_with_uses_leave_no_window(reliability_server,
     refused = []     # (old, started, ended): a rotation that presented a token already replaced
     uses = []        # (token, started, ended, status)
     done = threading.Event()
+    start = threading.Barrier(ROTATORS + USERS)
 
     def rotator(_):
         with requests.Session() as s:
+            start.wait(timeout=30)
             while not done.is_set():
                 with lock:
                     old = current[0]
@@ -99,6 +101,7 @@ def test_100_token_rotations_raced_with_uses_leave_no_window(reliability_server,
 
     def user(_):
         with requests.Session() as s:
+            start.wait(timeout=30)
             while not done.is_set():
                 with lock:
                     token = current[0]
@@ -111,6 +114,7 @@ def test_100_token_rotations_raced_with_uses_leave_no_window(reliability_server,
         for f in futures:
             f.result(timeout=300)
 
+    assert len(uses) >= ROTATIONS, f"only {len(uses)} uses raced the rotations"
     # One chain: every token was replaced at most once, each rotation replaced the previous one's token.
     replaced = collections.Counter(old for old, _, _, _ in rotations)
     forks = {t: n for t, n in replaced.items() if n > 1}
