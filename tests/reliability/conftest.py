@@ -50,9 +50,10 @@ def pytest_terminal_summary(terminalreporter):
 
 # --------------------------------------------------------------------------- the suite's stack
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def reliability_server(tmp_path_factory):
-    """One stack of every dialect for the load and kill checks: the fetch stack's options (private
-    `localhost` for the media origin, the Downloader account, 5 s job leases, fast webhook retries)."""
+    """A stack of every dialect for one module's checks (its own: the kill test's backlog of probes and
+    fetches does not slow the mixed load): the fetch stack's options (private `localhost` for the media
+    origin, the Downloader account, 5 s job leases, fast webhook retries)."""
     with _integration.running_server(tmp_path_factory, "fetchgate-reliability", fetch_serve_options()) as srv:
         yield srv
