@@ -252,13 +252,19 @@ class MixedLoad:
             stored = stored_fetch_files(srv, r["public_id"])
             if r["status"] != "success" or [j["state"] for j in jobs] != ["done"] or len(stored) != 1:
                 problems.append(f"fetch {r['public_id']}: {r['status']}, jobs {jobs}, {len(stored)} stored files")
-        # Nothing half-written: every stored-file row has its bytes.
-        for table, cond in (("uploads", "1 = 1"), ("media_files", "status = 'ready'"), ("fetches", "status = 'success'")):
-            for row in srv.rows(f"SELECT storage_key FROM {table} WHERE {cond} AND storage_key IS NOT NULL"):
-                if not srv.stored_objects(row["storage_key"]):
-                    problems.append(f"{table} row with storage key {row['storage_key']} has no stored bytes")
-        if srv.backend.kind == "sqlite":
-            check = srv.rows("PRAGMA integrity_check")
-            if [r["integrity_check"] for r in check] != ["ok"]:
-                problems.append(f"integrity_check: {check}")
+        problems.extend(inconsistencies(srv))
         return problems, counts, rows
+
+
+def inconsistencies(server):
+    """What is half-written: a row that says it has stored bytes without them; SQLite's integrity_check."""
+    found = []
+    for table, cond in (("uploads", "1 = 1"), ("media_files", "status = 'ready'"), ("fetches", "status = 'success'")):
+        for row in server.rows(f"SELECT storage_key FROM {table} WHERE {cond} AND storage_key IS NOT NULL"):
+            if not server.stored_objects(row["storage_key"]):
+                found.append(f"{table} row with storage key {row['storage_key']} has no stored bytes")
+    if server.backend.kind == "sqlite":
+        check = server.rows("PRAGMA integrity_check")
+        if [r["integrity_check"] for r in check] != ["ok"]:
+            found.append(f"integrity_check: {check}")
+    return found

@@ -18,6 +18,7 @@ import pytest
 from support.files import assert_json_error, parse_json
 from support.server import Server, wait_for, wait_no_temp_files
 from support.store import assert_error
+from mixedload import inconsistencies
 from support.backends import SQLiteLocal
 from support.fetch import FetchClient, fetch_serve_options, stored_fetch_files
 
@@ -72,10 +73,7 @@ def pids(server):
 
 def consistent(server):
     """integrity_check, and every row that says it has bytes has them."""
-    assert [r["integrity_check"] for r in server.rows("PRAGMA integrity_check")] == ["ok"]
-    for table, cond in (("uploads", "1 = 1"), ("media_files", "status = 'ready'"), ("fetches", "status = 'success'")):
-        for row in server.rows(f"SELECT storage_key FROM {table} WHERE {cond} AND storage_key IS NOT NULL"):
-            assert server.stored_objects(row["storage_key"]), f"{table}: {row['storage_key']} has no bytes"
+    assert inconsistencies(server) == []
 
 
 def test_disk_full_fails_cleanly_and_service_resumes_when_space_returns(tmpfs_stack, media_origin, figures):

@@ -76,41 +76,38 @@ def test_100_token_rotations_raced_with_uses_leave_no_window(reliability_server,
     done = threading.Event()
     start = threading.Barrier(ROTATORS + USERS)
 
-    def rotator(_):
-        with requests.Session() as s:
-            start.wait(timeout=30)
-            while not done.is_set():
-                with lock:
-                    old = current[0]
-                started = time.monotonic()
-                r = s.get(url_rotate, auth=(key, old), timeout=30)
-                ended = time.monotonic()
-                if r.status_code == 200:
-                    new = message_of(r).strip()
-                    with lock:
-                        rotations.append((old, new, started, ended))
-                        # Only the rotation of the token still current moves the chain on.
-                        if current[0] == old:
-                            current[0] = new
-                        if len(rotations) >= ROTATIONS:
-                            done.set()
-                else:
-                    assert r.status_code == 401, f"new_token: {r.status_code} {r.text[:200]}"
-                    with lock:
-                        refused.append((old, started, ended))
-
-    def user(_):
+    def client(url, reply):
+        """Requests `url` with the current token until the rotations are done; `reply` takes each answer."""
         with requests.Session() as s:
             start.wait(timeout=30)
             while not done.is_set():
                 with lock:
                     token = current[0]
                 started = time.monotonic()
-                r = s.get(url_use, auth=(key, token), timeout=30)
-                uses.append((token, started, time.monotonic(), r.status_code))
+                r = s.get(url, auth=(key, token), timeout=30)
+                reply(token, started, time.monotonic(), r)
+
+    def rotated(old, started, ended, r):
+        if r.status_code == 200:
+            new = message_of(r).strip()
+            with lock:
+                rotations.append((old, new, started, ended))
+                # Only the rotation of the token still current moves the chain on.
+                if current[0] == old:
+                    current[0] = new
+                if len(rotations) >= ROTATIONS:
+                    done.set()
+        else:
+            assert r.status_code == 401, f"new_token: {r.status_code} {r.text[:200]}"
+            with lock:
+                refused.append((old, started, ended))
+
+    def used(token, started, ended, r):
+        uses.append((token, started, ended, r.status_code))
 
     with concurrent.futures.ThreadPoolExecutor(ROTATORS + USERS) as pool:
-        futures = [pool.submit(rotator, i) for i in range(ROTATORS)] + [pool.submit(user, i) for i in range(USERS)]
+        futures = [pool.submit(client, url_rotate, rotated) for _ in range(ROTATORS)] + \
+                  [pool.submit(client, url_use, used) for _ in range(USERS)]
         for f in futures:
             f.result(timeout=300)
 
