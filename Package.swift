@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(name: "DownloaderAPI", dependencies: ["Dialect", "HTTPCore", "Domain", "Outbound", "FetchViews"]),
         .executableTarget(name: "worker", dependencies: ["Domain", "Store", "FileStores", "Outbound", "Media", "Egress", "FetchViews", "Support",
                                                         "BucketStore", "Buckets", "Crypto"]),
-        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "Dialect", "Store", "FileStores", "Support", "Crypto", "Media"]),
+        .executableTarget(name: "fetchgate", dependencies: ["Domain", "HTTPCore", "FastCGI", "Dialect", "Store", "FileStores", "Support", "Crypto", "Media"]),
 
         // What tests share: the one seeded generator of randomized tests, JSON helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
