@@ -17,7 +17,7 @@ PY_PACKAGES := yt-dlp==$(YTDLP_VERSION) pytest requests aiosmtpd standardwebhook
   selenium==4.51.0 schemathesis==4.32.5 psycopg[binary]==3.3.9
 BIN := .build/release
 
-.PHONY: deps test-deps build run test unit unit-postgres integration integration-sqlite integration-postgres fuzz fuzz-short bench clean
+.PHONY: deps test-deps build run test unit unit-postgres integration integration-sqlite integration-postgres reliability fuzz fuzz-short bench clean
 
 # The Debian packages of $(1) that are missing, installed; nothing when all are there.
 apt_install = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -70,6 +70,17 @@ integration: build test-deps
 # The HTTP suite on one backend only.
 integration-sqlite integration-postgres: build test-deps
 	tests/integration/run-backends.sh $(CURDIR)/$(BIN) $(PY) $(if $(findstring postgres,$@),postgres-s3,sqlite)
+
+# The reliability suite in full (RELIABILITY.md): mixed load, kill -9 under load, races (with the two
+# 64-click tests of tests/integration), disk full on a tmpfs; at most 15 min (SIGINT at 15, so every
+# server is stopped and the tmpfs unmounted). Its figures are printed at the end and appended to
+# $(RUN_DIR)/reliability.jsonl. The short version runs in `make integration` (SQLite leg).
+RELIABILITY_RACES := tests/integration/test_delivery.py::test_64_concurrent_requests_on_3_downloads_left \
+  tests/integration/test_nodes.py::test_64_clicks_on_a_link_with_3_downloads_split_across_both_nodes_serve_3
+reliability: build test-deps
+	@mkdir -p $(RUN_DIR)
+	FETCHGATE_RELIABILITY=full FETCHGATE_BIN=$(CURDIR)/$(BIN) FETCHGATE_RELIABILITY_REPORT=$(CURDIR)/$(RUN_DIR)/reliability.jsonl \
+	  timeout --signal=INT --kill-after=60 900 $(PY) -u -m pytest -q -p no:cacheprovider tests/reliability $(RELIABILITY_RACES)
 
 fuzz-short: deps
 	cd Fuzz && ./run.sh all 10

@@ -22,6 +22,8 @@ public enum Host {
     /// The options every dialect takes; a dialect adds its own (`App.options`).
     public static let options: [Option] = [
         Option("socket", placeholder: "PATH", required: true, help: "FastCGI unix socket to listen on"),
+        Option("socket-fd", .integer(0...65535), placeholder: "N",
+               help: "serve the socket inherited on descriptor N, already listening at --socket (fetchgate serve passes 3; it outlives the process)"),
         Option("database", placeholder: "PATH", help: "the SQLite store (same as --database-url sqlite:PATH)"),
         Option("database-url", placeholder: "URL", help: "the store, e.g. sqlite:PATH (one of --database and --database-url is required)"),
         Option("data", placeholder: "DIR", required: true, help: "stored files (DIR/files) and temp files (DIR/tmp)"),
@@ -67,7 +69,7 @@ public enum Host {
             exit(1)
         }
         let server = Server(configuration: .init(socketPath: settings.socketPath, threads: settings.threads,
-                                                 maxBodyBytes: settings.maxBodyBytes))
+                                                 maxBodyBytes: settings.maxBodyBytes, inheritedSocket: settings.socketDescriptor))
         do {
             try server.run { threadHandler(A.self, settings) }
         } catch {
@@ -120,6 +122,8 @@ public enum Host {
 /// Configuration every thread of a dialect process shares, read once from the host's options.
 public struct HostSettings: Sendable {
     public let socketPath: String
+    /// `--socket-fd`: the socket at `socketPath` inherited already listening; nil: the server binds it.
+    public let socketDescriptor: Int32?
     /// Where the store is (`sqlite:PATH`): opened by `Databases.open(url:)`, the only place an engine is named.
     public let databaseURL: String
     /// Stored files' bytes (`--storage-url`: local disk or the operator's bucket; no dialect names which).
@@ -155,6 +159,7 @@ public struct HostSettings: Sendable {
             throw OptionError("--socket, --database (or --database-url) and --data are required")
         }
         socketPath = socket
+        socketDescriptor = arguments.int("socket-fd").map { Int32($0) }
         databaseURL = database
         scratch = ScratchSpace(dataDirectory: data)
         bodyDirectory = arguments["body-dir"] ?? data + "/tmp/body"

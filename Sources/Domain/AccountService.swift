@@ -133,6 +133,20 @@ public struct AccountService {
         return secret
     }
 
+    /// Replaces the token of one credential pair only while it is still `currentToken` (the one the
+    /// caller authenticated with); nil when another rotation got there first, so of concurrent
+    /// rotations presenting the same token exactly one succeeds, and no caller is handed a token
+    /// that a later rotation had already replaced.
+    public func rotateToken(credentialID: Int64, replacing currentToken: String) throws -> String? {
+        let secret = Digest.randomToken(length: 32)
+        let changed = try db.write {
+            try db.execute("UPDATE credentials SET token_hash = ? WHERE id = ? AND token_hash = ? AND revoked_at IS NULL",
+                           [SQLValue.blob(Digest.sha256(Array(secret.utf8))), credentialID,
+                            SQLValue.blob(Digest.sha256(Array(currentToken.utf8)))])
+        }
+        return changed == 1 ? secret : nil
+    }
+
     /// Changes account settings (admin CLI).
     public func update(accountID: Int64, orderExpirationInHours: Int64? = nil, downloadLimitPerItem: Int64? = nil,
                        email: String? = nil, url: String? = nil) throws {

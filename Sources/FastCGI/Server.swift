@@ -20,9 +20,16 @@ public final class Server: @unchecked Sendable {
         public var backlog: Int32
         /// Permissions of the socket file; the web server must run as the same user.
         public var socketMode: mode_t
+        /// A socket already listening on `socketPath`, inherited from the parent (`Server.listen`):
+        /// nil makes the server bind its own. An inherited socket outlives the process: the server
+        /// neither shuts it down nor removes its file, so connections arriving while no process
+        /// serves wait in its backlog for the next one.
+        public var inheritedSocket: Int32?
 
-        public init(socketPath: String, threads: Int = 0, maxBodyBytes: Int = BodyLimit.defaultBytes, backlog: Int32 = 1024, socketMode: mode_t = 0o600) {
+        public init(socketPath: String, threads: Int = 0, maxBodyBytes: Int = BodyLimit.defaultBytes, backlog: Int32 = 1024, socketMode: mode_t = 0o600,
+                    inheritedSocket: Int32? = nil) {
             self.socketPath = socketPath
+            self.inheritedSocket = inheritedSocket
             self.threads = threads > 0 ? threads : Configuration.defaultThreads
             self.maxBodyBytes = maxBodyBytes
             self.backlog = backlog
@@ -49,21 +56,39 @@ public final class Server: @unchecked Sendable {
         public let description: String
     }
 
-    /// Binds the socket, runs the threads, and returns after SIGTERM/SIGINT once every
-    /// in-flight request has been answered.
+    /// A unix socket listening at `path` (a file left there is replaced), mode `mode`, close-on-exec:
+    /// what the server binds itself, and what a parent binds once to pass to every process it starts.
+    public static func listen(path: String, backlog: Int32 = 1024, mode: mode_t = 0o600) throws -> Int32 {
+        unlink(path)
+        let previousMask = umask(0o177)
+        let fd = FCGX_OpenSocket(path, backlog)
+        umask(previousMask)
+        guard fd >= 0 else {
+            throw StartError(description: "cannot listen on \(path): \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        chmod(path, mode)
+        return fd
+    }
+
+    /// Binds the socket (or takes the inherited one), runs the threads, and returns after
+    /// SIGTERM/SIGINT once every in-flight request has been answered.
     public func run(makeHandler: @escaping @Sendable () -> Handler) throws {
         // Block the stop signals in every thread; the main thread waits for them.
         StopSignals.block()
 
         guard FCGX_Init() == 0 else { throw StartError(description: "FCGX_Init failed") }
-        unlink(configuration.socketPath)
-        let previousMask = umask(0o177)
-        listenSocket = FCGX_OpenSocket(configuration.socketPath, configuration.backlog)
-        umask(previousMask)
-        guard listenSocket >= 0 else {
-            throw StartError(description: "cannot listen on \(configuration.socketPath): \(String(cString: strerror(errno)))")
+        if let inherited = configuration.inheritedSocket {
+            var listening: Int32 = 0
+            var size = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(inherited, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0, listening == 1 else {
+                throw StartError(description: "descriptor \(inherited) is not a listening socket")
+            }
+            _ = fcntl(inherited, F_SETFD, FD_CLOEXEC)
+            listenSocket = inherited
+        } else {
+            listenSocket = try Server.listen(path: configuration.socketPath, backlog: configuration.backlog, mode: configuration.socketMode)
         }
-        chmod(configuration.socketPath, configuration.socketMode)
 
         keptConnections.withLock { $0 = Array(repeating: -1, count: configuration.threads) }
         let threads = (0..<configuration.threads).map { slot in
@@ -73,6 +98,19 @@ public final class Server: @unchecked Sendable {
         StopSignals.wait()
         stopping.set()
         FCGX_ShutdownPending()
+        if configuration.inheritedSocket != nil {
+            // Shutting the socket down would refuse every later connection, also the next
+            // process's: threads blocked in accept() stay there and end with the process; each
+            // busy one finishes its request and stops. Connections not yet accepted stay in the
+            // backlog for the next process.
+            // Quiet twice 20 ms apart: a thread that had just accepted has counted itself by then.
+            var quiet = 0
+            while quiet < 2 {
+                quiet = busy.load(ordering: .sequentiallyConsistent) == 0 ? quiet + 1 : 0
+                usleep(20_000)
+            }
+            return
+        }
         // Wakes every thread blocked in accept(); in-flight requests run to completion.
         shutdown(listenSocket, Int32(SHUT_RDWR))
         // And every thread waiting for the next request on a kept connection: its read ends. Only
@@ -94,6 +132,8 @@ public final class Server: @unchecked Sendable {
     }
 
     var socket: Int32 { listenSocket }
+    /// Threads between an accepted request and its end.
+    let busy = Atomic<Int>(0)
 }
 
 /// One thread's accept loop with its own request, handler and output buffer.
@@ -119,6 +159,8 @@ final class Worker {
 
         while !server.isStopping, FCGX_Accept_r(&request) >= 0 {
             server.keep(slot: slot, fd: -1)
+            server.busy.add(1, ordering: .sequentiallyConsistent)
+            defer { server.busy.subtract(1, ordering: .sequentiallyConsistent) }
             // Everything the handler needs is copied out before FCGX_Finish_r.
             let params = Worker.params(request.envp)
             let declared = Int(params["CONTENT_LENGTH"] ?? "") ?? 0

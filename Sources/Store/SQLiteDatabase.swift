@@ -177,26 +177,40 @@ public final class SQLiteDatabase: Database {
             try execute("SAVEPOINT \(savepoint)")
         }
         depth += 1
+        // The depth goes back down exactly once, whatever fails: a COMMIT refused at the end (a full
+        // disk, a deferred constraint) once left it at -1, and every later transaction of the
+        // connection failed ("SAVEPOINT sp-1") until the process restarted.
+        let result: T
         do {
-            let result = try body()
-            depth -= 1
-            if depth == 0 {
-                defer { releaseWriteLock() }
-                try commitOrRollBack()
-            } else {
-                try execute("RELEASE \(savepoint)")
-            }
-            return result
+            result = try body()
         } catch {
             depth -= 1
-            if depth == 0 {
-                _ = try? execute("ROLLBACK")
-                releaseWriteLock()
-            } else {
-                _ = try? execute("ROLLBACK TO \(savepoint)")
-                _ = try? execute("RELEASE \(savepoint)")
-            }
+            rollBack(savepoint)
             throw error
+        }
+        depth -= 1
+        if depth == 0 {
+            defer { releaseWriteLock() }
+            try commitOrRollBack()
+        } else {
+            do {
+                try execute("RELEASE \(savepoint)")
+            } catch {
+                rollBack(savepoint)
+                throw error
+            }
+        }
+        return result
+    }
+
+    /// Undoes the transaction (depth 0 after the decrement) or the savepoint of the level left.
+    private func rollBack(_ savepoint: String) {
+        if depth == 0 {
+            _ = try? execute("ROLLBACK")
+            releaseWriteLock()
+        } else {
+            _ = try? execute("ROLLBACK TO \(savepoint)")
+            _ = try? execute("RELEASE \(savepoint)")
         }
     }
 

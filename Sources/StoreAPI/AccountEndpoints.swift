@@ -9,7 +9,12 @@ enum AccountEndpoints {
             XMLViews.account(call.principal.account, apiKey: call.principal.apiKey, token: call.principal.token)
         }
         r.any("/api/new_token") { call in
-            XMLWire.message(try call.app.context.accounts.rotateToken(credentialID: call.principal.credentialID))
+            // Conditional on the token presented: a concurrent rotation that won leaves this one 401.
+            guard let token = try call.app.context.accounts.rotateToken(credentialID: call.principal.credentialID,
+                                                                        replacing: call.principal.token) else {
+                throw Failure.unauthorized
+            }
+            return XMLWire.message(token)
         }
         r.anonymous("/api/account/create") { request, params, app in
             try signUp(request, params, app)

@@ -15,6 +15,9 @@ public enum Subprocess {
     /// Returned instead of an exit status when `shouldStop` asked for the process to be killed.
     public static let stopped: Int32 = -2
 
+    /// The descriptor `spawn(passing:)` gives the child.
+    public static let passedDescriptor: Int32 = 3
+
     public struct SpawnError: Error, CustomStringConvertible {
         public let description: String
     }
@@ -22,8 +25,10 @@ public enum Subprocess {
     /// Starts `argv`. `stdout`/`stderr` are appended to (nil: inherited; the same path for both
     /// shares one file). `newProcessGroup` keeps a terminal's Ctrl-C away from the child.
     /// `environment` ("NAME=value" entries) replaces the parent's environment when given.
+    /// `passing` (a descriptor of the parent, which should be close-on-exec) becomes the child's
+    /// descriptor 3 (`passedDescriptor`): the only descriptor besides 0-2 the child gets from this call.
     public static func spawn(_ argv: [String], stdout: String? = nil, stderr: String? = nil, truncate: Bool = false,
-                             newProcessGroup: Bool = false, environment: [String]? = nil) throws -> pid_t {
+                             newProcessGroup: Bool = false, environment: [String]? = nil, passing: Int32? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -33,6 +38,10 @@ public enum Subprocess {
         if let stderr {
             if stderr == stdout { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
             else { posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o640) }
+        }
+        if let passing {
+            precondition(passing > passedDescriptor, "a passed descriptor must be above \(passedDescriptor)")
+            posix_spawn_file_actions_adddup2(&actions, passing, passedDescriptor)
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -1,5 +1,6 @@
 import Crypto
 import Dialect
+import FastCGI
 import Domain
 import HTTPCore
 import Media
@@ -20,6 +21,8 @@ struct Supervisor {
         let name: String
         let argv: [String]
         let stopSignal: Int32
+        /// The listening socket every incarnation inherits (`--socket-fd 3`); nil for the worker and nginx.
+        var socket: Int32? = nil
         var pid: pid_t = 0
         var startedAt: Double = 0
     }
@@ -191,13 +194,25 @@ struct Supervisor {
         let hostOptions = paths.databaseOptions + paths.storageOptions + ["--data", paths.data, "--body-dir", paths.bodyTemp,
                            "--max-body", String(BodyLimit.defaultBytes)] + signing + node
                            + ["--link-seconds", arguments["link-seconds"] ?? "3600", "--wake-socket", paths.wakeSocket] + threads + privateHosts
-        var children = DialectRow.all.map { dialect in
+        // Each dialect's socket is bound once, here, and handed to every process of the dialect: a
+        // connection arriving while a killed one is restarted waits in the backlog instead of being
+        // refused (nginx's 502), and nginx, started last, never finds a socket nobody listens on.
+        // Close-on-exec: no other child gets it.
+        let sockets = try DialectRow.all.map { dialect in
+            let bound = try Server.listen(path: paths.socket(dialect), backlog: 1024)
+            // Above 3, which is where spawn puts it in the child.
+            let moved = fcntl(bound, F_DUPFD_CLOEXEC, 10)
+            close(bound)
+            return moved
+        }
+        var children = zip(DialectRow.all, sockets).map { dialect, socket in
             Child(name: dialect.executable,
-                  argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect)] + hostOptions
+                  argv: [binDirectory + "/" + dialect.executable, "--socket", paths.socket(dialect),
+                         "--socket-fd", String(Subprocess.passedDescriptor)] + hostOptions
                       + ["--public-url", publicURLs[dialect.server] ?? ""]
                       + dialect.ownOptions.flatMap { name in given(name).map { ["--" + name, $0] } ?? [] }
                       + dialect.ownFlags.filter { arguments.has($0) }.map { "--" + $0 } + ["--supervised"],
-                  stopSignal: SIGTERM)
+                  stopSignal: SIGTERM, socket: socket)
         }
         children += [
             Child(name: "worker", argv: [binDirectory + "/worker"] + paths.databaseOptions + paths.storageOptions + ["--data", paths.data,
@@ -216,11 +231,7 @@ struct Supervisor {
 
         errorLog.start()
         stopLeftoverNginx()
-        // nginx last, once every dialect listens: it never answers 502 for a process still starting
-        // (sockets a killed run left behind are removed first, so only a new one counts).
-        for dialect in DialectRow.all { unlink(paths.socket(dialect)) }
         for i in children.indices where children[i].name != "nginx" { try start(&children[i]) }
-        for dialect in DialectRow.all { Supervisor.waitForSocket(paths.socket(dialect)) }
         for i in children.indices where children[i].name == "nginx" { try start(&children[i]) }
         printBanner(demo: demo, listen: listen, storePort: storePort, mediaPort: mediaPort)
         // The media tools fetches run on, as `fetchgate doctor` shows them.
@@ -262,13 +273,17 @@ struct Supervisor {
             if pid > 0 { alive.remove(pid) } else { usleep(50_000) }
         }
         for pid in alive { kill(pid, SIGKILL); waitpid(pid, nil, 0) }
+        for (dialect, socket) in zip(DialectRow.all, sockets) {
+            close(socket)
+            unlink(paths.socket(dialect))
+        }
         log("stopped")
     }
 
     private func start(_ child: inout Child) throws {
         let logPath = paths.logs + "/" + child.name + ".log"
         // Own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in order.
-        child.pid = try Subprocess.spawn(child.argv, stdout: logPath, stderr: logPath, newProcessGroup: true)
+        child.pid = try Subprocess.spawn(child.argv, stdout: logPath, stderr: logPath, newProcessGroup: true, passing: child.socket)
         child.startedAt = Supervisor.now()
     }
 
@@ -344,11 +359,6 @@ struct Supervisor {
 
     static func executablePath() -> String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
-
-    static func waitForSocket(_ path: String, seconds: Double = 10) {
-        let deadline = now() + seconds
-        while now() < deadline && !FileManager.default.fileExists(atPath: path) { usleep(20_000) }
     }
 }
 

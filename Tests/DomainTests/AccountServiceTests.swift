@@ -33,6 +33,21 @@ final class AccountServiceTests: DomainTestCase {
         XCTAssertNotNil(try accounts.authenticate(apiKey: key, token: fresh))
     }
 
+    /// Two rotations that both authenticated with the same token: the first wins, the second is
+    /// refused (nil) and changes nothing, so the token the first caller got keeps working.
+    func testRotationReplacingAStaleTokenChangesNothing() throws {
+        let accounts = AccountService(db: db)
+        let (_, key, token) = try makeAccount()
+        let principal = try XCTUnwrap(accounts.authenticate(apiKey: key, token: token))
+        let first = try XCTUnwrap(accounts.rotateToken(credentialID: principal.credentialID, replacing: token))
+        XCTAssertNil(try accounts.rotateToken(credentialID: principal.credentialID, replacing: token))
+        XCTAssertNil(try accounts.authenticate(apiKey: key, token: token))
+        XCTAssertNotNil(try accounts.authenticate(apiKey: key, token: first))
+        let second = try XCTUnwrap(accounts.rotateToken(credentialID: principal.credentialID, replacing: first))
+        XCTAssertNil(try accounts.authenticate(apiKey: key, token: first))
+        XCTAssertNotNil(try accounts.authenticate(apiKey: key, token: second))
+    }
+
     func testSeveralPairsAndRevocation() throws {
         let accounts = AccountService(db: db)
         let (account, key1, token1) = try makeAccount()

@@ -81,6 +81,27 @@ final class SQLiteDatabaseTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT v FROM t ORDER BY v").map { $0.int("v") }, [1, 2])
     }
 
+    /// A COMMIT that fails (here a deferred foreign key, checked only at COMMIT; in production a
+    /// full disk) rolls back, and the connection's next transactions work: it once left the
+    /// nesting depth at -1 and every later write failed with `near "-": syntax error`.
+    func testFailedCommitLeavesTheConnectionUsable() throws {
+        let db = try SQLiteDatabase(path: path)
+        try db.executeScript("""
+            CREATE TABLE parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE child (parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);
+            """)
+        XCTAssertThrowsError(try db.write { try db.execute("INSERT INTO child VALUES (7)") }) { error in
+            XCTAssertEqual((error as? any DatabaseError)?.isConstraintViolation, true, "\(error)")
+        }
+        XCTAssertEqual(try db.query("SELECT * FROM child").count, 0)
+        try db.write {
+            try db.execute("INSERT INTO parent VALUES (7)")
+            try db.execute("INSERT INTO child VALUES (7)")
+        }
+        try db.write { try db.write { try db.execute("INSERT INTO parent VALUES (8)") } }
+        XCTAssertEqual(try db.query("SELECT id FROM parent ORDER BY id").map { $0.int("id") }, [7, 8])
+    }
+
     func testSnapshotRefusesWrites() throws {
         let db = try SQLiteDatabase(path: path)
         try db.execute("CREATE TABLE t (v INTEGER)")

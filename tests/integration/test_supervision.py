@@ -2,6 +2,7 @@
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import requests
@@ -103,3 +104,35 @@ def test_killed_supervisor_takes_its_processes_along_and_restarts_clean(tmp_path
     finally:
         second.stop()
     assert not _pids(f"nginx -p {run}"), "nginx should stop with the second supervisor"
+
+
+def test_request_arriving_while_store_api_is_away_waits_for_the_next_one(server, demo):
+    """The supervisor binds each dialect's socket once and hands it to every process: a request that
+    arrives after kill -9 and before the restart waits in the socket's backlog and is answered (200)
+    by the new process, not refused (nginx's 502). The supervisor is held (SIGSTOP) so the request
+    surely arrives while no store-api exists."""
+    old = server.store_api_pids()
+    assert len(old) == 1, old
+    time.sleep(1.1)  # past the crash-loop brake: the restart is immediate once the supervisor runs
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    try:
+        os.kill(old[0], signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and server.store_api_pids():
+            time.sleep(0.01)
+        assert server.store_api_pids() == [], "the killed store-api is still there"
+        replies = []
+        sender = threading.Thread(target=lambda: replies.append(
+            requests.get(demo.url("/api/account"), auth=demo.auth, timeout=30)))
+        sender.start()
+        sender.join(0.5)
+        # Waiting, not refused: nobody serves the socket, yet nginx has no answer for it.
+        assert sender.is_alive() and replies == [], replies
+        assert server.store_api_pids() == []
+    finally:
+        os.kill(server.proc.pid, signal.SIGCONT)
+    sender.join(30)
+    assert len(replies) == 1
+    assert replies[0].status_code == 200, (replies[0].status_code, replies[0].text[:200])
+    new = server.store_api_pids()
+    assert len(new) == 1 and new[0] != old[0], (old, new)
