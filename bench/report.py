@@ -1,0 +1,117 @@
+"""The one table of `make bench`: ROW lines (bench/lib.sh) in, a fixed-width table on the terminal
+and bench/results.md (machine, date, commit, command, the table, the goals missed) out.
+
+    python3 bench/report.py ROWS_FILE RESULTS_MD  (BENCH_QUICK=1 marks a quick run)"""
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+
+COLUMNS = ["section", "measurement", "figure", "baseline", "ratio", "goal", "verdict"]
+
+# What is known about goals that miss: (section, start of the measurement) → why.
+KNOWN = [
+    ("reads", "store", "the store read is one small FastCGI request: what it costs beyond the C hello-world is the Swift "
+                       "request pipeline (parameters copied, routing, Basic authentication with a SHA-256, one indexed read "
+                       "of the item with its two download/order counts, XML rendering); with 2 cores shared by nginx, wrk "
+                       "and the app, every microsecond of app CPU is taken from nginx and wrk too"),
+    ("reads", "downloader", "the downloader list is the newest 1,000 downloads in one JSON array (the seed has no paging): "
+                            "it renders 1,000 objects per request against the hello-world's one line"),
+    ("pagination", "fetch list page 20,000", "the middle page is the dearest by construction: half the list is stepped "
+                                              "over whichever end it is read from (OFFSET is O(offset) on both engines)"),
+    ("growth", "fetch list", "the fetch list's `total` is COUNT(*) over the account's fetches, O(rows) per request"),
+]
+
+
+def parse(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] == "ROW" and len(parts) == 8:
+                rows.append(parts[1:])
+    return rows
+
+
+def command(*argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (out.stdout + out.stderr).strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1048576:.1f} GiB"
+                break
+    nginx = re.sub(r"^nginx version: ", "", command("nginx", "-v"))
+    sqlite = command("sqlite3", "--version").split(" ")[0]
+    pg_bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+    postgres = command(os.path.join(pg_bin, "postgres"), "--version")
+    return [("cores (nproc)", str(os.cpu_count())), ("CPU", cpu), ("memory", mem),
+            ("kernel", platform.release()), ("nginx", nginx), ("SQLite", sqlite), ("PostgreSQL", postgres)]
+
+
+def terminal_table(rows):
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
+    line = "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for r in rows:
+        out.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    return "\n".join(out)
+
+
+def markdown_table(rows):
+    out = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in rows:
+        out.append("| " + " | ".join(v.replace("|", "\\|") for v in r) + " |")
+    return "\n".join(out)
+
+
+def why(row):
+    for section, start, text in KNOWN:
+        if row[0] == section and row[1].startswith(start):
+            return text
+    return "not analysed yet"
+
+
+def main():
+    rows = parse(sys.argv[1])
+    print(terminal_table(rows))
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    commit = command("git", "rev-parse", "--short", "HEAD")
+    dirty = " (with uncommitted changes)" if command("git", "status", "--porcelain", "--untracked-files=no") else ""
+    doc = ["# Benchmark results", "",
+           f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+           f"- commit: {commit}{dirty}",
+           "- command: `BENCH_QUICK=1 make bench` (a QUICK run: fewer seconds, 1 K / 10 K rows instead of 1 M)" if quick
+           else "- command: `make bench`",
+           f"- wrk: 2 threads, {os.environ.get('BENCH_CONNECTIONS', '64')} connections, "
+           f"{os.environ.get('BENCH_SECONDS', '8')} s per figure",
+           ] + [f"- {k}: {v}" for k, v in machine()] + [
+           "", "Every ratio is of two figures measured in the same run on the same machine, through the same nginx.",
+           "The load generator, nginx and the app share the machine's cores.", "",
+           markdown_table(rows), "", "## Goals missed and why", ""]
+    missed = [r for r in rows if r[6] == "missed"]
+    if not missed:
+        doc.append("None.")
+    for r in missed:
+        doc.append(f"- **{r[0]}: {r[1]}** ({r[4]}, goal {r[5]}): {why(r)}.")
+    with open(sys.argv[2], "w", encoding="utf-8") as f:
+        f.write("\n".join(doc) + "\n")
+
+
+if __name__ == "__main__":
+    main()
