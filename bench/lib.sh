@@ -19,13 +19,14 @@ row() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # rps URL [HEADER]: requests per second of wrk (BENCH_SECONDS, BENCH_CONNECTIONS, 2 threads), an integer.
-# Any reply other than 2xx/3xx, or a socket error, fails (non-zero exit, wrk's report on stderr).
+# Any reply other than 2xx/3xx, or a socket error, fails (non-zero exit, wrk's report on stderr). A reply
+# may take up to 60 s (wrk's default of 2 s counts a slow list under 64 connections as a socket error).
 rps() {
   local out
   if [ $# -gt 1 ]; then
-    out=$(wrk -t2 -c"$BENCH_CONNECTIONS" -d"${BENCH_SECONDS}s" -H "$2" "$1")
+    out=$(wrk -t2 -c"$BENCH_CONNECTIONS" -d"${BENCH_SECONDS}s" --timeout 60s -H "$2" "$1")
   else
-    out=$(wrk -t2 -c"$BENCH_CONNECTIONS" -d"${BENCH_SECONDS}s" "$1")
+    out=$(wrk -t2 -c"$BENCH_CONNECTIONS" -d"${BENCH_SECONDS}s" --timeout 60s "$1")
   fi
   if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
     { echo "rps $1: unexpected replies or socket errors"; echo "$out"; } >&2

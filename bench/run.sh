@@ -27,6 +27,8 @@ else
   BIG=1000000; MIDDLE_SIZE=100000; SMALL=${BENCH_FETCHES:-200}; CLAIM_JOBS=${BENCH_CLAIM_JOBS:-3000}
 fi
 source bench/lib.sh
+BENCH_LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+export BENCH_LOAD_START
 SECTIONS=" ${BENCH_SECTIONS:-delivery queue reads postgres} "
 wants() { [[ $SECTIONS == *" $1 "* ]]; }
 RUN=$(mktemp -d /tmp/fetchgate-bench.XXXXXX)
