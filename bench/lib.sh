@@ -18,7 +18,8 @@ row() {
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# rps URL [HEADER]: requests per second of wrk (BENCH_SECONDS, BENCH_CONNECTIONS, 2 threads), an integer.
+# rps URL [HEADER]: requests per second of wrk (BENCH_SECONDS, BENCH_CONNECTIONS, 2 threads): an integer, one
+# decimal below 100.
 # Any reply other than 2xx/3xx, or a socket error, fails (non-zero exit, wrk's report on stderr). A reply
 # may take up to 60 s (wrk's default of 2 s counts a slow list under 64 connections as a socket error).
 rps() {
@@ -32,7 +33,7 @@ rps() {
     { echo "rps $1: unexpected replies or socket errors"; echo "$out"; } >&2
     return 1
   fi
-  awk '/Requests\/sec/ {printf "%.0f\n", $2}' <<<"$out"
+  awk '/Requests\/sec/ {printf($2 < 100 ? "%.1f\n" : "%.0f\n", $2)}' <<<"$out"
 }
 
 # Wall clock in seconds (decimal), and the seconds between two of its readings (3 places).

@@ -74,6 +74,19 @@ def machine():
              f"{os.environ.get('BENCH_LOAD_START', '?')}, {open('/proc/loadavg').read().split()[0]}"), ("nginx", nginx), ("SQLite", sqlite), ("PostgreSQL", postgres)]
 
 
+def busy():
+    """A warning when other work loaded the machine at the start (a 1-minute load above its cores)."""
+    try:
+        load = float(os.environ.get("BENCH_LOAD_START", ""))
+    except ValueError:
+        return []
+    if load <= (os.cpu_count() or 1):
+        return []
+    return ["", f"**The machine was busy with other work (load {load:.1f} on {os.cpu_count()} cores at the start):** "
+                "absolute figures are low and noisy, and even ratios of back-to-back figures move by tens of percent "
+                "between runs; rerun on a quiet machine before quoting them."]
+
+
 def terminal_table(rows):
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
     line = "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))
@@ -112,7 +125,7 @@ def main():
            f"{os.environ.get('BENCH_SECONDS', '8')} s per figure",
            ] + [f"- {k}: {v}" for k, v in machine()] + [
            "", "Every ratio is of two figures measured in the same run on the same machine, through the same nginx.",
-           "The load generator, nginx and the app share the machine's cores.", "",
+           "The load generator, nginx and the app share the machine's cores."] + busy() + ["",
            markdown_table(rows), "", "## Goals missed and why", ""]
     missed = [r for r in rows if r[6] == "missed"]
     if not missed:
