@@ -31,13 +31,11 @@ public struct DownloadService {
     static let select = "SELECT d.*, i.sku AS current_sku FROM downloads d LEFT JOIN items i ON i.id = d.item_id"
 
     public func list(accountID: Int64, page: Page) throws -> [Download] {
-        try db.query(DownloadService.select + " WHERE d.account_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?",
-                     [accountID, page.limit, page.offset]).map(Download.init(row:))
+        try list(" WHERE d.account_id = ?", [accountID], page)
     }
 
     public func list(accountID: Int64, itemID: Int64, page: Page) throws -> [Download] {
-        try db.query(DownloadService.select + " WHERE d.account_id = ? AND d.item_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?",
-                     [accountID, itemID, page.limit, page.offset]).map(Download.init(row:))
+        try list(" WHERE d.account_id = ? AND d.item_id = ?", [accountID, itemID], page)
     }
 
     public func list(orderItemID: Int64) throws -> [Download] {
@@ -45,8 +43,13 @@ public struct DownloadService {
     }
 
     public func list(accountID: Int64, orderID: Int64, page: Page) throws -> [Download] {
-        try db.query(DownloadService.select + " WHERE d.account_id = ? AND d.order_ref = ? ORDER BY d.id DESC LIMIT ? OFFSET ?",
-                     [accountID, orderID, page.limit, page.offset]).map(Download.init(row:))
+        try list(" WHERE d.account_id = ? AND d.order_ref = ?", [accountID, orderID], page)
+    }
+
+    /// A page of the log, newest first, of the downloads `condition` selects.
+    private func list(_ condition: String, _ arguments: [any SQLBindable], _ page: Page) throws -> [Download] {
+        try OffsetWindow.rows(db, DownloadService.select + condition, arguments, orderedBy: "d.id", descending: true, page: page,
+                              count: "SELECT COUNT(*) AS n FROM downloads d" + condition).map(Download.init(row:))
     }
 
     public func get(accountID: Int64, id: Int64) throws -> Download {

@@ -93,6 +93,11 @@ public struct FetchService {
         }
     }
 
+    /// The account's newest `limit` fetches, without a total (a list that shows none need not count them).
+    public func newest(accountID: Int64, limit: Int) throws -> [Fetch] {
+        try db.query("SELECT * FROM fetches WHERE account_id = ? ORDER BY id DESC LIMIT ?", [accountID, max(0, limit)]).map(Fetch.init(row:))
+    }
+
     public enum Removal: Equatable, Sendable {
         /// It was pending or running: its job is cancelled and it is `failed` (`cancelled`).
         case cancelled(Fetch)

@@ -12,8 +12,8 @@ public struct ItemService {
     }
 
     public func list(accountID: Int64, page: Page) throws -> [Item] {
-        try db.query(Item.select + " WHERE i.account_id = ? ORDER BY i.id LIMIT ? OFFSET ?",
-                     [accountID, page.limit, page.offset]).map(Item.init(row:))
+        try OffsetWindow.rows(db, Item.select + " WHERE i.account_id = ?", [accountID], orderedBy: "i.id", descending: false,
+                              page: page, count: "SELECT COUNT(*) AS n FROM items i WHERE i.account_id = ?").map(Item.init(row:))
     }
 
     public func get(accountID: Int64, sku: String) throws -> Item {

@@ -35,8 +35,9 @@ public struct OrderService {
         }
         var arguments: [any SQLBindable] = [accountID]
         if filter == .current || filter == .expired { arguments.append(clock.now()) }
-        arguments += [page.limit, page.offset]
-        let rows = try db.query(Order.select + " WHERE o.account_id = ?\(condition) ORDER BY o.id LIMIT ? OFFSET ?", arguments)
+        let rows = try OffsetWindow.rows(db, Order.select + " WHERE o.account_id = ?\(condition)", arguments, orderedBy: "o.id",
+                                         descending: false, page: page,
+                                         count: "SELECT COUNT(*) AS n FROM orders o WHERE o.account_id = ?\(condition)")
         return try rows.map { Order(row: $0, items: try items(orderID: $0.int("id") ?? 0)) }
     }
 

@@ -51,8 +51,8 @@ public struct UploadService {
     }
 
     public func list(accountID: Int64, page: Page) throws -> [Upload] {
-        try db.query("SELECT * FROM uploads WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
-                     [accountID, page.limit, page.offset]).map { Upload(row: $0) }
+        try OffsetWindow.rows(db, "SELECT * FROM uploads WHERE account_id = ?", [accountID], orderedBy: "id", descending: false,
+                              page: page, count: "SELECT COUNT(*) AS n FROM uploads WHERE account_id = ?").map { Upload(row: $0) }
     }
 
     /// Keeps the last path component, drops control characters, caps at `FieldRules.maxFilenameBytes`.

@@ -37,10 +37,10 @@ enum DownloadEndpoints {
 
     /// A JSON array, newest first: `{id, url, title, status, progress, quality, filename, error, created_at}`.
     static let list: DownloaderEndpoint = { call in
-        let listing = try call.app.fetches.list(accountID: call.accountID, status: nil, page: Page(limit: listLimit, offset: 0))
-        return JSONWire.reply(capacity: 256 + 320 * listing.items.count) { w in
+        let fetches = try call.app.fetches.newest(accountID: call.accountID, limit: listLimit)
+        return JSONWire.reply(capacity: 256 + 320 * fetches.count) { w in
             w.beginArray()
-            for fetch in listing.items { entry(fetch, &w) }
+            for fetch in fetches { entry(fetch, &w) }
             w.endArray()
         }
     }
