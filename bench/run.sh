@@ -64,11 +64,15 @@ STORE=$(free_port); MEDIA=$(free_port); BENCH=$(free_port)
 gcc -O2 -o "$RUN/hello" bench/hello.c -lfcgi -lpthread
 "$RUN/hello" "$RUN/hello.sock" "$THREADS" & HELLO=$!
 mkdir -p "$RUN/conf.d"
+# The hello-world gets the product's FastCGI connection pool (UpstreamPool: K = (T - 1) / W kept
+# connections per nginx worker), so the baseline and the dialects are reached the same way.
+HELLO_POOL=$(( (THREADS - 1) / $(nproc) ))
 cat > "$RUN/conf.d/bench.conf" <<CONF
+upstream bench_hello { server unix:$RUN/hello.sock; $([ "$HELLO_POOL" -gt 0 ] && echo "keepalive $HELLO_POOL;") }
 server {
     listen 127.0.0.1:$BENCH;
     location = /return200 { return 200 "ok\n"; }
-    location = /hello { include $PWD/nginx/fastcgi.conf; fastcgi_pass unix:$RUN/hello.sock; }
+    location = /hello { include $PWD/nginx/fastcgi.conf; $([ "$HELLO_POOL" -gt 0 ] && echo "fastcgi_keep_conn on;") fastcgi_pass bench_hello; }
 }
 CONF
 
@@ -83,6 +87,8 @@ AUTH="Authorization: Basic $(base64 -w0 < <(tr -d '\n' < "$RUN/demo-credentials"
 TOKEN=$(cut -d: -f2 "$RUN/demo-credentials" | tr -d '\n')
 KEY="X-API-KEY: $TOKEN"
 curl -sf -H "$AUTH" "http://127.0.0.1:$STORE/api/items/BILL-WAX.xml" >/dev/null || { echo "store-api not answering"; cat "$RUN/serve.out"; exit 1; }
+PRODUCT_POOL=$(awk '/upstream store_api/ {u = 1} u && /keepalive / {gsub(";", ""); print $2; exit}' "$RUN/nginx.conf")
+[ "${PRODUCT_POOL:-0}" = "$HELLO_POOL" ] || { echo "the hello-world's pool ($HELLO_POOL) is not the product's (${PRODUCT_POOL:-0})"; exit 1; }
 echo "wrk -t2 -c$BENCH_CONNECTIONS -d${BENCH_SECONDS}s, $(nproc) cores, FastCGI threads: $THREADS"
 
 # ------------------------------------------------------------------ queue: media fetches (yt-dlp)
