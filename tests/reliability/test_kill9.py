@@ -56,10 +56,16 @@ def pids_of(server, target):
 
 
 def gone(pid):
-    """Dead (a zombie not yet reaped counts) or reaped."""
+    """Every thread of the process dead (a zombie not yet reaped counts) or reaped. Not the group
+    leader alone: a thread woken by the SIGKILL but not yet scheduled (a busy machine) still takes a
+    connection queued meanwhile (the kernel's accept dequeues before it checks for the signal), and
+    that request fails with the process: it was accepted by the killed process."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    return False
+        return True
     except (FileNotFoundError, ProcessLookupError):
         return True
 
