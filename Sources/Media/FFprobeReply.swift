@@ -33,7 +33,7 @@ public enum FFprobeReply {
 
     /// A JSON number or a numeric string → NSNumber (integers stay integers).
     static func number(_ value: Any?) -> NSNumber? {
-        if let n = value as? NSNumber { return n }
+        if let n = value as? NSNumber { return n.doubleValue.isFinite ? n : nil }
         guard let s = value as? String else { return nil }
         if let i = Int64(s) { return NSNumber(value: i) }
         if let d = Double(s), d.isFinite { return NSNumber(value: d) }
@@ -45,6 +45,9 @@ public enum FFprobeReply {
         guard let s = value as? String else { return nil }
         let parts = s.split(separator: "/")
         guard parts.count == 2, let n = Double(parts[0]), let d = Double(parts[1]), d > 0, n > 0 else { return nil }
-        return NSNumber(value: (n / d * 1000).rounded() / 1000)
+        // A finite rate only: 1e308/1e-308 is infinite, and one infinite number made the whole reply
+        // unwritable as JSON, so a file with streams read as one without (FuzzProbe).
+        let fps = (n / d * 1000).rounded() / 1000
+        return fps.isFinite && fps > 0 ? NSNumber(value: fps) : nil
     }
 }
