@@ -18,12 +18,13 @@ import socket
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
 import requests
 
 from conftest import (FORM_HEADERS, XML_HEADERS, DownloaderClient, FetchClient, FilesClient, assert_error,
-                      assert_json_error, fetch_jobs, fetch_serve_options, running_server, secure_link_md5,
+                      assert_json_error, fetch_jobs, fetch_serve_options, nginx_signed_links, running_server, secure_link_md5,
                       stored_fetch_files)
 from support.fetch import detail_of
 
@@ -493,13 +494,19 @@ def test_traversal_in_upload_filenames_of_the_files_api(stack, tenant, filename,
     """The Files API keeps only a name's last component (as the store does, test_uploads.py); a NUL is
     dropped (never a cut: `a\\0b.txt` is `ab.txt`, not `a`). Whatever the name, the bytes land under the
     store's own key, nowhere else in the run directory."""
-    before = {p for p in stack.run_dir.rglob("*") if p.is_file() and "logs" not in p.parts}
+    before = _run_dir_files(stack)
     f = tenant.files.upload(filename, b"traversal", "text/plain")
     assert f["name"] == kept, f
-    created = {p for p in stack.run_dir.rglob("*") if p.is_file() and "logs" not in p.parts} - before
-    assert {p.name.split(".")[0] for p in created if "files" in p.parts} == {f["id"]}, created
-    assert all(p.is_relative_to(stack.data_dir) or p.name.startswith("fetchgate.sqlite") for p in created), created
-    tenant.files.delete(f"/files/{f['id']}")
+    # New files in the run directory: the stored bytes (on local disk; none with a bucket store), nothing else.
+    local = {p for p in stack.stored_files(f["id"]) if isinstance(p, Path)}
+    assert _run_dir_files(stack) - before == local, _run_dir_files(stack) - before
+    assert tenant.files.delete(f"/files/{f['id']}").status_code == 200
+
+
+def _run_dir_files(stack):
+    """The run directory's files but its logs and the database's own files."""
+    return {p for p in stack.run_dir.rglob("*")
+            if p.is_file() and "logs" not in p.parts and not p.name.startswith("fetchgate.sqlite")}
 
 
 # --------------------------------------------------------------------------- SSRF: every alias, every outbound path
@@ -573,6 +580,7 @@ def _tamper(text, at):
     return text[:at] + other + text[at + 1:]
 
 
+@nginx_signed_links
 def test_every_one_character_tamper_of_a_signed_link_is_403_json(stack, tenant):
     """Every character of the path, the signature, the expiry and the name changed in turn: 403 JSON
     (nginx's secure_link), no byte of the file sent, nothing changed (a Files API download counts nothing,
