@@ -2,7 +2,8 @@
 // libFuzzer harnesses for the request-body parsers in HTTPCore, the egress guard's head reader and
 // Media's yt-dlp output reader, the jobs dialect's option text,
 // Crypto's sealed-secret reader (SecretBox.open) and its secrets-file reader (SharedSecrets.parse),
-// storage URLs / credentials files (FileStores' S3Location), and the PostgreSQL driver's SQL text work.
+// storage URLs / credentials files (FileStores' S3Location), the PostgreSQL driver's SQL text work,
+// the Basic header, signed links, Range, download names and ffprobe's JSON.
 //
 // Keep tools-version 5.4: newer tools rename an executable target's entry point,
 // and the link against libFuzzer's `main` then fails.
@@ -48,5 +49,15 @@ let package = Package(
         .executableTarget(name: "FuzzStorageURL", dependencies: ["Formats"]),
         // The PostgreSQL driver's SQL text work (PostgresSQL.swift is a symlink into Sources/Store; standard library only).
         .executableTarget(name: "FuzzPostgresSQL"),
+        // The Authorization: Basic reader (HTTPCore Credentials), with its round trip.
+        .executableTarget(name: "FuzzBasic", dependencies: ["HTTPCore"]),
+        // Signed download links (HTTPCore URLSigner), checked the way nginx's secure_link checks them.
+        .executableTarget(name: "FuzzSignedURL", dependencies: ["HTTPCore", "Crypto"]),
+        // The Range reader that predicts nginx's range filter (HTTPCore StaticReply's ByteRanges).
+        .executableTarget(name: "FuzzRange", dependencies: ["HTTPCore"]),
+        // Download names as Content-Disposition writes them (HTTPCore ContentDisposition), read back.
+        .executableTarget(name: "FuzzFilename", dependencies: ["HTTPCore"]),
+        // ffprobe's JSON reply as the prober reads it (FFprobeReply.swift is a symlink into Sources/Media; Foundation only).
+        .executableTarget(name: "FuzzProbe"),
     ]
 )

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Build one libFuzzer harness and run it for a while on a scratch copy of its corpus.
+# Build one libFuzzer harness and run it for a while, or for a number of executions, on a scratch
+# copy of its corpus.
 #
-#   Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags...]
-#   e.g. Fuzz/run.sh FuzzXML 60
+#   Fuzz/run.sh TARGET SECONDS|runs=N [extra libFuzzer flags...]
+#   e.g. Fuzz/run.sh FuzzXML 60          (a minute)
+#        Fuzz/run.sh all runs=10000000   (10 M executions of each target: make fuzz)
+#
+# The last lines of each run are libFuzzer's final stats (stat::number_of_executed_units,
+# stat::average_exec_per_sec) and one summary line: "run.sh: TARGET: N runs, S s, R exec/s".
 #
 # TARGET is one of TARGETS below (or all). The checked-in corpus under
 # Fuzz/Corpus/TARGET is copied to a temporary directory first, so new inputs the
@@ -12,9 +17,9 @@
 set -euo pipefail
 
 # Every harness in Package.swift, once.
-TARGETS="FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzSecrets FuzzAccept FuzzStorageURL FuzzPostgresSQL"
+TARGETS="FuzzXML FuzzForm FuzzMultipart FuzzHeaders FuzzProxyHead FuzzJSON FuzzYTDLP FuzzJobOptions FuzzSecretBox FuzzSecrets FuzzAccept FuzzStorageURL FuzzPostgresSQL FuzzBasic FuzzSignedURL FuzzRange FuzzFilename FuzzProbe"
 
-usage() { echo "usage: $0 ${TARGETS// /|}|all SECONDS [libFuzzer flags...]" >&2; exit 2; }
+usage() { echo "usage: $0 ${TARGETS// /|}|all SECONDS|runs=N [libFuzzer flags...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 if [ "$1" = all ]; then
     seconds=$2; shift 2
@@ -25,7 +30,11 @@ target=$1
 seconds=$2
 shift 2
 case " $TARGETS " in *" $target "*) ;; *) usage ;; esac
-case "$seconds" in ''|*[!0-9]*) usage ;; esac
+case "$seconds" in
+runs=[0-9]*) [[ "${seconds#runs=}" != *[!0-9]* ]] || usage; budget=(-runs="${seconds#runs=}") ;;
+''|*[!0-9]*) usage ;;
+*) budget=(-max_total_time="$seconds") ;;
+esac
 
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -81,8 +90,15 @@ artifacts="$here/.build/artifacts/$target"
 mkdir -p "$artifacts"
 
 status=0
-"$binary" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
-    -artifact_prefix="$artifacts/" "$@" "$scratch/corpus" || status=$?
+began=$(date +%s.%N)
+set +e
+"$binary" "${budget[@]}" -max_len="$max_len" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" "$@" "$scratch/corpus" 2>&1 | tee "$scratch/log" >&2
+status=${PIPESTATUS[0]}
+set -e
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/log" | tail -1)
+took=$(python3 -c "import sys,time; print(f'{time.time() - float(sys.argv[1]):.0f}')" "$began")
+echo "run.sh: $target: ${runs:-?} runs, $took s, $(sed -n 's/^stat::average_exec_per_sec: *//p' "$scratch/log" | tail -1) exec/s" >&2
 if [ "$status" -ne 0 ]; then
     echo "run.sh: $target failed (exit $status); reproducers in $artifacts" >&2
     ls -l "$artifacts" >&2 || true

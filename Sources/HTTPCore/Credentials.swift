@@ -26,9 +26,11 @@ public enum Credentials: Equatable, Sendable {
         guard parts.count == 2, parts[0].lowercased() == "basic",
               let decoded = Base64.decode(String(parts[1]).trimmingWhitespace),
               let text = String(validating: decoded, as: UTF8.self),
-              let colon = text.firstIndex(of: ":") else { return nil }
-        let key = String(text[..<colon])
-        let token = String(text[text.index(after: colon)...])
+              // The first colon scalar, not Character: a token that starts with a combining mark
+              // makes ":" and that mark one Character, which `firstIndex(of: ":")` passes over.
+              let colon = text.unicodeScalars.firstIndex(of: ":") else { return nil }
+        let key = String(text.unicodeScalars[..<colon])
+        let token = String(text.unicodeScalars[text.unicodeScalars.index(after: colon)...])
         guard !key.isEmpty, !token.isEmpty else { return nil }
         return .keyAndToken(key: key, token: token)
     }

@@ -54,6 +54,14 @@ public enum FormParser {
         return copy.withUTF8 { parse(buffer: $0, limit: maxPairs, strict: false)! }
     }
 
+    /// Whether the form text's bytes, `%XX` escapes decoded, are UTF-8. `parse` replaces what is
+    /// not (it never fails); a request's input is refused instead (`RequestInput`), so no stored
+    /// text ever holds a U+FFFD the client did not send.
+    public static func decodesToUTF8(_ bytes: some Collection<UInt8>) -> Bool {
+        if bytes.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "%") }) { return true }
+        return String(validating: PercentEncoding.decodedBytes(bytes), as: UTF8.self) != nil
+    }
+
     private static let amp = UInt8(ascii: "&")
     private static let equals = UInt8(ascii: "=")
     private static let open = UInt8(ascii: "[")

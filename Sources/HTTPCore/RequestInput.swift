@@ -8,6 +8,7 @@ public enum RequestInput {
     }
 
     public static func params(_ request: Request) throws(RequestInput.Error) -> Params {
+        guard FormParser.decodesToUTF8(request.rawQuery.utf8) else { throw Error(message: "The query string is not UTF-8") }
         let query = request.query
         guard !request.body.isEmpty else { return query }
         return query.merging(try body(request))
@@ -25,6 +26,7 @@ public enum RequestInput {
             }
         }
         if type.isEmpty || type == "application/x-www-form-urlencoded" {
+            guard FormParser.decodesToUTF8(request.body) else { throw Error(message: "The form body is not UTF-8") }
             do {
                 return try FormParser.parseBody(request.body)
             } catch {

@@ -83,48 +83,9 @@ public struct Prober: Sendable {
         text.split(separator: "\n").last.map { String($0).replacingOccurrences(of: "file:", with: "") } ?? text
     }
 
-    /// ffprobe's JSON → `{duration, format_name, bit_rate, size, streams: [{type, codec, width,
-    /// height, fps, sample_rate, channels}]}` with numbers as numbers. nil when there is no stream.
-    public static func normalize(ffprobeJSON data: Data) -> String? {
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        let format = root["format"] as? [String: Any] ?? [:]
-        let streams = (root["streams"] as? [[String: Any]] ?? []).compactMap { stream -> [String: Any]? in
-            guard let type = stream["codec_type"] as? String, type == "video" || type == "audio" || type == "subtitle" else { return nil }
-            var out: [String: Any] = ["type": type, "codec": stream["codec_name"] as? String ?? NSNull()]
-            out["width"] = number(stream["width"]) ?? NSNull()
-            out["height"] = number(stream["height"]) ?? NSNull()
-            let fps: NSNumber? = type == "video" ? (rate(stream["avg_frame_rate"]) ?? rate(stream["r_frame_rate"])) : nil
-            out["fps"] = fps ?? NSNull()
-            out["sample_rate"] = number(stream["sample_rate"]) ?? NSNull()
-            out["channels"] = number(stream["channels"]) ?? NSNull()
-            return out
-        }
-        guard !streams.isEmpty else { return nil }
-        let result: [String: Any] = [
-            "duration": number(format["duration"]) ?? NSNull(),
-            "format_name": format["format_name"] as? String ?? NSNull(),
-            "bit_rate": number(format["bit_rate"]) ?? NSNull(),
-            "size": number(format["size"]) ?? NSNull(),
-            "streams": streams,
-        ]
-        guard let json = try? JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]) else { return nil }
-        return String(decoding: json, as: UTF8.self)
-    }
+    /// ffprobe's JSON, normalised (`FFprobeReply.normalize`).
+    public static func normalize(ffprobeJSON data: Data) -> String? { FFprobeReply.normalize(data) }
 
-    /// A JSON number or a numeric string → NSNumber (integers stay integers).
-    static func number(_ value: Any?) -> NSNumber? {
-        if let n = value as? NSNumber { return n }
-        guard let s = value as? String else { return nil }
-        if let i = Int64(s) { return NSNumber(value: i) }
-        if let d = Double(s), d.isFinite { return NSNumber(value: d) }
-        return nil
-    }
-
-    /// "30000/1001" → 29.97 (rounded to 3 places); "0/0" → nil.
-    static func rate(_ value: Any?) -> NSNumber? {
-        guard let s = value as? String else { return nil }
-        let parts = s.split(separator: "/")
-        guard parts.count == 2, let n = Double(parts[0]), let d = Double(parts[1]), d > 0, n > 0 else { return nil }
-        return NSNumber(value: (n / d * 1000).rounded() / 1000)
-    }
+    /// A frame rate as ffprobe writes it (`FFprobeReply.rate`).
+    static func rate(_ value: Any?) -> NSNumber? { FFprobeReply.rate(value) }
 }
