@@ -83,7 +83,7 @@ reliability: build test-deps
 	  timeout --signal=INT --kill-after=60 900 $(PY) -u -m pytest -q -p no:cacheprovider tests/reliability $(RELIABILITY_RACES)
 
 fuzz-short: deps
-	cd Fuzz && ./run.sh all 10
+	cd Fuzz && ./run.sh all 7
 
 # Every libFuzzer target for FUZZ_RUNS executions (libFuzzer -runs), inputs at the parsers' real
 # limits added; RELIABILITY.md gives each target's exec/s and so what 10 M take on this machine.
