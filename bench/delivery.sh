@@ -23,7 +23,7 @@ QUICK=${BENCH_QUICK:-0}
 DURATION=${BENCH_SECONDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 8)}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 RUN=$(mktemp -d /tmp/fetchgate-delivery.XXXXXX)
-THREADS=$(( $(nproc) * 2 ))
+THREADS=${BENCH_THREADS:-$(( $(nproc) * 2 ))}
 PIDS=()
 SERVES=()
 

@@ -15,7 +15,7 @@
 #   postgres    the store read and the jobs list on PostgreSQL; the queue's claim rate with 1 and 2 worker nodes
 # Knobs: BENCH_SECONDS (wrk seconds, 8), BENCH_CONNECTIONS (64), BENCH_QUICK=1 (3 s, 1 K / 10 K rows instead
 # of 1 M, 20 small fetches), BENCH_SECTIONS (a subset of "delivery queue reads postgres"; growth and pagination
-# come with reads). PostgreSQL is a throwaway cluster (tests/support/pgcluster.sh: fsync off).
+# come with reads), BENCH_THREADS (FastCGI threads per dialect, 2 per core). PostgreSQL is a throwaway cluster (tests/support/pgcluster.sh: fsync off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FETCHGATE_BIN:-$PWD/.build/release}
@@ -34,7 +34,7 @@ wants() { [[ $SECTIONS == *" $1 "* ]]; }
 RUN=$(mktemp -d /tmp/fetchgate-bench.XXXXXX)
 export BENCH_ROWS=$RUN/rows
 : >"$BENCH_ROWS"
-THREADS=$(( $(nproc) * 2 ))
+THREADS=${BENCH_THREADS:-$(( $(nproc) * 2 ))}
 PSQL=${PG_BIN:-/usr/lib/postgresql/15/bin}/psql
 CLAIM_WORKERS=()
 

@@ -8,7 +8,6 @@ import Support
 import Foundation
 import Store
 import FileStores
-import FastCGI
 
 /// `fetchgate serve`: renders the nginx config, migrates, makes sure the demo account
 /// exists, starts nginx and every FastCGI process, restarts any that dies (within a
@@ -203,6 +202,7 @@ struct Supervisor {
             // Above 3, which is where spawn puts it in the child.
             let moved = fcntl(bound, F_DUPFD_CLOEXEC, 10)
             close(bound)
+            guard moved >= 0 else { throw SetupError("cannot keep the socket of \(dialect.executable): \(String(cString: strerror(errno)))") }
             return moved
         }
         var children = zip(DialectRow.all, sockets).map { dialect, socket in
