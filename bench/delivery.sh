@@ -35,13 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ------------------------------------------------------------------ helpers (bench/lib.sh has the shared ones)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
-row() { # SECTION MEASUREMENT FIGURE BASELINE RATIO GOAL VERDICT
-  printf 'ROW\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@"
-}
+# ------------------------------------------------------------------ helpers
+# row, free_port, now, elapsed, ratio and verdict are bench/lib.sh's; rps here also takes wrk options.
+. bench/lib.sh
 # wrk_raw URL [HEADER] [wrk options…]: wrk's whole report.
 wrk_raw() {
   local url=$1; shift
@@ -67,10 +63,6 @@ rps_cpu() {
   if echo "$out" | grep -q "Non-2xx\|Socket errors"; then echo "errors from $1:" >&2; echo "$out" >&2; exit 1; fi
   echo "$out" | awk -v ticks=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
     '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {printf "%.0f %.0f", r, ticks / hz / n * 1e6}'
-}
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.${3:-2}f}')" "$1" "$2" "${3:-2}"; }
-verdict() { # RATIO OP GOAL → met | missed
-  python3 -c "import sys, operator; r, op, g = sys.argv[1:]; print('met' if {'>=': operator.ge, '<=': operator.le, '<': operator.lt}[op](float(r), float(g)) else 'missed')" "$1" "$2" "$3"
 }
 wait_http() { # URL: until it answers (any status)
   for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
